@@ -1,0 +1,68 @@
+# The project's verbs. Each works from a fresh clone with only Python 3.11 installed.
+PYTHON ?= python3
+VENV ?= .venv
+BIN := $(VENV)/bin
+PORT ?= 8000
+export PORT
+PYTEST_ARGS ?=
+
+.PHONY: run test lint bench install migrate demo clean check-security scale-test browser-deps check-deploy
+
+# The virtualenv is rebuilt when a requirements file changes.
+$(VENV)/.installed: requirements.txt requirements-dev.txt
+	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -r requirements-dev.txt
+	@touch $@
+
+install: $(VENV)/.installed
+
+migrate: install
+	$(BIN)/python manage.py migrate --no-input
+
+demo: migrate
+	$(BIN)/python manage.py load_demo
+
+# Web server, Celery worker and beat; Ctrl-C stops all three.
+run: demo
+	$(BIN)/python manage.py collectstatic --no-input --verbosity 0
+	$(BIN)/python -m humtrack.devrun
+
+# Headless Chromium and its driver from Debian's packages, for the browser tests (tests/browser/).
+browser-deps:
+	@if [ ! -x /usr/bin/chromium ] || [ ! -x /usr/bin/chromedriver ]; then \
+		export DEBIAN_FRONTEND=noninteractive; \
+		apt-get install -y chromium chromium-driver || { apt-get update && apt-get install -y chromium chromium-driver; }; \
+	fi
+
+test: install browser-deps
+	$(BIN)/python manage.py makemigrations --check --dry-run --settings=humtrack.settings.test
+	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+lint: install
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+bench: install
+	$(BIN)/python -m bench
+
+# Security: bandit (config and every skip explained in pyproject.toml), the dependency audit (says so
+# plainly when the vulnerability service is unreachable), and the bounded load test against gunicorn
+# on PostgreSQL. The other security tests (role matrix, hostile input, concurrency) run in `make test`.
+check-security: install
+	$(BIN)/bandit -c pyproject.toml -r . -q
+	$(BIN)/python -m tests.security.audit_dependencies
+	HUMTRACK_LOAD_TEST=1 $(BIN)/python -m pytest tests/security/test_load.py $(PYTEST_ARGS)
+
+# deploy/ validated offline (compose-spec and Kubernetes schemas, hadolint, nginx, systemd, the
+# production settings through the entrypoint) and the probes, metrics and logs (tests/ops).
+check-deploy: install
+	$(BIN)/python -m pytest tests/deploy tests/ops $(PYTEST_ARGS)
+
+# Two gunicorn servers and two Celery workers on one PostgreSQL and one Redis, under a bounded mixed
+# load (DATABASE_URL and TEST_REDIS_URL name them); writes the measured capacity to test-artifacts/.
+scale-test: install
+	$(BIN)/python -m pytest tests/integration/test_scale_out.py -m integration -s $(PYTEST_ARGS)
+
+clean:
+	rm -rf $(VENV) var .pytest_cache test-artifacts

@@ -1,0 +1,51 @@
+"""The Celery app. Configured from Django settings (CELERY_*); tasks live in each app's tasks.py."""
+
+import os
+
+from celery import Celery
+from celery.signals import before_task_publish, setup_logging, task_postrun, task_prerun
+
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "humtrack.settings.base")
+
+app = Celery("humtrack")
+app.config_from_object("django.conf:settings", namespace="CELERY")
+app.autodiscover_tasks()
+
+
+@setup_logging.connect
+def _use_django_logging(**kwargs):
+    """Workers and beat log like the web processes (settings.LOGGING: JSON lines with the request
+    id in production) instead of Celery's own format; connecting here stops Celery's setup."""
+    from logging.config import dictConfig
+
+    from django.conf import settings
+
+    dictConfig(settings.LOGGING)
+
+
+@before_task_publish.connect
+def _carry_request_id(headers=None, **kwargs):
+    from humtrack.request_id import request_id_var
+
+    if headers is not None:
+        headers.setdefault("request_id", request_id_var.get())
+
+
+_task_tokens = {}
+
+
+@task_prerun.connect
+def _restore_request_id(task_id=None, task=None, **kwargs):
+    from humtrack.request_id import request_id_var
+
+    request_id = getattr(task.request, "request_id", None) or "-"
+    _task_tokens[task_id] = request_id_var.set(request_id)
+
+
+@task_postrun.connect
+def _clear_request_id(task_id=None, **kwargs):
+    from humtrack.request_id import request_id_var
+
+    token = _task_tokens.pop(task_id, None)
+    if token is not None:
+        request_id_var.reset(token)

@@ -1,0 +1,301 @@
+"""Settings for every environment, read from the environment (django-environ).
+
+With nothing set, humtrack runs on a laptop: SQLite and an embedded Celery broker under var/,
+emails written as files under var/mail/, DEBUG on. DATABASE_URL, CELERY_BROKER_URL, EMAIL_URL,
+SECRET_KEY and ALLOWED_HOSTS switch to PostgreSQL, Redis, SMTP and production values.
+"""
+
+from pathlib import Path
+
+import environ
+from celery.schedules import crontab
+from kombu import Queue
+
+BASE_DIR = Path(__file__).resolve().parent.parent.parent
+VAR_DIR = Path(environ.Env().str("HUMTRACK_VAR_DIR", default=str(BASE_DIR / "var")))
+
+env = environ.Env()
+# The embedded defaults (SQLite, mailbox, broker) live here; created on first use.
+VAR_DIR.mkdir(parents=True, exist_ok=True)
+# A developer's .env beside manage.py, if there is one; the real environment wins.
+env.read_env(BASE_DIR / ".env", overwrite=False)
+
+DEBUG = env.bool("DEBUG", default=True)
+# Only for a laptop: production.py refuses to start with this key.
+INSECURE_DEV_SECRET_KEY = "django-insecure-humtrack-development-only"  # noqa: S105  (refused by production.py)  # nosec B105
+SECRET_KEY = env.str("SECRET_KEY", default=INSECURE_DEV_SECRET_KEY)
+ALLOWED_HOSTS = env.list("ALLOWED_HOSTS", default=["127.0.0.1", "localhost", "[::1]", "testserver"])
+CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", default=[])
+SITE_URL = env.str("SITE_URL", default="http://127.0.0.1:8000").rstrip("/")
+
+INSTALLED_APPS = [
+    "django.contrib.admin",
+    "django.contrib.auth",
+    "django.contrib.contenttypes",
+    "django.contrib.sessions",
+    "django.contrib.messages",
+    "whitenoise.runserver_nostatic",
+    "django.contrib.staticfiles",
+    "rest_framework",
+    "django_filters",
+    "drf_spectacular",
+    "drf_spectacular_sidecar",  # Swagger UI served from our static files, not a CDN
+    "simple_history",
+    "axes",
+    "django_prometheus",
+    "health_check",
+    "humtrack",
+    "access",
+    "needs",
+]
+
+MIDDLEWARE = [
+    "django_prometheus.middleware.PrometheusBeforeMiddleware",
+    "humtrack.request_id.RequestIdMiddleware",
+    # 413 for a body over DATA_UPLOAD_MAX_MEMORY_SIZE before anything reads it (DRF's parsers do not check).
+    "humtrack.security.RequestSizeLimitMiddleware",
+    # /healthz, /readyz, /metrics answer before the host check: probes call a pod by its IP.
+    "humtrack.ops.middleware.ProbeMiddleware",
+    "django.middleware.security.SecurityMiddleware",
+    "whitenoise.middleware.WhiteNoiseMiddleware",
+    "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.middleware.common.CommonMiddleware",
+    "django.middleware.csrf.CsrfViewMiddleware",
+    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django.contrib.messages.middleware.MessageMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "simple_history.middleware.HistoryRequestMiddleware",
+    # Last, as django-axes asks: it locks out repeated failed logins.
+    "axes.middleware.AxesMiddleware",
+    "django_prometheus.middleware.PrometheusAfterMiddleware",
+]
+
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
+
+ROOT_URLCONF = "humtrack.urls"
+WSGI_APPLICATION = "humtrack.wsgi.application"
+
+TEMPLATES = [
+    {
+        "BACKEND": "django.template.backends.django.DjangoTemplates",
+        "DIRS": [BASE_DIR / "humtrack" / "templates"],
+        "APP_DIRS": True,
+        "OPTIONS": {
+            "context_processors": [
+                "django.template.context_processors.request",
+                "django.contrib.auth.context_processors.auth",
+                "django.contrib.messages.context_processors.messages",
+            ],
+        },
+    },
+]
+
+DATABASES = {
+    "default": env.db("DATABASE_URL", default=f"sqlite:///{VAR_DIR / 'humtrack.sqlite3'}"),
+}
+if DATABASES["default"]["ENGINE"].endswith("sqlite3"):
+    # SQLite under a web server and a worker at once: wait for the write lock instead of failing.
+    DATABASES["default"].setdefault("OPTIONS", {})["timeout"] = 20
+DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+
+# Throttling and health checks share this cache: Redis (CACHE_URL=rediscache://…) in production.
+CACHES = {"default": env.cache("CACHE_URL", default="locmemcache://humtrack")}
+
+AUTH_PASSWORD_VALIDATORS = [
+    {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
+    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator", "OPTIONS": {"min_length": 10}},
+    {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
+    {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
+]
+
+LANGUAGE_CODE = "en"
+TIME_ZONE = "UTC"
+USE_I18N = True
+USE_TZ = True
+
+STATIC_URL = "/static/"
+# The container image collects static files at build time, outside the writable var/ folder.
+STATIC_ROOT = Path(env.str("STATIC_ROOT", default=str(VAR_DIR / "static")))
+STORAGES = {
+    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "staticfiles": {"BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"},
+}
+if DEBUG:
+    STORAGES["staticfiles"] = {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"}
+
+LOGIN_URL = "/admin/login/"
+
+# Email: SMTP from EMAIL_URL (smtp://user:password@host:port, smtp+tls://…), else files in var/mail/.
+EMAIL_DIR = VAR_DIR / "mail"
+if env.str("EMAIL_URL", default=""):
+    vars().update(env.email_url("EMAIL_URL"))
+else:
+    EMAIL_BACKEND = "django.core.mail.backends.filebased.EmailBackend"
+    EMAIL_FILE_PATH = str(EMAIL_DIR)
+DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="humtrack <alerts@humtrack.localhost>")
+EMAIL_TIMEOUT = env.int("EMAIL_TIMEOUT", default=20)
+
+# Celery: Redis in production; with nothing set, kombu's filesystem transport under var/broker
+# so that `make run` starts a real worker with no server to install.
+BROKER_DIR = VAR_DIR / "broker"
+CELERY_BROKER_URL = env.str("CELERY_BROKER_URL", default="filesystem://")
+CELERY_BROKER_TRANSPORT_OPTIONS = {}
+if CELERY_BROKER_URL.startswith("filesystem://"):
+    for folder in (BROKER_DIR / "queue", BROKER_DIR / "processed", BROKER_DIR / "control"):
+        folder.mkdir(parents=True, exist_ok=True)
+    CELERY_BROKER_TRANSPORT_OPTIONS = {
+        # Without it kombu writes its broadcast (pidbox) files to ./control in the working directory.
+        "control_folder": str(BROKER_DIR / "control"),
+        "data_folder_in": str(BROKER_DIR / "queue"),
+        "data_folder_out": str(BROKER_DIR / "queue"),
+        "processed_folder": str(BROKER_DIR / "processed"),
+        "store_processed": False,
+    }
+else:
+    # Longer than the longest task (CELERY_TASK_TIME_LIMIT): a late-acked task is not redelivered
+    # while it still runs.
+    CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": env.int("CELERY_VISIBILITY_TIMEOUT", default=7200)}
+CELERY_TASK_IGNORE_RESULT = True
+CELERY_TASK_ACKS_LATE = True
+CELERY_TASK_REJECT_ON_WORKER_LOST = True
+CELERY_WORKER_PREFETCH_MULTIPLIER = 1
+CELERY_TASK_SOFT_TIME_LIMIT = env.int("CELERY_TASK_SOFT_TIME_LIMIT", default=240)
+CELERY_TASK_TIME_LIMIT = env.int("CELERY_TASK_TIME_LIMIT", default=300)
+CELERY_TASK_DEFAULT_QUEUE = "default"
+# Alert sending has its own queue so that it can get its own workers and never waits behind imports;
+# a worker started without -Q consumes both (make run), deploy/ runs one worker per queue.
+CELERY_TASK_QUEUES = (Queue("default"), Queue("alerts"))
+CELERY_WORKER_MAX_TASKS_PER_CHILD = env.int("CELERY_WORKER_MAX_TASKS_PER_CHILD", default=1000)
+CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
+CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
+CELERY_TIMEZONE = TIME_ZONE
+CELERY_TASK_ROUTES = {"access.alerts.*": {"queue": "alerts"}}
+CELERY_BEAT_SCHEDULE = {
+    "alerts-sweep-unfinished": {
+        "task": "access.alerts.sweep_unfinished",
+        "schedule": env.int("ALERTS_SWEEP_EVERY_SECONDS", default=60),
+    },
+    "alerts-daily-digests": {
+        "task": "access.alerts.send_due_digests",
+        "schedule": crontab(minute=0, hour=env.int("ALERTS_DIGEST_HOUR", default=6)),
+    },
+    "alerts-staleness-notices": {
+        "task": "access.alerts.send_staleness_notices",
+        "schedule": crontab(minute=5, hour=env.int("ALERTS_DIGEST_HOUR", default=6)),
+    },
+}
+
+REST_FRAMEWORK = {
+    "DEFAULT_SCHEMA_CLASS": "humtrack.api.schema.PartnerAutoSchema",
+    "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
+    # humtrack/api/permissions.py: GET needs the token's `read` scope, writes `write`.
+    "DEFAULT_PERMISSION_CLASSES": ["humtrack.api.permissions.ReadWriteScope"],
+    "DEFAULT_AUTHENTICATION_CLASSES": [
+        "humtrack.api.authentication.TokenAuthentication",
+        "rest_framework.authentication.SessionAuthentication",
+    ],
+    "DEFAULT_PAGINATION_CLASS": "humtrack.api.pagination.UpdatedCursorPagination",
+    "EXCEPTION_HANDLER": "humtrack.api.exceptions.api_exception_handler",
+    "DEFAULT_THROTTLE_CLASSES": ["humtrack.api.throttling.PartnerTokenThrottle"],
+    "DEFAULT_THROTTLE_RATES": {"partner": env.str("HUMTRACK_API_RATE", default="1200/minute")},
+    "DEFAULT_RENDERER_CLASSES": [
+        "rest_framework.renderers.JSONRenderer",
+        "rest_framework.renderers.BrowsableAPIRenderer",
+    ],
+    "TEST_REQUEST_DEFAULT_FORMAT": "json",
+}
+SPECTACULAR_SETTINGS = {
+    "TITLE": "humtrack partner API",
+    "DESCRIPTION": "Humanitarian access and needs, per p-coded region, with sources and confidence.",
+    "VERSION": "1.0.0",
+    "SERVE_INCLUDE_SCHEMA": False,
+    "SCHEMA_PATH_PREFIX": r"/api/v1",
+    # The docs page runs with a signed-in coordinator's session: its scripts come from our own static
+    # files (drf-spectacular-sidecar, pinned), never from a CDN.
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    "REDOC_DIST": "SIDECAR",
+    # Separate request and response components: read-only fields are not asked for in request bodies.
+    "COMPONENT_SPLIT_REQUEST": True,
+    # Partners integrate from the documentation alone: the schema and the docs need no token.
+    "SERVE_PERMISSIONS": ["rest_framework.permissions.AllowAny"],
+    "ENUM_NAME_OVERRIDES": {
+        "AccessStatusEnum": "access.choices.AccessStatus",
+        "CorridorStatusEnum": "access.choices.CorridorStatus",
+        "ConfidenceEnum": "access.choices.Confidence",
+    },
+}
+
+# humtrack's own knobs.
+# A region is stale when it has had no confirmed status update for this many days.
+HUMTRACK_STALE_AFTER_DAYS = env.int("HUMTRACK_STALE_AFTER_DAYS", default=7)
+HUMTRACK_DEMO_PASSWORD = env.str("HUMTRACK_DEMO_PASSWORD", default="panjshir-demo-2021")
+
+# Alerts (access/alerts/, docs/alerts.md).
+# Further changes a person would get within this many seconds after an alert go into one follow-up.
+ALERTS_FLOOD_WINDOW_SECONDS = env.int("ALERTS_FLOOD_WINDOW_SECONDS", default=600)
+# At most this many immediate alert emails per person per hour; the rest wait for one follow-up.
+ALERTS_HOURLY_CAP = env.int("ALERTS_HOURLY_CAP", default=10)
+# Deliveries sent per task, over one SMTP connection.
+ALERTS_BATCH_SIZE = env.int("ALERTS_BATCH_SIZE", default=200)
+# A claimed delivery whose worker has not finished within this long may be claimed again. Longer than
+# CELERY_TASK_TIME_LIMIT, so a live task is always killed before another may take its deliveries.
+ALERTS_LEASE_SECONDS = env.int("ALERTS_LEASE_SECONDS", default=600)
+# The sweep re-enqueues events and deliveries left unfinished this long (broker down, worker killed).
+ALERTS_SWEEP_AFTER_SECONDS = env.int("ALERTS_SWEEP_AFTER_SECONDS", default=180)
+ALERTS_SWEEP_EVERY_SECONDS = env.int("ALERTS_SWEEP_EVERY_SECONDS", default=60)
+# Temporary failures (SMTP 4xx, connection refused) retry after base * 2^attempt seconds, capped.
+ALERTS_RETRY_BACKOFF_SECONDS = env.int("ALERTS_RETRY_BACKOFF_SECONDS", default=30)
+ALERTS_RETRY_BACKOFF_MAX_SECONDS = env.int("ALERTS_RETRY_BACKOFF_MAX_SECONDS", default=3600)
+ALERTS_MAX_ATTEMPTS = env.int("ALERTS_MAX_ATTEMPTS", default=8)
+# An address that fails permanently this many times in a row is paused and its coordinators told.
+ALERTS_PAUSE_AFTER_FAILURES = env.int("ALERTS_PAUSE_AFTER_FAILURES", default=3)
+# Daily digests and the staleness notices go out at this hour (UTC).
+ALERTS_DIGEST_HOUR = env.int("ALERTS_DIGEST_HOUR", default=6)
+
+# Bearer token a Prometheus scrape of /metrics must send; empty: /metrics is open (a laptop).
+# production.py requires it.
+METRICS_TOKEN = env.str("METRICS_TOKEN", default="")
+
+AXES_FAILURE_LIMIT = env.int("AXES_FAILURE_LIMIT", default=5)
+AXES_COOLOFF_TIME = 1  # hours
+AXES_RESET_ON_SUCCESS = True
+# Lock a username at one address, not the address alone: behind the proxy every coordinator arrives
+# from the proxy's address, and five wrong passwords from anyone would otherwise lock everyone out.
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+# The address is the client's, read from X-Forwarded-For behind this many proxies (production: 1).
+AXES_CLIENT_IP_CALLABLE = "humtrack.security.client_ip_address"
+HUMTRACK_TRUSTED_PROXIES = env.int("HUMTRACK_TRUSTED_PROXIES", default=0)
+
+# Request size limits (humtrack/security.py answers 413 above this). 10 MiB, as the proxy allows
+# (deploy/nginx): room for a bulk upload of thousands of rows, not for a memory exhaustion.
+DATA_UPLOAD_MAX_MEMORY_SIZE = env.int("HUMTRACK_MAX_REQUEST_BYTES", default=10 * 1024 * 1024)
+# Form fields per request (the admin's bulk actions post one per selected row): Django's default.
+DATA_UPLOAD_MAX_NUMBER_FIELDS = 1000
+
+LOGGING = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "filters": {"request_id": {"()": "humtrack.request_id.RequestIdLogFilter"}},
+    "formatters": {
+        "json": {
+            "()": "pythonjsonlogger.json.JsonFormatter",
+            "fmt": "%(asctime)s %(levelname)s %(name)s %(message)s %(request_id)s",
+        },
+        "plain": {"format": "%(asctime)s %(levelname)s %(name)s [%(request_id)s] %(message)s"},
+    },
+    "handlers": {
+        "stdout": {
+            "class": "logging.StreamHandler",
+            "stream": "ext://sys.stdout",
+            "formatter": env.str("LOG_FORMAT", default="plain"),
+            "filters": ["request_id"],
+        },
+    },
+    "root": {"handlers": ["stdout"], "level": env.str("LOG_LEVEL", default="INFO")},
+    # axes logs its configuration at INFO on every start, management commands included.
+    "loggers": {"django.db.backends": {"level": "WARNING"}, "axes": {"level": "WARNING"}},
+}

@@ -1,0 +1,14 @@
+from django.contrib import admin
+from django.urls import include, path
+
+admin.site.site_header = "humtrack — humanitarian access and needs"
+admin.site.site_title = "humtrack"
+admin.site.index_title = "Coordination"
+
+urlpatterns = [
+    path("admin/", admin.site.urls),
+    path("api/", include("humtrack.api.urls")),
+    path("alerts/", include("access.alerts.urls")),
+    path("situation/", include("access.situation.urls")),
+    path("", include("humtrack.ops.urls")),  # /healthz, /readyz, /metrics
+]
