@@ -1,0 +1,15 @@
+from django.apps import AppConfig
+from django.db.models.signals import post_migrate
+
+
+class AccessConfig(AppConfig):
+    """Regions and their access: status, corridors, restrictions, outages, sources, alerts."""
+
+    name = "access"
+    verbose_name = "Access"
+
+    def ready(self):
+        from .roles import ensure_coordinators_group
+
+        # After every migrate, when permissions exist: the group follows the code.
+        post_migrate.connect(ensure_coordinators_group, sender=self, dispatch_uid="access.coordinators_group")

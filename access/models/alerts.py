@@ -1,0 +1,203 @@
+"""Alert subscriptions, the outbox of changes to alert about, and one delivery row per recipient.
+
+The pipeline (access.alerts.services, access.tasks): a status or corridor change writes an
+AlertEvent in its own transaction; a worker fans it out to AlertDelivery rows (unique per event and
+subscription) and sends them. A delivery's status is the only truth about whether it went out.
+"""
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.db import models
+
+from access.choices import AccessStatus
+from humtrack.history import audit_history
+
+
+class AlertTrigger(models.TextChoices):
+    ANY = "any", "Any change"
+    WORSENING = "worsening", "Only a worsening"
+    CROSSING = "crossing", "Crossing into a chosen level or worse"
+
+
+class AlertMode(models.TextChoices):
+    IMMEDIATE = "immediate", "Immediately"
+    DIGEST = "digest", "Daily digest"
+
+
+class Subscription(models.Model):
+    """A person who wants an email when access changes in the regions they follow."""
+
+    email = models.EmailField()
+    name = models.CharField(max_length=200, blank=True)
+    regions = models.ManyToManyField("access.Region", related_name="subscriptions")
+    include_descendants = models.BooleanField(
+        default=True, help_text="Also alert about every region under the ones followed."
+    )
+    trigger = models.CharField(max_length=12, choices=AlertTrigger.choices, default=AlertTrigger.ANY)
+    threshold_status = models.CharField(
+        max_length=24,
+        choices=[(v, label) for v, label in AccessStatus.choices if v != AccessStatus.UNKNOWN],
+        blank=True,
+        help_text="For 'crossing': alert when a region enters this level or a worse one.",
+    )
+    include_corridors = models.BooleanField(
+        default=True, help_text="Also alert when an aid corridor through these regions changes."
+    )
+    mode = models.CharField(max_length=12, choices=AlertMode.choices, default=AlertMode.IMMEDIATE)
+    active = models.BooleanField(default=True, help_text="Off once the person unsubscribes.")
+    # Paused by the pipeline after repeated permanent failures (a dead mailbox); a person un-pauses it.
+    paused_at = models.DateTimeField(null=True, blank=True)
+    consecutive_failures = models.PositiveIntegerField(default=0, editable=False)
+    organisation = models.ForeignKey(
+        "humtrack.Organisation",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+        help_text="The partner organisation that created it through the API, if any.",
+    )
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+    history = audit_history(excluded_fields=["consecutive_failures"])
+
+    class Meta:
+        ordering = ["email", "id"]
+        indexes = [models.Index(fields=["active", "paused_at"])]
+        constraints = [
+            models.CheckConstraint(
+                condition=~models.Q(trigger=AlertTrigger.CROSSING) | ~models.Q(threshold_status=""),
+                name="subscription_crossing_has_threshold",
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.name} <{self.email}>" if self.name else self.email
+
+    def clean(self):
+        if self.trigger == AlertTrigger.CROSSING and not self.threshold_status:
+            raise ValidationError({"threshold_status": "Choose the level whose crossing triggers an alert."})
+
+    @property
+    def is_receiving(self) -> bool:
+        return self.active and self.paused_at is None
+
+
+class AlertEvent(models.Model):
+    """The outbox: a change to alert about, written in the same transaction as the change."""
+
+    class Kind(models.TextChoices):
+        STATUS_CHANGE = "status_change", "Region status change"
+        CORRIDOR_CHANGE = "corridor_change", "Corridor status change"
+
+    class State(models.TextChoices):
+        PENDING = "pending", "Pending fan-out"
+        FANNED_OUT = "fanned_out", "Fanned out"
+
+    kind = models.CharField(max_length=16, choices=Kind.choices)
+    status_change = models.OneToOneField(
+        "access.StatusChange", null=True, blank=True, on_delete=models.CASCADE, related_name="alert_event"
+    )
+    corridor_change = models.OneToOneField(
+        "access.CorridorStatusChange", null=True, blank=True, on_delete=models.CASCADE, related_name="alert_event"
+    )
+    state = models.CharField(max_length=12, choices=State.choices, default=State.PENDING)
+    created_at = models.DateTimeField(auto_now_add=True)
+    enqueued_at = models.DateTimeField(null=True, blank=True)
+    fanned_out_at = models.DateTimeField(null=True, blank=True)
+    recipient_count = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        indexes = [models.Index(fields=["state", "created_at"])]
+        constraints = [
+            models.CheckConstraint(
+                condition=(
+                    models.Q(kind="status_change", status_change__isnull=False, corridor_change__isnull=True)
+                    | models.Q(kind="corridor_change", corridor_change__isnull=False, status_change__isnull=True)
+                ),
+                name="alert_event_one_change",
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.get_kind_display()}: {self.change}"
+
+    @property
+    def change(self):
+        return self.status_change if self.kind == self.Kind.STATUS_CHANGE else self.corridor_change
+
+
+class DeliveryStatus(models.TextChoices):
+    PENDING = "pending", "Pending"
+    BATCHED = "batched", "Waiting for a follow-up or digest email"
+    SENDING = "sending", "Sending"
+    SENT = "sent", "Sent"
+    FAILED_TEMPORARY = "failed_temporary", "Failed, will retry"
+    FAILED_PERMANENT = "failed_permanent", "Failed permanently"
+    SUPPRESSED = "suppressed", "Not sent (unsubscribed or paused)"
+
+
+class BatchKind(models.TextChoices):
+    NONE = "", "Own email"
+    FOLLOW_UP = "follow_up", "Follow-up email (flood control)"
+    DIGEST = "digest", "Daily digest"
+
+
+class AlertDelivery(models.Model):
+    """One recipient's copy of one event. Sent at most once: claimed, then marked sent with the send."""
+
+    event = models.ForeignKey(AlertEvent, on_delete=models.CASCADE, related_name="deliveries")
+    subscription = models.ForeignKey(Subscription, on_delete=models.CASCADE, related_name="deliveries")
+    status = models.CharField(max_length=16, choices=DeliveryStatus.choices, default=DeliveryStatus.PENDING)
+    # Gathered into one email with others (flood follow-up or digest), not before send_after.
+    batch_kind = models.CharField(max_length=12, choices=BatchKind.choices, blank=True, default="")
+    send_after = models.DateTimeField(null=True, blank=True)
+    attempts = models.PositiveSmallIntegerField(default=0)
+    last_error = models.TextField(blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    # A worker claims a delivery (pending → sending) with a conditional UPDATE that sets a fresh token,
+    # then reads back the rows carrying its token: two workers can never both own one delivery.
+    # The claim is a lease: past ALERTS_LEASE_SECONDS a sweep may claim it again (its worker died).
+    claim_token = models.UUIDField(null=True, blank=True, editable=False)
+    claimed_at = models.DateTimeField(null=True, blank=True)
+    sent_at = models.DateTimeField(null=True, blank=True)
+    # The Message-ID of the email that carried it (shared by every delivery in a follow-up or digest).
+    message_id = models.CharField(max_length=255, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        verbose_name_plural = "alert deliveries"
+        indexes = [
+            models.Index(fields=["status", "created_at"]),
+            models.Index(fields=["subscription", "created_at"]),
+            models.Index(fields=["claim_token"]),
+        ]
+        constraints = [
+            models.UniqueConstraint(fields=["event", "subscription"], name="unique_delivery_per_event_subscription"),
+        ]
+
+    def __str__(self):
+        return f"{self.event_id} → {self.subscription_id}: {self.status}"
+
+
+class CoordinatorNotice(models.Model):
+    """An email to a coordinator about the pipeline itself (a paused address, stale regions), sent once.
+
+    `key` names what the notice is about (e.g. "paused:12:2021-09-01T10:00" or "stale:2021-09-01"), so a
+    task that runs twice finds the row and does not write the email twice.
+    """
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    key = models.CharField(max_length=120)
+    created_at = models.DateTimeField(auto_now_add=True)
+    sent_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        constraints = [models.UniqueConstraint(fields=["user", "key"], name="unique_coordinator_notice")]
+
+    def __str__(self):
+        return f"{self.key} → {self.user}"

@@ -1,0 +1,99 @@
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.core.validators import MaxValueValidator, MinValueValidator, RegexValidator
+from django.db import models
+
+from access.choices import AccessStatus
+from humtrack.history import audit_history
+
+PATH_SEPARATOR = "/"
+
+pcode_validator = RegexValidator(r"^[A-Z]{2}[A-Z0-9]*$", "A p-code is upper-case letters and digits, e.g. AF08.")
+
+
+class Region(models.Model):
+    """A p-coded administrative area: country (0), province (1), district (2).
+
+    `path` holds the p-codes from the country down ("AF/AF08/AF0806/"), so "this region and
+    everything under it" is one indexed prefix query (see selectors.regions_within).
+    `access_status` is a copy of the latest effective StatusChange, kept by the service that
+    writes changes, so lists and filters need no sub-query.
+    """
+
+    class Level(models.IntegerChoices):
+        COUNTRY = 0, "Country"
+        PROVINCE = 1, "Province"
+        DISTRICT = 2, "District"
+
+    pcode = models.CharField("p-code", max_length=20, unique=True, validators=[pcode_validator])
+    name = models.CharField(max_length=200)
+    alternative_names = models.CharField(
+        max_length=500, blank=True, help_text="Other spellings, comma-separated (e.g. Panjshir for Panjsher)."
+    )
+    admin_level = models.PositiveSmallIntegerField(choices=Level.choices)
+    parent = models.ForeignKey("self", null=True, blank=True, on_delete=models.PROTECT, related_name="children")
+    path = models.CharField(max_length=255, unique=True, editable=False)
+    population = models.PositiveBigIntegerField(null=True, blank=True)
+    latitude = models.DecimalField(
+        max_digits=8,
+        decimal_places=5,
+        null=True,
+        blank=True,
+        validators=[MinValueValidator(-90), MaxValueValidator(90)],
+    )
+    longitude = models.DecimalField(
+        max_digits=8,
+        decimal_places=5,
+        null=True,
+        blank=True,
+        validators=[MinValueValidator(-180), MaxValueValidator(180)],
+    )
+    boundary = models.JSONField(null=True, blank=True, help_text="GeoJSON geometry, if a boundary is loaded.")
+    access_status = models.CharField(
+        max_length=24, choices=AccessStatus.choices, default=AccessStatus.UNKNOWN, editable=False
+    )
+    current_status_change = models.ForeignKey(
+        "access.StatusChange", null=True, blank=True, on_delete=models.SET_NULL, related_name="+", editable=False
+    )
+    updated_at = models.DateTimeField(auto_now=True, db_index=True)
+    history = audit_history(excluded_fields=["boundary"])
+
+    class Meta:
+        ordering = ["path"]
+        indexes = [models.Index(fields=["updated_at", "id"]), models.Index(fields=["access_status"])]
+        constraints = [
+            models.CheckConstraint(condition=models.Q(admin_level__lte=5), name="region_admin_level_range"),
+        ]
+
+    def __str__(self):
+        return f"{self.name} ({self.pcode})"
+
+    def build_path(self) -> str:
+        prefix = self.parent.path if self.parent_id else ""
+        return f"{prefix}{self.pcode}{PATH_SEPARATOR}"
+
+    def clean(self):
+        if self.parent_id is None:
+            return
+        parent = self.parent
+        if parent.pk == self.pk or (self.path and parent.path.startswith(self.path)):
+            raise ValidationError({"parent": "A region cannot be its own ancestor."})
+        if self.admin_level is not None and parent.admin_level >= self.admin_level:
+            raise ValidationError({"parent": "The parent must be at a higher administrative level (a lower number)."})
+
+    def is_within(self, other: "Region") -> bool:
+        return self.path.startswith(other.path)
+
+
+class CoordinatorAssignment(models.Model):
+    """A coordinator changes the regions assigned here and everything under them; sees all."""
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="coordinator_regions")
+    region = models.ForeignKey(Region, on_delete=models.CASCADE, related_name="coordinators")
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["user", "region"], name="unique_coordinator_region")]
+
+    def __str__(self):
+        return f"{self.user} → {self.region}"

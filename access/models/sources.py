@@ -1,0 +1,54 @@
+from django.db import models
+
+from access.choices import Confidence, Reliability, SourceKind
+from humtrack.history import audit_history
+
+
+class Source(models.Model):
+    """Where a fact comes from: a UN statement, an agency report, a news item, a post."""
+
+    publisher = models.CharField(max_length=300)
+    title = models.CharField(max_length=500)
+    url = models.URLField(max_length=1000, blank=True)
+    published_at = models.DateTimeField(null=True, blank=True)
+    kind = models.CharField(max_length=20, choices=SourceKind.choices)
+    reliability = models.CharField(max_length=1, choices=Reliability.choices, default=Reliability.F)
+    organisation = models.ForeignKey(
+        "humtrack.Organisation",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+        help_text="The partner organisation that recorded it through the API, if any.",
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True, db_index=True)
+    history = audit_history()
+
+    class Meta:
+        ordering = ["-published_at", "id"]
+        indexes = [models.Index(fields=["updated_at", "id"])]
+
+    def __str__(self):
+        date = f" ({self.published_at:%d %b %Y})" if self.published_at else ""
+        return f"{self.publisher}: {self.title}{date}"
+
+
+class SourcedFact(models.Model):
+    """Every fact carries its source and how far it can be trusted, and who recorded it."""
+
+    source = models.ForeignKey(Source, on_delete=models.PROTECT, related_name="+")
+    confidence = models.CharField(max_length=12, choices=Confidence.choices)
+    organisation = models.ForeignKey(
+        "humtrack.Organisation",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+        help_text="The partner organisation that recorded it through the API, if any.",
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True, db_index=True)
+
+    class Meta:
+        abstract = True

@@ -1,0 +1,1 @@
+"""Every read of the access picture that is more than a get."""

@@ -1,0 +1,82 @@
+from datetime import datetime, timedelta
+
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.utils import timezone
+
+from access.alerts.services import record_status_change_event
+from access.choices import AccessStatus, Confidence
+from access.models import Region, Source, StatusChange
+from access.selectors.status import latest_status_change, status_change_in_force
+from humtrack.actor import Actor
+from humtrack.history import stamp
+
+# Clocks drift: a change "effective now" from a partner a little ahead of us is not in the future.
+FUTURE_TOLERANCE = timedelta(minutes=5)
+
+
+def change_access_status(
+    *,
+    region: Region,
+    status: str,
+    reason: str,
+    source: Source,
+    confidence: str,
+    actor: Actor,
+    effective_at: datetime | None = None,
+    silent: bool = False,
+) -> StatusChange | None:
+    """Record a change of a region's access status; None when it is already in that status.
+
+    The only way a status changes (admin, API and imports call it). It locks the region's row so two
+    concurrent changes are serialised, records an append-only StatusChange, and keeps the region's
+    current status equal to the latest effective change.
+    """
+    errors = {}
+    if status not in AccessStatus.values:
+        errors["status"] = f"Unknown status {status!r}; one of: {', '.join(AccessStatus.values)}."
+    if confidence not in Confidence.values:
+        errors["confidence"] = f"Unknown confidence {confidence!r}; one of: {', '.join(Confidence.values)}."
+    if not (reason or "").strip():
+        errors["reason"] = "Say why the status changes."
+    if source is None:
+        errors["source"] = "Name the source of this change."
+    if effective_at is not None and effective_at > timezone.now() + FUTURE_TOLERANCE:
+        errors["effective_at"] = "A change cannot take effect in the future; record it when it happens."
+    if errors:
+        raise ValidationError(errors)
+
+    with transaction.atomic():
+        locked = Region.objects.select_for_update().get(pk=region.pk)
+        # "Now" is read under the lock: read before it, a change that waited for the lock could be
+        # older than the one it waited for, and the from/to chain would break.
+        effective_at = effective_at or timezone.now()
+        in_force = status_change_in_force(locked, effective_at)
+        from_status = in_force.to_status if in_force else AccessStatus.UNKNOWN
+        if from_status == status:
+            return None
+        change = StatusChange(
+            region=locked,
+            from_status=from_status,
+            to_status=status,
+            reason=reason.strip(),
+            source=source,
+            confidence=confidence,
+            effective_at=effective_at,
+            recorded_by=actor.user,
+            organisation=actor.organisation,
+            silent=silent,
+        )
+        change.full_clean()
+        change.save()
+        # A back-dated change does not override a later one already in force.
+        latest = latest_status_change(locked)
+        if latest.pk == change.pk:
+            locked.access_status = status
+            locked.current_status_change = change
+            stamp(locked, actor, reason)
+            locked.save(update_fields=["access_status", "current_status_change", "updated_at"])
+            region.access_status, region.current_status_change = status, change
+        # The outbox: the alert commits or rolls back with the change (none for a silent one).
+        record_status_change_event(change)
+        return change
