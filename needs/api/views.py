@@ -1,0 +1,177 @@
+"""Need figures: list (fast), detail, create, update, the roll-up summary and the bulk upsert."""
+
+from dataclasses import asdict
+
+from django.db.models import CharField
+from django.db.models.functions import Cast
+from django.http import Http404
+from drf_spectacular.utils import extend_schema, extend_schema_view
+from rest_framework import serializers as drf_serializers
+from rest_framework import status
+from rest_framework.decorators import action
+from rest_framework.exceptions import PermissionDenied
+from rest_framework.response import Response
+
+from access.api.serializers import hierarchy_of
+from access.models import Region
+from humtrack.api.exceptions import RowErrors
+from humtrack.api.parsers import ORJSONParser
+from humtrack.api.permissions import request_token
+from humtrack.api.renderers import CsvColumn, admin_columns
+from humtrack.api.viewsets import JSON, CreateMixin, PartnerViewSet, RetrieveMixin, UpdateMixin
+from needs import services
+from needs.sectors import SECTOR_CHOICES
+from needs.selectors import need_figures, needs_rollup
+
+from . import filters, serializers
+from .bulk import RowReader
+
+# The list reads plain values and builds the items itself: 1,000 figures through a serializer each
+# would cost more than the query. Dates and date-times come as the database's text (no parsing into
+# Python objects and back) and are written in the serializer's ISO form; tests/api/test_needs.py
+# checks the items equal the serializer's on SQLite and PostgreSQL.
+LIST_VALUES = [
+    "id", "region__pcode", "region__path", "sector", "people_in_need", "targeted", "reached", "is_urgent", "notes",
+    "source_id", "confidence", "organisation__name",
+]  # fmt: skip
+LIST_TEXT_VALUES = {
+    f"{name}_text": Cast(name, output_field=CharField())
+    for name in ("period_start", "period_end", "created_at", "updated_at")
+}
+
+
+def iso_datetime(text: str) -> str:
+    """'2021-09-01 08:00:00.5+00' (PostgreSQL) or '2021-09-01 08:00:00.500000' (SQLite, UTC) as DRF writes it."""
+    text = text.replace(" ", "T", 1).removesuffix("+00").removesuffix("+00:00")
+    if "." in text:
+        whole, fraction = text.split(".", 1)
+        text = f"{whole}.{fraction.ljust(6, '0')}"
+    return text + "Z"
+
+
+def need_figure_items(rows) -> list[dict]:
+    return [
+        {
+            "id": row["id"],
+            "region": row["region__pcode"],
+            "region_hierarchy": hierarchy_of(row["region__path"]),
+            "sector": row["sector"],
+            "people_in_need": row["people_in_need"],
+            "targeted": row["targeted"],
+            "reached": row["reached"],
+            "period_start": row["period_start_text"],
+            "period_end": row["period_end_text"],
+            "is_urgent": row["is_urgent"],
+            "notes": row["notes"],
+            "source": row["source_id"],
+            "confidence": row["confidence"],
+            "organisation": row["organisation__name"],
+            "created_at": iso_datetime(row["created_at_text"]),
+            "updated_at": iso_datetime(row["updated_at_text"]),
+        }
+        for row in rows
+    ]
+
+
+class SummaryQuerySerializer(drf_serializers.Serializer):
+    within = drf_serializers.CharField(help_text="The area's p-code: the roll-up covers it and all under it.")
+    sector = drf_serializers.ChoiceField(choices=SECTOR_CHOICES, required=False)
+    period_start = drf_serializers.DateField(required=False)
+    period_end = drf_serializers.DateField(required=False)
+
+
+@extend_schema_view(list=extend_schema(summary="Need figures", description="Ordered by (updated_at, id)."))
+class NeedFigureViewSet(RetrieveMixin, CreateMixin, UpdateMixin, PartnerViewSet):
+    """People in need, targeted and reached per region, sector and period."""
+
+    serializer_class = serializers.NeedFigureSerializer
+    write_serializer_class = serializers.NeedFigureWriteSerializer
+    filterset_class = filters.NeedFigureFilterSet
+    cursor_position_key = "updated_at_text"  # the list's rows carry updated_at as text
+    http_method_names = ["get", "post", "put", "patch", "head", "options"]
+    csv_columns = [
+        CsvColumn("id", "#meta+id", "id"),
+        *admin_columns("region_hierarchy"),
+        CsvColumn("region", "#loc+code", "region"),
+        CsvColumn("sector", "#sector+code", "sector"),
+        CsvColumn("people_in_need", "#inneed", "people_in_need"),
+        CsvColumn("targeted", "#targeted", "targeted"),
+        CsvColumn("reached", "#reached", "reached"),
+        CsvColumn("period_start", "#date+start", "period_start"),
+        CsvColumn("period_end", "#date+end", "period_end"),
+        CsvColumn("is_urgent", "#status+urgent", "is_urgent"),
+        CsvColumn("notes", "#description", "notes"),
+        CsvColumn("source", "#meta+source+id", "source"),
+        CsvColumn("confidence", "#meta+confidence", "confidence"),
+        CsvColumn("organisation", "#org+reporting", "organisation"),
+        CsvColumn("updated_at", "#date+updated", "updated_at"),
+    ]
+
+    def get_queryset(self):
+        return need_figures()
+
+    def list(self, request, *args, **kwargs):
+        queryset = self.filter_queryset(self.get_queryset())
+        page = self.paginate_queryset(queryset.values(*LIST_VALUES, **LIST_TEXT_VALUES))
+        return self.get_paginated_response(need_figure_items(page))
+
+    def perform_create(self, data):
+        data.pop("reason", None)
+        return services.record_need_figure(actor=self.actor, **data)
+
+    def perform_update(self, figure, data):
+        return services.update_need_figure(figure=figure, actor=self.actor, **data)
+
+    @extend_schema(
+        summary="Roll-up of needs in an area",
+        description="Per sector: the sum over districts where they report; intersectoral: the reported "
+        "figure, else the maximum over sectors (never the sum). Each figure names the regions it came from.",
+        parameters=[SummaryQuerySerializer],
+        responses=serializers.NeedsSummarySerializer,
+    )
+    @action(detail=False, methods=["get"], filterset_class=None, pagination_class=None, renderer_classes=JSON)
+    def summary(self, request):
+        query = SummaryQuerySerializer(data=request.query_params)
+        query.is_valid(raise_exception=True)
+        params = query.validated_data
+        try:
+            rollup = needs_rollup(
+                pcode=params["within"].strip(),
+                sector=params.get("sector"),
+                period_start=params.get("period_start"),
+                period_end=params.get("period_end"),
+            )
+        except Region.DoesNotExist:
+            raise Http404(f"No region with p-code {params['within']!r}.") from None
+        return Response(serializers.NeedsSummarySerializer(rollup).data)
+
+    @extend_schema(
+        summary="Create or update up to 10,000 figures at once",
+        description="Keyed by region, sector and period. All or nothing: with any bad row nothing is written "
+        "and the answer names each row (from 0) and field.",
+        request=serializers.BulkUploadSerializer,
+        responses={200: serializers.BulkResultSerializer},
+    )
+    @action(
+        detail=False,
+        methods=["post"],
+        filterset_class=None,
+        pagination_class=None,
+        parser_classes=[ORJSONParser],
+        renderer_classes=JSON,
+    )
+    def bulk(self, request):
+        if request_token(request) is None and not request.user.is_superuser:
+            raise PermissionDenied("Bulk uploads by session are for superusers; partners use a token.")
+        body = request.data
+        reader = RowReader()
+        figures = reader.read(body.get("rows") if isinstance(body, dict) else None)
+        if reader.errors:
+            raise RowErrors([asdict(error) for error in reader.errors])
+        try:
+            result = services.upsert_need_figures(figures=figures, actor=self.actor)
+        except services.InvalidRows as error:
+            raise RowErrors([asdict(e) for e in error.row_errors]) from None
+        except services.RowsOfAnotherOrganisation as error:
+            raise RowErrors([asdict(e) for e in error.row_errors], status.HTTP_403_FORBIDDEN, str(error)) from None
+        return Response(asdict(result))

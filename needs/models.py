@@ -1,0 +1,48 @@
+from django.core.exceptions import ValidationError
+from django.db import models
+
+from access.models import SourcedFact
+from humtrack.history import audit_history
+
+from .sectors import SECTOR_CHOICES
+
+
+class NeedFigure(SourcedFact):
+    """People in need, targeted and reached in a region and sector over a period.
+
+    A figure may be left empty when a source names a need urgent but gives no number: humtrack never
+    invents one. One figure per region, sector and period (the key partners upsert by).
+    """
+
+    region = models.ForeignKey("access.Region", on_delete=models.PROTECT, related_name="need_figures")
+    sector = models.CharField(max_length=20, choices=SECTOR_CHOICES)
+    people_in_need = models.PositiveBigIntegerField(null=True, blank=True)
+    targeted = models.PositiveBigIntegerField(null=True, blank=True)
+    reached = models.PositiveBigIntegerField(null=True, blank=True)
+    period_start = models.DateField()
+    period_end = models.DateField()
+    is_urgent = models.BooleanField(default=False, help_text="The source names this need as urgent.")
+    notes = models.TextField(blank=True)
+    history = audit_history()
+
+    class Meta:
+        ordering = ["region__path", "sector", "period_start", "id"]
+        indexes = [
+            models.Index(fields=["updated_at", "id"]),
+            models.Index(fields=["sector", "period_start", "period_end"]),
+        ]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["region", "sector", "period_start", "period_end"], name="unique_need_figure_per_period"
+            ),
+            models.CheckConstraint(
+                condition=models.Q(period_end__gte=models.F("period_start")), name="need_period_ends_after_start"
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.get_sector_display()} in {self.region} ({self.period_start} – {self.period_end})"
+
+    def clean(self):
+        if self.period_start and self.period_end and self.period_end < self.period_start:
+            raise ValidationError({"period_end": "A period cannot end before it starts."})
