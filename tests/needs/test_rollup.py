@@ -1,0 +1,96 @@
+"""The roll-up rules: sum over children where they report, max over sectors, never the sum."""
+
+from datetime import date
+
+import pytest
+from django.core.exceptions import ValidationError
+
+from humtrack.actor import Actor
+from needs.models import NeedFigure
+from needs.selectors import needs_rollup
+from needs.services import record_need_figure
+from tests.factories import NeedFigureFactory
+
+pytestmark = pytest.mark.django_db
+
+
+def figure(region, sector, people_in_need=None, **fields):
+    return NeedFigureFactory(region=region, sector=sector, people_in_need=people_in_need, **fields)
+
+
+def test_a_province_is_the_sum_of_its_districts_where_they_report(tree):
+    figure(tree["AF08"], "FSC", 99_000)  # the province's own figure, superseded by its districts
+    figure(tree["AF0801"], "FSC", 20_000)
+    figure(tree["AF0806"], "FSC", 5_000)
+    food = needs_rollup(pcode="AF08").sectors[0]
+    assert food.metrics["people_in_need"].value == 25_000
+    assert sorted(food.metrics["people_in_need"].regions) == ["AF0801", "AF0806"]
+    assert food.metrics["people_in_need"].rule == "sum_of_children"
+
+
+def test_a_province_whose_districts_do_not_report_keeps_its_own_figure(tree):
+    figure(tree["AF08"], "FSC", 99_000)
+    figure(tree["AF03"], "FSC", 1_000)
+    figure(tree["AF0305"], "HEA", 700)  # another sector: does not replace Parwan's food figure
+    rollup = needs_rollup(pcode="AF")
+    food = next(s for s in rollup.sectors if s.sector == "FSC")
+    assert food.metrics["people_in_need"].value == 100_000
+
+
+def test_intersectoral_people_in_need_is_the_max_over_sectors_not_the_sum(tree):
+    figure(tree["AF"], "FSC", 16_900_000)
+    figure(tree["AF"], "HEA", 14_500_000)
+    rollup = needs_rollup(pcode="AF")
+    assert rollup.intersectoral["people_in_need"].value == 16_900_000
+    assert rollup.intersectoral["people_in_need"].rule == "max_over_sectors"
+
+
+def test_a_reported_intersectoral_figure_wins_over_the_max(tree):
+    figure(tree["AF"], "FSC", 16_900_000)
+    figure(tree["AF"], "HEA", 14_500_000)
+    figure(tree["AF"], "Intersectoral", 18_400_000)
+    assert needs_rollup(pcode="AF").intersectoral["people_in_need"].value == 18_400_000
+
+
+def test_a_need_without_a_figure_is_kept_and_never_invented(tree):
+    figure(tree["AF"], "SHL", None, is_urgent=True)
+    shelter = needs_rollup(pcode="AF").sectors[0]
+    assert shelter.is_urgent and shelter.metrics["people_in_need"] is None
+
+
+def test_the_period_filter_keeps_overlapping_figures_only(tree):
+    figure(tree["AF"], "FSC", 1_000, period_start=date(2020, 1, 1), period_end=date(2020, 12, 31))
+    figure(tree["AF"], "FSC", 2_000)
+    rollup = needs_rollup(pcode="AF", period_start=date(2021, 6, 1), period_end=date(2021, 6, 30))
+    assert rollup.sectors[0].metrics["people_in_need"].value == 2_000
+
+
+def test_the_rollup_is_three_queries_whatever_the_area(tree, django_assert_num_queries):
+    for region in tree.values():
+        figure(region, "FSC", 10)
+    with django_assert_num_queries(3):
+        needs_rollup(pcode="AF")
+
+
+@pytest.mark.parametrize(
+    "fields, field",
+    [
+        ({"people_in_need": -1}, "people_in_need"),
+        ({"reached": -5}, "reached"),
+        ({"period_start": date(2021, 2, 1), "period_end": date(2021, 1, 1)}, "period_end"),
+        ({"sector": "Vibes"}, "sector"),
+    ],
+)
+def test_bad_figures_are_refused_and_nothing_saved(tree, source, fields, field):
+    arguments = {
+        "region": tree["AF"],
+        "sector": "FSC",
+        "period_start": date(2021, 1, 1),
+        "period_end": date(2021, 12, 31),
+        "source": source,
+        "confidence": "confirmed",
+    } | fields
+    with pytest.raises(ValidationError) as error:
+        record_need_figure(actor=Actor(), **arguments)
+    assert field in error.value.message_dict
+    assert not NeedFigure.objects.exists()

@@ -1,0 +1,43 @@
+"""Real services for integration tests: reach them, or skip on a laptop, or fail in CI.
+
+CI sets HUMTRACK_REQUIRE_SERVICES=1: there a missing PostgreSQL or Redis fails the test instead of
+skipping it, so the integration tests are never silently skipped.
+"""
+
+import os
+import socket
+from urllib.parse import urlparse
+
+import pytest
+from django.db import connection
+
+REQUIRE_SERVICES = os.environ.get("HUMTRACK_REQUIRE_SERVICES") == "1"
+
+
+def _missing(what: str):
+    if REQUIRE_SERVICES:
+        pytest.fail(f"{what} is required here (HUMTRACK_REQUIRE_SERVICES=1) but is not available.")
+    pytest.skip(f"{what} is not available; CI runs this test against the real service.")
+
+
+def redis_url() -> str:
+    """The Redis to test against (TEST_REDIS_URL, default redis://127.0.0.1:6379/15), reachable."""
+    url = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
+    parsed = urlparse(url)
+    try:
+        socket.create_connection((parsed.hostname, parsed.port or 6379), timeout=2).close()
+    except OSError:
+        _missing(f"Redis at {parsed.hostname}:{parsed.port or 6379}")
+    return url
+
+
+def require_postgresql():
+    """For tests of row locks and real concurrency, which SQLite cannot show."""
+    if connection.vendor != "postgresql":
+        _missing("PostgreSQL (set DATABASE_URL)")
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
