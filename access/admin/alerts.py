@@ -1,0 +1,165 @@
+"""Alerts in the coordinators' admin: subscriptions (paused ones shown), events and deliveries.
+
+Deliveries are the pipeline's record of what went out; the admin only reads them, and its one
+action, "retry failed", goes through the service that never touches a sent delivery.
+"""
+
+from django.contrib import admin, messages
+from django.core.exceptions import PermissionDenied
+from django.http import Http404
+from django.urls import reverse
+from django.utils.html import format_html
+from django.utils.text import Truncator
+from simple_history.admin import SimpleHistoryAdmin
+
+from access.alerts import selectors, services
+from access.models import AlertDelivery, AlertEvent, Subscription
+from access.models.alerts import DeliveryStatus
+
+from .mixins import actor_for
+
+
+class PausedFilter(admin.SimpleListFilter):
+    title = "delivery"
+    parameter_name = "paused"
+
+    def lookups(self, request, model_admin):
+        return [("yes", "Paused after failures"), ("no", "Receiving")]
+
+    def queryset(self, request, queryset):
+        if self.value() == "yes":
+            return queryset.filter(paused_at__isnull=False)
+        if self.value() == "no":
+            return queryset.filter(paused_at__isnull=True, active=True)
+        return queryset
+
+
+@admin.register(Subscription)
+class SubscriptionAdmin(SimpleHistoryAdmin):
+    list_display = ["email", "name", "followed", "trigger", "mode", "active", "delivery_state", "consecutive_failures"]
+    list_filter = [PausedFilter, "active", "mode", "trigger"]
+    search_fields = ["email", "name", "^regions__pcode", "regions__name"]
+    autocomplete_fields = ["regions"]
+    readonly_fields = ["paused_at", "consecutive_failures", "organisation", "created_by", "created_at", "updated_at"]
+    fields = [
+        "email", "name", "regions", "include_descendants", "trigger", "threshold_status", "include_corridors",
+        "mode", "active", "paused_at", "consecutive_failures", "organisation", "created_by", "created_at",
+    ]  # fmt: skip
+    actions = ["resume_selected"]
+
+    def get_queryset(self, request):
+        # People's addresses: a coordinator sees only its own and its regions' subscribers.
+        visible = selectors.subscriptions_visible_to(request.user).values("pk")
+        return super().get_queryset(request).filter(pk__in=visible).prefetch_related("regions")
+
+    # History is an audit trail (no revert), and simple-history's history pages find a record outside
+    # get_queryset (through its history rows): check that the caller may see this subscriber before showing a version.
+    def revert_disabled(self, request, obj=None):
+        return True
+
+    def require_visible(self, request, object_id):
+        if not self.get_queryset(request).filter(pk=object_id).exists():
+            raise Http404("No such subscription.")
+
+    def history_view(self, request, object_id, extra_context=None):
+        self.require_visible(request, object_id)  # simple-history would fall back to the history rows
+        return super().history_view(request, object_id, extra_context)
+
+    def history_form_view(self, request, object_id, version_id, extra_context=None):
+        self.require_visible(request, object_id)
+        if request.method == "POST":
+            raise PermissionDenied("History is read-only; change the subscription itself.")
+        return super().history_form_view(request, object_id, version_id, extra_context)
+
+    @admin.display(description="regions")
+    def followed(self, subscription):
+        return ", ".join(region.pcode for region in subscription.regions.all())
+
+    @admin.display(description="delivery", ordering="paused_at")
+    def delivery_state(self, subscription):
+        if subscription.paused_at:
+            return format_html(
+                '<strong style="color:#a4001d">paused</strong> since {}', subscription.paused_at.strftime("%d %b %H:%M")
+            )
+        return "receiving" if subscription.active else "unsubscribed"
+
+    def save_model(self, request, subscription, form, change):
+        actor = actor_for(request)
+        if change:
+            services.update_subscription(subscription=subscription, actor=actor)
+        else:
+            subscription.created_by = request.user
+            services.create_subscription_from(subscription=subscription, actor=actor)
+
+    @admin.action(description="Resume the selected paused subscriptions", permissions=["change"])
+    def resume_selected(self, request, queryset):
+        paused = list(queryset.filter(paused_at__isnull=False))
+        for subscription in paused:
+            services.resume_subscription(subscription=subscription, actor=actor_for(request))
+        self.message_user(request, f"{len(paused)} subscription(s) resumed.", messages.SUCCESS)
+
+
+class ReadOnlyAdmin(admin.ModelAdmin):
+    def has_add_permission(self, request):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(AlertEvent)
+class AlertEventAdmin(ReadOnlyAdmin):
+    list_display = ["created_at", "kind", "change_shown", "state", "recipient_count", "deliveries_link"]
+    list_filter = ["kind", "state"]
+    date_hierarchy = "created_at"
+    list_select_related = ["status_change__region", "corridor_change__corridor"]
+    fields = ["kind", "change_shown", "state", "created_at", "fanned_out_at", "recipient_count", "deliveries_link"]
+    readonly_fields = fields
+
+    @admin.display(description="change")
+    def change_shown(self, event):
+        return str(event.change)
+
+    @admin.display(description="deliveries")
+    def deliveries_link(self, event):
+        url = reverse("admin:access_alertdelivery_changelist") + f"?event__id__exact={event.pk}"
+        return format_html('<a href="{}">deliveries</a>', url)
+
+
+@admin.register(AlertDelivery)
+class AlertDeliveryAdmin(ReadOnlyAdmin):
+    list_display = ["id", "event", "recipient", "status", "batch_kind", "attempts", "error", "sent_at"]
+    list_filter = ["status", "batch_kind"]
+    search_fields = ["subscription__email", "message_id"]
+    list_select_related = ["subscription", "event__status_change__region", "event__corridor_change__corridor"]
+    fields = [
+        "event", "subscription", "status", "batch_kind", "send_after", "attempts", "last_error", "created_at",
+        "claimed_at", "sent_at", "message_id",
+    ]  # fmt: skip
+    readonly_fields = fields
+    actions = ["retry_failed"]
+
+    def get_queryset(self, request):
+        visible = selectors.subscriptions_visible_to(request.user).values("pk")
+        return super().get_queryset(request).filter(subscription__in=visible)
+
+    @admin.display(description="recipient", ordering="subscription__email")
+    def recipient(self, delivery):
+        return delivery.subscription.email
+
+    @admin.display(description="last error")
+    def error(self, delivery):
+        return Truncator(delivery.last_error).chars(80)
+
+    @admin.action(description="Retry the selected failed deliveries")
+    def retry_failed(self, request, queryset):
+        count = services.retry_failed_deliveries(queryset)
+        skipped = queryset.exclude(status__in=[DeliveryStatus.FAILED_TEMPORARY, DeliveryStatus.FAILED_PERMANENT])
+        self.message_user(
+            request,
+            f"{count} failed deliveries queued again; {skipped.count()} selected were not failed: untouched.",
+            messages.SUCCESS,
+        )

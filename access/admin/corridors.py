@@ -1,0 +1,125 @@
+"""Aid corridors: route, description and the "Change corridor status" form."""
+
+from django.contrib import admin
+from django.utils.html import format_html
+
+from access.models import AidCorridor, CorridorStatusChange
+from access.services import change_corridor_status, create_corridor, update_corridor
+
+from .forms import CorridorAddForm, CorridorForm, CorridorStatusChangeForm
+from .mixins import (
+    ProvinceFilter,
+    RegionScopedAdmin,
+    StatusChangeToolMixin,
+    actor_for,
+    status_badge,
+)
+from .regions import ReadOnlyInline
+
+
+class CorridorHistoryInline(ReadOnlyInline):
+    model = CorridorStatusChange
+    verbose_name = "status change"
+    verbose_name_plural = "Status history"
+    fields = ["effective_at", "change", "reason", "source", "confidence", "recorded", "silent"]
+    readonly_fields = fields
+    ordering = ["-effective_at", "-id"]
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).select_related("source", "recorded_by", "organisation")
+
+    @admin.display(description="change")
+    def change(self, change):
+        before = status_badge(change.from_status, change.get_from_status_display()) if change.from_status else "—"
+        return format_html("{} → {}", before, status_badge(change.to_status, change.get_to_status_display()))
+
+    @admin.display(description="recorded")
+    def recorded(self, change):
+        who = change.recorded_by.get_username() if change.recorded_by else "system"
+        return f"{who}, {change.recorded_at:%Y-%m-%d %H:%M}"
+
+
+@admin.register(AidCorridor)
+class AidCorridorAdmin(StatusChangeToolMixin, RegionScopedAdmin):
+    """A corridor is a coordinator's when its route passes through one of their regions."""
+
+    region_lookup = "regions"
+    list_display = ["name", "status_display", "route", "status_since", "last_verified_at", "confidence"]
+    list_filter = ["status", "confidence", ProvinceFilter]
+    search_fields = ["name", "notes", "regions__name", "^regions__pcode"]
+    list_select_related = ["origin", "destination"]
+    history_list_display = ["status", "partner"]  # the status is not an editable field: no delta shows it
+    inlines = [CorridorHistoryInline]
+
+    status_form_class = CorridorStatusChangeForm
+    status_tool_label = "Change corridor status"
+    status_permission = "access.add_corridorstatuschange"
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).prefetch_related("waypoints__region")
+
+    def get_fields(self, request, obj=None):
+        if obj is None:
+            return list(CorridorAddForm._meta.fields)
+        return ["status_display", *CorridorForm._meta.fields]
+
+    def get_readonly_fields(self, request, obj=None):
+        return ["status_display"]
+
+    def get_form(self, request, obj=None, change=False, **kwargs):
+        kwargs["form"] = CorridorForm if obj is not None else CorridorAddForm
+        form = super().get_form(request, obj, change=change, **kwargs)
+        form.editor = request.user
+        return form
+
+    @admin.display(description="status", ordering="status")
+    def status_display(self, corridor):
+        return status_badge(corridor.status, corridor.get_status_display())
+
+    def status(self, record):
+        """The history page's status column (a historical record has the model's choices)."""
+        return self.status_display(record)
+
+    @admin.display(description="route")
+    def route(self, corridor):
+        return " → ".join(f"{w.region.name} ({w.region.pcode})" for w in corridor.waypoints.all())
+
+    def current_status_display(self, corridor):
+        since = f" since {corridor.status_since:%Y-%m-%d %H:%M} UTC" if corridor.status_since else ""
+        return format_html("{}{}", self.status_display(corridor), since)
+
+    # --- writes --------------------------------------------------------------------------------
+    def description_fields(self, form) -> dict:
+        data = form.cleaned_data
+        return {name: data[name] for name in ("name", "source", "confidence", "last_verified_at", "notes")}
+
+    def create_through_service(self, request, form):
+        data = form.cleaned_data
+        return create_corridor(
+            actor=actor_for(request),
+            regions=data["route"],
+            status=data["initial_status"],
+            reason=(data.get("status_reason") or "").strip() or "Corridor recorded",
+            **self.description_fields(form),
+        )
+
+    def update_through_service(self, request, corridor, form, reason):
+        update_corridor(
+            corridor=corridor,
+            actor=actor_for(request),
+            reason=reason,
+            regions=form.cleaned_data["route"],
+            **self.description_fields(form),
+        )
+
+    def record_status_change(self, request, corridor, data):
+        return change_corridor_status(
+            corridor=corridor,
+            status=data["status"],
+            reason=data["reason"],
+            source=data["source"],
+            confidence=data["confidence"],
+            effective_at=data["effective_at"],
+            silent=data["silent"],
+            actor=actor_for(request),
+        )

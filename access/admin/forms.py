@@ -1,0 +1,157 @@
+"""Admin forms that are not a model's own: changing a status, a corridor's route and first status."""
+
+import re
+
+from django import forms
+from django.contrib.admin.widgets import AdminSplitDateTime
+from django.db.models import BLANK_CHOICE_DASH
+from django.utils import timezone
+
+from access.choices import AccessStatus, Confidence, CorridorStatus
+from access.models import AidCorridor, Region, Source
+from access.selectors.coordinators import can_edit_route
+
+
+def add_service_errors(form: forms.Form, error) -> None:
+    """Show a service's ValidationError on the fields it names (the rest above the form)."""
+    if hasattr(error, "error_dict"):
+        for field, messages in error.message_dict.items():
+            form.add_error(field if field in form.fields else None, messages)
+    else:
+        form.add_error(None, error.messages)
+
+
+class AuditedModelForm(forms.ModelForm):
+    """A model form that may say why it changes something; the reason goes to the audit history.
+
+    `service_error` is set by the admin when the service refused the save (a rule only the service
+    knows): the form is shown again with that error, and nothing is saved.
+    """
+
+    service_error = None
+
+    change_reason = forms.CharField(
+        label="Reason for this change",
+        required=False,
+        max_length=100,
+        help_text="Optional; shown in the history beside your name.",
+    )
+
+    def clean(self):
+        cleaned_data = super().clean()
+        if self.service_error is not None:
+            add_service_errors(self, self.service_error)
+        return cleaned_data
+
+
+class StatusChangeForm(forms.Form):
+    """What every status change must say: the new status, why, on whose word, and how sure we are.
+
+    The status and confidence start blank so that nobody records a change by accident.
+    """
+
+    status_choices: list = []
+
+    status = forms.ChoiceField()
+    reason = forms.CharField(
+        widget=forms.Textarea(attrs={"rows": 3, "cols": 80}),
+        help_text="What happened, in a sentence partners will read (e.g. 'The valley is closed by fighting').",
+    )
+    source = forms.ModelChoiceField(queryset=Source.objects.order_by("-published_at", "-id"))
+    confidence = forms.ChoiceField(
+        choices=BLANK_CHOICE_DASH + Confidence.choices,
+        help_text="Confirmed by the source itself; reported by others; claimed by a party to the conflict; "
+        "or not verified.",
+    )
+    effective_at = forms.SplitDateTimeField(
+        widget=AdminSplitDateTime,
+        initial=timezone.now,
+        label="Effective at (UTC)",
+        help_text="When the change happened on the ground. Back-dating is allowed; the future is not.",
+    )
+    silent = forms.BooleanField(
+        required=False,
+        label="Silent (no alerts)",
+        help_text="Record without alerting subscribers, e.g. when entering old history.",
+    )
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["status"].choices = BLANK_CHOICE_DASH + self.status_choices
+
+    def add_service_errors(self, error) -> None:
+        add_service_errors(self, error)
+
+
+class RegionStatusChangeForm(StatusChangeForm):
+    status_choices = AccessStatus.choices
+
+
+class CorridorStatusChangeForm(StatusChangeForm):
+    status_choices = CorridorStatus.choices
+
+
+def parse_route(text: str) -> list[str]:
+    """The p-codes of a route, in order, whatever separates them (spaces, commas, arrows)."""
+    return [code.upper() for code in re.findall(r"[A-Za-z0-9]+", text or "")]
+
+
+class CorridorForm(AuditedModelForm):
+    """A corridor's description and route. Its status changes through the "Change corridor status" tool.
+
+    `editor` is set per request by the admin: a coordinator's route must pass through a region they
+    cover, or the corridor would not be theirs to change (access.selectors.coordinators.can_edit_route).
+    """
+
+    editor = None
+
+    route = forms.CharField(
+        help_text="P-codes from origin to destination, in order, e.g. AF01 → AF0301 → AF08.",
+        widget=forms.TextInput(attrs={"size": 60}),
+    )
+
+    class Meta:
+        model = AidCorridor
+        fields = ["name", "route", "source", "confidence", "last_verified_at", "notes"]
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        if self.instance.pk and not self.is_bound:
+            pcodes = self.instance.waypoints.order_by("position").values_list("region__pcode", flat=True)
+            self.initial["route"] = " → ".join(pcodes)
+
+    def clean_route(self) -> list[Region]:
+        pcodes = parse_route(self.cleaned_data["route"])
+        if len(pcodes) < 2:
+            raise forms.ValidationError("A corridor passes through at least two regions.")
+        regions = {r.pcode: r for r in Region.objects.filter(pcode__in=pcodes)}
+        unknown = [code for code in pcodes if code not in regions]
+        if unknown:
+            raise forms.ValidationError(f"Unknown p-code(s): {', '.join(unknown)}.")
+        route = [regions[code] for code in pcodes]
+        if not can_edit_route(self.editor, route):
+            raise forms.ValidationError("The route must pass through at least one region you coordinate.")
+        return route
+
+
+class CorridorAddForm(CorridorForm):
+    """A new corridor also states its first status, and why (with its source and confidence)."""
+
+    initial_status = forms.ChoiceField(
+        label="Status", choices=BLANK_CHOICE_DASH + CorridorStatus.choices, help_text="The corridor's status now."
+    )
+    status_reason = forms.CharField(
+        label="Why", required=False, widget=forms.Textarea(attrs={"rows": 2}), initial="Corridor recorded"
+    )
+
+    class Meta(CorridorForm.Meta):
+        fields = [
+            "name",
+            "route",
+            "initial_status",
+            "status_reason",
+            "source",
+            "confidence",
+            "last_verified_at",
+            "notes",
+        ]

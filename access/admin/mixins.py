@@ -1,0 +1,332 @@
+"""What every coordinators' admin shares: service saves, per-region change rights, status forms.
+
+A coordinator sees everything but changes only what lies in their assigned regions and below
+(access.selectors.coordinators). The rule is enforced here once: per object
+(`has_change_permission`, `has_delete_permission`), in the choices a form offers (and so accepts),
+and in actions (which keep only the selected records the user may change). Superusers change
+everything. Saves go through the services, so the admin validates and records history exactly as
+the API does.
+"""
+
+from django.contrib import admin, messages
+from django.contrib.admin import SimpleListFilter
+from django.contrib.admin.utils import unquote
+from django.contrib.admin.widgets import RelatedFieldWidgetWrapper
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db.models import QuerySet
+from django.http import HttpResponseRedirect
+from django.template.response import TemplateResponse
+from django.urls import path, reverse
+from django.utils.html import format_html
+from django.utils.text import Truncator
+from simple_history.admin import SimpleHistoryAdmin
+
+from access.choices import AccessStatus, CorridorStatus
+from access.models import AidCorridor, Region, StatusChange
+from access.selectors.coordinators import can_edit_region, editable_region_filter, regions_editable_by
+from access.selectors.regions import within_filter
+from humtrack.actor import Actor
+
+# Colour helps the eye; the label carries the meaning (colour is never the only cue).
+BADGE_COLOURS = {
+    AccessStatus.ACCESSIBLE: ("#1e7b34", "#fff"),
+    AccessStatus.CONSTRAINED: ("#f2c200", "#000"),
+    AccessStatus.SEVERELY_CONSTRAINED: ("#d9531e", "#fff"),
+    AccessStatus.INACCESSIBLE: ("#a4001d", "#fff"),
+    AccessStatus.UNKNOWN: ("#5a6268", "#fff"),
+    CorridorStatus.OPEN: ("#1e7b34", "#fff"),
+    CorridorStatus.RESTRICTED: ("#f2c200", "#000"),
+    CorridorStatus.CLOSED: ("#a4001d", "#fff"),
+}
+
+
+def status_badge(value: str, label: str):
+    background, colour = BADGE_COLOURS.get(value, ("#5a6268", "#fff"))
+    return format_html(
+        '<span class="status-badge status-{}" style="background:{};color:{};padding:2px 8px;'
+        'border-radius:10px;white-space:nowrap;font-weight:600">{}</span>',
+        value,
+        background,
+        colour,
+        label,
+    )
+
+
+def actor_for(request) -> Actor:
+    return Actor(user=request.user)
+
+
+def editable_corridors(user) -> QuerySet[AidCorridor]:
+    """Corridors whose route passes through a region the user covers (all of them for a superuser)."""
+    corridors = AidCorridor.objects.all()
+    if getattr(user, "is_superuser", False):
+        return corridors
+    return corridors.filter(pk__in=AidCorridor.objects.filter(editable_region_filter(user, "regions")).values("pk"))
+
+
+class ServiceSaveAdmin(SimpleHistoryAdmin):
+    """A model admin whose saves go through the services, with a read-only audit history.
+
+    Subclasses implement `create_through_service(request, form)` and
+    `update_through_service(request, obj, form, reason)`. On a change form the user may say why
+    (the `change_reason` field of forms.AuditedModelForm); it lands in the history's reason column.
+    """
+
+    # Columns of the history page (admin methods, so they read well): who acted for which partner.
+    history_list_display = ["partner"]
+
+    def get_fieldsets(self, request, obj=None):
+        fieldsets = super().get_fieldsets(request, obj)
+        if obj is not None and self.has_change_permission(request, obj):
+            fieldsets = [*fieldsets, ("Why", {"fields": ["change_reason"]})]
+        return fieldsets
+
+    def partner(self, record) -> str:
+        """The partner organisation a historical record was made for (API writes), if any."""
+        return str(record.history_organisation) if record.history_organisation_id else "—"
+
+    # --- history is an audit trail: read it, never "revert" around the services -----------------
+    def revert_disabled(self, request, obj=None):
+        return True
+
+    def history_form_view(self, request, object_id, version_id, extra_context=None):
+        if request.method == "POST":
+            raise PermissionDenied("History is read-only; change the record itself.")
+        return super().history_form_view(request, object_id, version_id, extra_context)
+
+    # --- saves go through the services ---------------------------------------------------------
+    def model_fields(self, form) -> dict:
+        """The form's cleaned values for the model's own (non many-to-many) fields."""
+        names = {f.name for f in self.model._meta.concrete_fields}
+        return {name: value for name, value in form.cleaned_data.items() if name in names}
+
+    def save_model(self, request, obj, form, change):
+        if change:
+            reason = (form.cleaned_data.get("change_reason") or "").strip() or "Changed in the admin"
+            self.update_through_service(request, obj, form, reason)
+            return
+        created = self.create_through_service(request, form)
+        # The admin goes on with the instance it built (for the log and the redirect).
+        obj.pk = created.pk
+        obj.refresh_from_db()
+
+    def save_related(self, request, form, formsets, change):
+        # Many-to-many fields were set by the service; only inline formsets are left to save.
+        for formset in formsets:
+            self.save_formset(request, form, formset, change=change)
+
+    def create_through_service(self, request, form):
+        raise NotImplementedError
+
+    def update_through_service(self, request, obj, form, reason: str):
+        raise NotImplementedError
+
+    def get_form(self, request, obj=None, change=False, **kwargs):
+        form = super().get_form(request, obj, change=change, **kwargs)
+        service_error = getattr(request, "_humtrack_service_error", None)
+        if service_error is not None:
+            form = type(form.__name__, (form,), {"service_error": service_error})
+        return form
+
+    def changeform_view(self, request, object_id=None, form_url="", extra_context=None):
+        # The form validates with the model's rules first; this is the net for a rule only a
+        # service knows. The transaction has rolled back, so nothing is saved; the form is shown
+        # again with the service's message (AuditedModelForm.service_error), the user's input kept.
+        try:
+            return super().changeform_view(request, object_id, form_url, extra_context)
+        except ValidationError as error:
+            if request.method != "POST" or getattr(request, "_humtrack_service_error", None) is not None:
+                raise
+            request._humtrack_service_error = error
+            return super().changeform_view(request, object_id, form_url, extra_context)
+
+    # --- actions -------------------------------------------------------------------------------
+    def report_skipped(self, request, selected: int, done: int, verb: str, why: str):
+        noun = self.model._meta.verbose_name if done == 1 else self.model._meta.verbose_name_plural
+        self.message_user(request, f"{done} {noun} {verb}.", level=messages.SUCCESS if done else messages.WARNING)
+        if selected > done:
+            self.message_user(request, f"{selected - done} left unchanged: {why}", level=messages.WARNING)
+
+
+class RegionScopedAdmin(ServiceSaveAdmin):
+    """A model admin whose records belong to a region: changed only by that region's coordinators.
+
+    `region_lookup` is the path from the model to its Region ("region" for facts, "" for Region,
+    "regions" for a corridor's route).
+    """
+
+    region_lookup = "region"
+
+    def editable(self, request, queryset: QuerySet) -> QuerySet:
+        """The part of `queryset` the user may change."""
+        if request.user.is_superuser:
+            return queryset
+        allowed = self.model._default_manager.filter(editable_region_filter(request.user, self.region_lookup))
+        return queryset.filter(pk__in=allowed.values("pk"))
+
+    def is_editable(self, request, obj) -> bool:
+        if request.user.is_superuser:
+            return True
+        if isinstance(obj, Region):
+            return can_edit_region(request.user, obj)
+        # The admin asks several times per page: one query per record and request.
+        cache = request.__dict__.setdefault("_humtrack_editable", {})
+        key = (self.model._meta.label, obj.pk)
+        if key not in cache:
+            cache[key] = self.editable(request, self.model._default_manager.filter(pk=obj.pk)).exists()
+        return cache[key]
+
+    def has_change_permission(self, request, obj=None):
+        allowed = super().has_change_permission(request, obj)
+        if not allowed or obj is None or obj.pk is None:
+            return allowed
+        return self.is_editable(request, obj)
+
+    def has_delete_permission(self, request, obj=None):
+        allowed = super().has_delete_permission(request, obj)
+        if not allowed or obj is None or obj.pk is None:
+            return allowed
+        return self.is_editable(request, obj)
+
+    def formfield_for_foreignkey(self, db_field, request, **kwargs):
+        # Only the regions (and corridors) a coordinator covers are offered, and so accepted: a
+        # crafted POST naming another region fails the form's validation.
+        if not request.user.is_superuser:
+            if db_field.related_model is Region:
+                kwargs["queryset"] = regions_editable_by(request.user)
+            elif db_field.related_model is AidCorridor:
+                kwargs["queryset"] = editable_corridors(request.user)
+        return super().formfield_for_foreignkey(db_field, request, **kwargs)
+
+
+class SourcedFactColumns:
+    """List columns every sourced fact shares."""
+
+    @admin.display(description="source", ordering="source__publisher")
+    def source_label(self, fact):
+        # The full citation is long; the list shows its start, the record its whole.
+        return Truncator(str(fact.source)).chars(60)
+
+
+class StatusChangeToolMixin:
+    """An object tool "Change … status": a dedicated form that calls the status service.
+
+    The status itself is never an editable field; this view is the admin's only way to change it.
+    Subclasses set `status_form_class`, `status_tool_label`, `status_permission` and implement
+    `record_status_change(request, obj, data)` (returns the change, or None for a no-op).
+    """
+
+    status_form_class = None
+    status_tool_label = "Change status"
+    status_permission = ""
+    change_form_template = "admin/access/change_form_with_status_tool.html"
+
+    def get_urls(self):
+        info = self.opts.app_label, self.opts.model_name
+        return [
+            path(
+                "<path:object_id>/change-status/",
+                self.admin_site.admin_view(self.change_status_view),
+                name="{}_{}_change_status".format(*info),
+            ),
+            *super().get_urls(),
+        ]
+
+    def can_change_status(self, request, obj) -> bool:
+        return request.user.has_perm(self.status_permission) and self.has_change_permission(request, obj)
+
+    def change_view(self, request, object_id, form_url="", extra_context=None):
+        obj = self.get_object(request, unquote(object_id))
+        extra_context = {
+            **(extra_context or {}),
+            "status_tool_label": self.status_tool_label,
+            "can_change_status": obj is not None and self.can_change_status(request, obj),
+        }
+        return super().change_view(request, object_id, form_url, extra_context)
+
+    def record_status_change(self, request, obj, data: dict):
+        raise NotImplementedError
+
+    def current_status_display(self, obj) -> str:
+        return status_badge(obj.status, obj.get_status_display())
+
+    def change_status_view(self, request, object_id):
+        obj = self.get_object(request, unquote(object_id))
+        if obj is None:
+            return self._get_obj_does_not_exist_redirect(request, self.opts, object_id)
+        if not self.can_change_status(request, obj):
+            raise PermissionDenied
+        form = self.status_form_class(request.POST if request.method == "POST" else None)
+        # The admin's "+" beside the source: record a new source in a pop-up without leaving.
+        source_field = form.fields["source"]
+        source_field.widget = RelatedFieldWidgetWrapper(
+            source_field.widget,
+            StatusChange._meta.get_field("source").remote_field,
+            self.admin_site,
+            can_add_related=request.user.has_perm("access.add_source"),
+        )
+        if request.method == "POST" and form.is_valid():
+            try:
+                change = self.record_status_change(request, obj, form.cleaned_data)
+            except ValidationError as error:
+                form.add_service_errors(error)
+            else:
+                if change is None:
+                    self.message_user(
+                        request, f"{obj} already had that status then: nothing recorded.", level=messages.WARNING
+                    )
+                else:
+                    self.message_user(request, f"Recorded: {change}.", level=messages.SUCCESS)
+                return HttpResponseRedirect(
+                    reverse(f"admin:{self.opts.app_label}_{self.opts.model_name}_change", args=[obj.pk])
+                )
+        context = {
+            **self.admin_site.each_context(request),
+            "title": f"{self.status_tool_label}: {obj}",
+            "subtitle": None,
+            "form": form,
+            "object": obj,
+            "current_status": self.current_status_display(obj),
+            "opts": self.opts,
+            "media": self.media + form.media,
+        }
+        return TemplateResponse(request, "admin/access/change_status.html", context)
+
+
+class ProvinceFilter(SimpleListFilter):
+    """Records in a province (itself or its districts), for any admin with a `region_lookup`."""
+
+    title = "province"
+    parameter_name = "province"
+
+    def __init__(self, request, params, model, model_admin):
+        self.region_lookup = getattr(model_admin, "region_lookup", "region")
+        super().__init__(request, params, model, model_admin)
+
+    def lookups(self, request, model_admin):
+        provinces = Region.objects.filter(admin_level=Region.Level.PROVINCE).order_by("name")
+        return [(p.pcode, str(p)) for p in provinces]
+
+    def queryset(self, request, queryset):
+        if not self.value():
+            return queryset
+        # Through a many-to-many (a corridor's route) the join repeats rows: filter by ids instead.
+        within = queryset.model._default_manager.filter(within_filter(self.value(), self.region_lookup))
+        return queryset.filter(pk__in=within.values("pk"))
+
+
+class OpenFilter(SimpleListFilter):
+    """Still in force (no end) or over. Subclasses name the end field."""
+
+    end_field = ""
+    labels = ("Active", "Over")
+
+    def lookups(self, request, model_admin):
+        return [("yes", self.labels[0]), ("no", self.labels[1])]
+
+    def queryset(self, request, queryset):
+        if self.value() == "yes":
+            return queryset.filter(**{f"{self.end_field}__isnull": True})
+        if self.value() == "no":
+            return queryset.filter(**{f"{self.end_field}__isnull": False})
+        return queryset

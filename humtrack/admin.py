@@ -1,0 +1,101 @@
+"""Partner organisations and their API tokens. A token's key is shown once, when it is created."""
+
+from django import forms
+from django.contrib import admin, messages
+from django.template.response import TemplateResponse
+from django.utils.cache import add_never_cache_headers
+
+from humtrack.api.tokens import revoke_tokens, set_new_key
+from humtrack.models import ApiToken, Organisation, TokenScope
+
+
+class ApiTokenInline(admin.TabularInline):
+    model = ApiToken
+    extra = 0
+    can_delete = False
+    fields = ["name", "prefix", "scopes", "created_at", "last_used_at", "revoked_at"]
+    readonly_fields = fields
+    show_change_link = True
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(Organisation)
+class OrganisationAdmin(admin.ModelAdmin):
+    list_display = ["name", "created_at"]
+    search_fields = ["name"]
+    inlines = [ApiTokenInline]
+
+
+class ApiTokenForm(forms.ModelForm):
+    scopes = forms.MultipleChoiceField(
+        choices=TokenScope.choices,
+        widget=forms.CheckboxSelectMultiple,
+        help_text="Read: the API's GET endpoints. Write: record facts. Alerts: manage alert subscriptions.",
+    )
+
+    class Meta:
+        model = ApiToken
+        fields = ["organisation", "name", "scopes", "revoked_at"]
+
+
+class RevokedFilter(admin.SimpleListFilter):
+    title = "revoked"
+    parameter_name = "revoked"
+
+    def lookups(self, request, model_admin):
+        return [("no", "In use"), ("yes", "Revoked")]
+
+    def queryset(self, request, queryset):
+        if self.value() in ("yes", "no"):
+            return queryset.filter(revoked_at__isnull=self.value() == "no")
+        return queryset
+
+
+@admin.register(ApiToken)
+class ApiTokenAdmin(admin.ModelAdmin):
+    """Only the key's hash is stored: the key is shown once, on the page that follows "Save"."""
+
+    form = ApiTokenForm
+    list_display = ["prefix_display", "organisation", "name", "scopes", "created_at", "last_used_at", "revoked_at"]
+    list_filter = [RevokedFilter, "organisation"]
+    search_fields = ["name", "prefix", "organisation__name"]
+    list_select_related = ["organisation"]
+    readonly_fields = ["prefix_display", "created_at", "last_used_at"]
+    actions = ["revoke_now"]
+
+    def get_fields(self, request, obj=None):
+        if obj is None:
+            return ["organisation", "name", "scopes"]
+        return ["organisation", "prefix_display", "name", "scopes", "created_at", "last_used_at", "revoked_at"]
+
+    def get_readonly_fields(self, request, obj=None):
+        # A token stays with the organisation it was issued to.
+        return [*self.readonly_fields, "organisation"] if obj is not None else self.readonly_fields
+
+    @admin.display(description="key", ordering="prefix")
+    def prefix_display(self, token):
+        return f"{token.prefix}…" if token.prefix else "—"
+
+    def save_model(self, request, obj, form, change):
+        if not change:
+            obj.new_key = set_new_key(obj)  # for response_add only; never stored
+        super().save_model(request, obj, form, change)
+
+    def response_add(self, request, obj, post_url_continue=None):
+        context = {
+            **self.admin_site.each_context(request),
+            "title": "API token created",
+            "opts": self.opts,
+            "token": obj,
+            "key": obj.new_key,
+        }
+        response = TemplateResponse(request, "admin/humtrack/apitoken/key_created.html", context)
+        add_never_cache_headers(response)
+        return response
+
+    @admin.action(description="Revoke selected tokens now", permissions=["change"])
+    def revoke_now(self, request, queryset):
+        revoked = revoke_tokens(queryset)
+        self.message_user(request, f"{revoked} token(s) revoked.", level=messages.SUCCESS)

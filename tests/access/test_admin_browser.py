@@ -1,0 +1,72 @@
+"""The demo coordinator's morning in the admin, in headless Chromium against the live server.
+
+Log in at /admin/ through the login form, open Panjshir, press "Change access status", add the new
+source through the "+" pop-up, record the change; the region page then shows it. A screenshot goes
+to test-artifacts/admin-change-status.png.
+"""
+
+import pytest
+from django.conf import settings
+from selenium.webdriver.common.by import By
+from selenium.webdriver.support import expected_conditions as ec
+from selenium.webdriver.support.ui import Select, WebDriverWait
+
+from access.choices import AccessStatus, AffectedGroupCode
+from access.models import AffectedGroup, Region, Source
+from humtrack.demo import DEMO_COORDINATOR_USERNAME, load_demo
+from tests.browser.conftest import artifacts, chromium  # noqa: F401  (the browser fixtures)
+
+# The live server reads through its own connection, so the data must be committed: a transactional test.
+pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+
+WAIT_SECONDS = 20
+
+
+def test_demo_coordinator_changes_panjshirs_status_with_a_new_source_in_the_browser(request, live_server):
+    browser = request.getfixturevalue("chromium")
+    wait = WebDriverWait(browser, WAIT_SECONDS)
+    # A transactional test run before this one flushed the rows the migrations seeded; put them back.
+    AffectedGroup.objects.bulk_create([AffectedGroup(code=code) for code in AffectedGroupCode], ignore_conflicts=True)
+    load_demo()
+    panjshir = Region.objects.get(pcode="AF08")
+
+    browser.get(f"{live_server.url}/admin/")
+    wait.until(ec.presence_of_element_located((By.NAME, "username")))
+    browser.find_element(By.NAME, "username").send_keys(DEMO_COORDINATOR_USERNAME)
+    browser.find_element(By.NAME, "password").send_keys(settings.HUMTRACK_DEMO_PASSWORD)
+    browser.find_element(By.CSS_SELECTOR, "input[type=submit]").click()
+    wait.until(ec.presence_of_element_located((By.ID, "content-main")))
+
+    browser.get(f"{live_server.url}/admin/access/region/{panjshir.pk}/change/")
+    browser.find_element(By.CSS_SELECTOR, "a.change-status-link").click()
+    wait.until(ec.presence_of_element_located((By.ID, "change-status-form")))
+
+    main_window = browser.current_window_handle
+    browser.find_element(By.CSS_SELECTOR, ".field-source a.add-related").click()
+    wait.until(ec.number_of_windows_to_be(2))
+    browser.switch_to.window(next(h for h in browser.window_handles if h != main_window))
+    wait.until(ec.presence_of_element_located((By.NAME, "publisher")))
+    browser.find_element(By.NAME, "publisher").send_keys("OCHA Afghanistan")
+    browser.find_element(By.NAME, "title").send_keys("Flash update: Panjshir road closed")
+    Select(browser.find_element(By.NAME, "kind")).select_by_value("agency_report")
+    browser.find_element(By.NAME, "_save").click()
+    wait.until(ec.number_of_windows_to_be(1))
+    browser.switch_to.window(main_window)
+    source = Select(browser.find_element(By.NAME, "source"))
+    assert source.first_selected_option.text.startswith("OCHA Afghanistan: Flash update")
+
+    Select(browser.find_element(By.NAME, "status")).select_by_value(AccessStatus.INACCESSIBLE)
+    browser.find_element(By.NAME, "reason").send_keys("The road into the valley is closed")
+    Select(browser.find_element(By.NAME, "confidence")).select_by_value("reported")
+    browser.find_element(By.CSS_SELECTOR, "#change-status-form input[type=submit]").click()
+
+    wait.until(ec.presence_of_element_located((By.CSS_SELECTOR, "ul.messagelist")))
+    assert "Unknown → Inaccessible" in browser.find_element(By.CSS_SELECTOR, "ul.messagelist").text
+    assert "The road into the valley is closed" in browser.find_element(By.CSS_SELECTOR, ".field-current_status").text
+    browser.save_screenshot(str(request.getfixturevalue("artifacts") / "admin-change-status.png"))
+
+    panjshir.refresh_from_db()
+    assert panjshir.access_status == AccessStatus.INACCESSIBLE
+    change = panjshir.current_status_change
+    assert change.recorded_by.username == DEMO_COORDINATOR_USERNAME
+    assert change.source == Source.objects.get(title="Flash update: Panjshir road closed")

@@ -1,0 +1,397 @@
+"""Restrictions, outages, corridors and sources in the coordinators' admin.
+
+Saves go through the services (validation shows as form errors, history records who and why);
+choices and actions are limited to the coordinator's regions.
+"""
+
+from datetime import UTC, datetime, timedelta
+
+import pytest
+from django.urls import reverse
+from django.utils import timezone
+
+from access.choices import AccessStatus, Confidence, CorridorStatus
+from access.models import AccessRestriction, AidCorridor, CorridorStatusChange, Source, UtilityOutage
+from access.services import create_corridor, record_outage, record_restriction
+from humtrack.actor import Actor
+from tests.factories import make_coordinator
+
+pytestmark = pytest.mark.django_db
+
+SEP_1 = datetime(2021, 9, 1, 8, tzinfo=UTC)
+
+
+def split(moment: datetime, name: str) -> dict:
+    return {f"{name}_0": moment.strftime("%Y-%m-%d"), f"{name}_1": moment.strftime("%H:%M:%S")}
+
+
+@pytest.fixture
+def coordinator(tree):
+    return make_coordinator(tree["AF08"])
+
+
+@pytest.fixture
+def coordinator_client(client, coordinator):
+    client.force_login(coordinator)
+    return client
+
+
+def outage(region, source, utility="internet", **fields):
+    return record_outage(
+        actor=Actor(),
+        region=region,
+        utility=utility,
+        started_at=SEP_1,
+        source=source,
+        confidence=Confidence.CONFIRMED,
+        **fields,
+    )
+
+
+def restriction(region, source, **fields):
+    return record_restriction(
+        actor=Actor(),
+        affected_groups=["all_aid_workers"],
+        region=region,
+        category="hostilities",
+        severity="extreme",
+        starts_at=SEP_1,
+        source=source,
+        confidence=Confidence.REPORTED,
+        **fields,
+    )
+
+
+def outage_post(region, source, **overrides):
+    return {
+        "region": region.pk,
+        "utility": "electricity",
+        **split(SEP_1, "started_at"),
+        "restored_at_0": "",
+        "restored_at_1": "",
+        "cause": "deliberate_cut",
+        "cause_detail": "Power lines to the valley cut",
+        "extent": "full",
+        "source": source.pk,
+        "confidence": Confidence.REPORTED,
+    } | overrides
+
+
+def restriction_post(region, source, **overrides):
+    return {
+        "region": region.pk,
+        "corridor": "",
+        "category": "movement_restrictions",
+        "severity": "high",
+        "affected_groups": ["all_aid_workers", "women_aid_workers"],
+        "description": "No movement of aid workers into the valley",
+        "imposed_by": "Taliban",
+        **split(SEP_1, "starts_at"),
+        "ends_at_0": "",
+        "ends_at_1": "",
+        "source": source.pk,
+        "confidence": Confidence.REPORTED,
+    } | overrides
+
+
+# --- lists and filters ------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "name, query",
+    [
+        ("accessrestriction", {"active": "yes", "category": "hostilities", "province": "AF08", "q": "Panjsher"}),
+        ("utilityoutage", {"open": "yes", "utility": "internet", "province": "AF08", "q": "AF08"}),
+        ("aidcorridor", {"status": "closed", "province": "AF08", "q": "Bazarak"}),
+        ("source", {"kind": "agency_report", "q": "OCHA"}),
+        ("statuschange", {"to_status": "inaccessible", "province": "AF08", "q": "Panjsher"}),
+        ("coordinatorassignment", {"province": "AF08"}),
+    ],
+)
+def test_lists_and_their_filters_render_for_a_coordinator(coordinator_client, tree, source, name, query):
+    from access.services import change_access_status
+
+    outage(tree["AF08"], source)
+    restriction(tree["AF08"], source)
+    create_corridor(
+        actor=Actor(),
+        regions=[tree["AF03"], tree["AF08"], tree["AF0801"]],
+        status=CorridorStatus.CLOSED,
+        source=source,
+        confidence=Confidence.CONFIRMED,
+        name="Kabul – Bazarak",
+    )
+    change_access_status(
+        region=tree["AF08"],
+        status=AccessStatus.INACCESSIBLE,
+        reason="Fighting",
+        source=source,
+        confidence=Confidence.CONFIRMED,
+        actor=Actor(),
+    )
+    url = reverse(f"admin:access_{name}_changelist")
+    assert coordinator_client.get(url).status_code == 200
+    response = coordinator_client.get(url, query)
+    assert response.status_code == 200
+    assert len(response.context["cl"].result_list) == 1
+
+
+# --- restricted choices -----------------------------------------------------------------------
+
+
+def test_the_outage_form_offers_only_the_coordinators_regions(coordinator_client, tree):
+    response = coordinator_client.get(reverse("admin:access_utilityoutage_add"))
+    offered = {region.pcode for region in response.context["adminform"].form.fields["region"].queryset}
+    assert offered == {"AF08", "AF0801", "AF0806"}
+
+
+def test_a_crafted_outage_post_for_another_region_is_a_form_error_and_saves_nothing(coordinator_client, tree, source):
+    response = coordinator_client.post(reverse("admin:access_utilityoutage_add"), outage_post(tree["AF03"], source))
+    assert response.status_code == 200
+    assert "region" in response.context["adminform"].form.errors
+    assert not UtilityOutage.objects.exists()
+
+
+def test_a_coordinator_records_an_outage_in_their_region_through_the_service(
+    coordinator_client, coordinator, tree, source
+):
+    response = coordinator_client.post(reverse("admin:access_utilityoutage_add"), outage_post(tree["AF0801"], source))
+    assert response.status_code == 302
+    recorded = UtilityOutage.objects.get()
+    assert (recorded.region, recorded.cause) == (tree["AF0801"], "deliberate_cut")
+    history = recorded.history.get()
+    assert history.history_user == coordinator and history.history_change_reason == "Outage recorded"
+
+
+def test_a_crafted_change_post_for_another_regions_outage_is_refused(coordinator_client, tree, source):
+    parwan_outage = outage(tree["AF03"], source)
+    url = reverse("admin:access_utilityoutage_change", args=[parwan_outage.pk])
+    response = coordinator_client.post(url, outage_post(tree["AF03"], source, cause="technical_failure"))
+    assert response.status_code == 403
+    parwan_outage.refresh_from_db()
+    assert parwan_outage.cause == "unknown"
+
+
+def test_an_outage_cannot_be_moved_out_of_the_coordinators_regions(coordinator_client, tree, source):
+    panjshir_outage = outage(tree["AF08"], source)
+    url = reverse("admin:access_utilityoutage_change", args=[panjshir_outage.pk])
+    response = coordinator_client.post(url, outage_post(tree["AF03"], source))
+    assert response.status_code == 200 and "region" in response.context["adminform"].form.errors
+    panjshir_outage.refresh_from_db()
+    assert panjshir_outage.region == tree["AF08"]
+
+
+def test_editing_an_outage_records_the_reason_given(coordinator_client, coordinator, tree, source):
+    panjshir_outage = outage(tree["AF08"], source)
+    url = reverse("admin:access_utilityoutage_change", args=[panjshir_outage.pk])
+    data = outage_post(tree["AF08"], source, utility="internet", extent="partial", change_reason="Partly back")
+    assert coordinator_client.post(url, data).status_code == 302
+    panjshir_outage.refresh_from_db()
+    assert panjshir_outage.extent == "partial"
+    latest = panjshir_outage.history.first()
+    assert latest.history_user == coordinator and latest.history_change_reason == "Partly back"
+
+
+# --- validation shows as form errors ----------------------------------------------------------
+
+
+def test_a_restriction_ending_before_it_starts_is_a_form_error(coordinator_client, tree, source):
+    data = restriction_post(tree["AF08"], source, **split(SEP_1 - timedelta(days=1), "ends_at"))
+    response = coordinator_client.post(reverse("admin:access_accessrestriction_add"), data)
+    assert response.status_code == 200
+    assert "cannot end before it starts" in str(response.context["adminform"].form.errors)
+    assert not AccessRestriction.objects.exists()
+
+
+def test_a_restriction_without_affected_groups_is_a_form_error(coordinator_client, tree, source):
+    data = restriction_post(tree["AF08"], source, affected_groups=[])
+    response = coordinator_client.post(reverse("admin:access_accessrestriction_add"), data)
+    assert response.status_code == 200 and "affected_groups" in response.context["adminform"].form.errors
+    assert not AccessRestriction.objects.exists()
+
+
+def test_an_outage_restored_before_it_started_is_a_form_error(coordinator_client, tree, source):
+    data = outage_post(tree["AF08"], source, **split(SEP_1 - timedelta(hours=1), "restored_at"))
+    response = coordinator_client.post(reverse("admin:access_utilityoutage_add"), data)
+    assert response.status_code == 200
+    assert "cannot be restored before it started" in str(response.context["adminform"].form.errors)
+    assert not UtilityOutage.objects.exists()
+
+
+def test_a_coordinator_records_a_restriction_with_its_groups(coordinator_client, tree, source):
+    response = coordinator_client.post(
+        reverse("admin:access_accessrestriction_add"), restriction_post(tree["AF08"], source)
+    )
+    assert response.status_code == 302
+    recorded = AccessRestriction.objects.get()
+    assert {g.code for g in recorded.affected_groups.all()} == {"all_aid_workers", "women_aid_workers"}
+
+
+# --- actions touch only permitted rows --------------------------------------------------------
+
+
+def test_mark_restored_now_restores_only_the_coordinators_outages(coordinator_client, tree, source):
+    mine, theirs = outage(tree["AF0806"], source), outage(tree["AF0305"], source)
+    response = coordinator_client.post(
+        reverse("admin:access_utilityoutage_changelist"),
+        {"action": "restore_now", "_selected_action": [mine.pk, theirs.pk]},
+        follow=True,
+    )
+    assert response.status_code == 200
+    mine.refresh_from_db()
+    theirs.refresh_from_db()
+    assert mine.restored_at is not None and theirs.restored_at is None
+    assert "1 left unchanged" in response.content.decode()
+
+
+def test_end_now_ends_only_the_coordinators_restrictions(coordinator_client, coordinator, tree, source):
+    mine, theirs = restriction(tree["AF08"], source), restriction(tree["AF03"], source)
+    coordinator_client.post(
+        reverse("admin:access_accessrestriction_changelist"),
+        {"action": "end_now", "_selected_action": [mine.pk, theirs.pk]},
+    )
+    mine.refresh_from_db()
+    theirs.refresh_from_db()
+    assert mine.ends_at is not None and theirs.ends_at is None
+    assert mine.history.first().history_user == coordinator
+
+
+# --- corridors --------------------------------------------------------------------------------
+
+
+def corridor_add_post(source, route, **overrides):
+    return {
+        "name": "Kabul – Bazarak",
+        "route": route,
+        "initial_status": CorridorStatus.RESTRICTED,
+        "status_reason": "Checkpoints at the valley's mouth",
+        "source": source.pk,
+        "confidence": Confidence.REPORTED,
+        "last_verified_at_0": "",
+        "last_verified_at_1": "",
+        "notes": "",
+        "status_changes-TOTAL_FORMS": 0,
+        "status_changes-INITIAL_FORMS": 0,
+    } | overrides
+
+
+def test_a_coordinator_adds_a_corridor_through_their_region_and_changes_its_status(
+    coordinator_client, coordinator, tree, source
+):
+    response = coordinator_client.post(
+        reverse("admin:access_aidcorridor_add"),
+        corridor_add_post(source, "AF03 → af08, AF0801"),
+    )
+    assert response.status_code == 302
+    corridor = AidCorridor.objects.get()
+    assert [w.region.pcode for w in corridor.waypoints.order_by("position")] == ["AF03", "AF08", "AF0801"]
+    assert (corridor.origin, corridor.destination, corridor.status) == (tree["AF03"], tree["AF0801"], "restricted")
+
+    url = reverse("admin:access_aidcorridor_change_status", args=[corridor.pk])
+    response = coordinator_client.post(
+        url,
+        {
+            "status": CorridorStatus.CLOSED,
+            "reason": "Closed by fighting",
+            "source": source.pk,
+            "confidence": Confidence.CONFIRMED,
+            **split(timezone.now() - timedelta(minutes=1), "effective_at"),
+        },
+    )
+    assert response.status_code == 302
+    corridor.refresh_from_db()
+    assert corridor.status == CorridorStatus.CLOSED
+    change = CorridorStatusChange.objects.get(to_status=CorridorStatus.CLOSED)
+    assert change.recorded_by == coordinator and change.reason == "Closed by fighting"
+
+
+def test_a_corridor_route_outside_the_coordinators_regions_is_a_form_error(coordinator_client, tree, source):
+    response = coordinator_client.post(
+        reverse("admin:access_aidcorridor_add"), corridor_add_post(source, "AF03 AF0305")
+    )
+    assert response.status_code == 200
+    assert "route" in response.context["adminform"].form.errors
+    assert not AidCorridor.objects.exists()
+
+
+def test_an_unknown_p_code_in_a_route_is_a_form_error(coordinator_client, tree, source):
+    response = coordinator_client.post(reverse("admin:access_aidcorridor_add"), corridor_add_post(source, "AF08 AF77"))
+    assert response.status_code == 200
+    assert "AF77" in str(response.context["adminform"].form.errors["route"])
+
+
+def test_another_coordinators_corridor_status_cannot_be_changed(coordinator_client, tree, source):
+    corridor = create_corridor(
+        actor=Actor(),
+        regions=[tree["AF03"], tree["AF0305"]],
+        status=CorridorStatus.OPEN,
+        source=source,
+        confidence=Confidence.CONFIRMED,
+        name="Salang",
+    )
+    url = reverse("admin:access_aidcorridor_change_status", args=[corridor.pk])
+    response = coordinator_client.post(
+        url,
+        {
+            "status": CorridorStatus.CLOSED,
+            "reason": "x",
+            "source": source.pk,
+            "confidence": "confirmed",
+            **split(timezone.now(), "effective_at"),
+        },
+    )
+    assert response.status_code == 403
+    corridor.refresh_from_db()
+    assert corridor.status == CorridorStatus.OPEN
+
+
+# --- sources ----------------------------------------------------------------------------------
+
+
+def test_a_coordinator_records_a_source_through_the_service(coordinator_client, coordinator):
+    response = coordinator_client.post(
+        reverse("admin:access_source_add"),
+        {
+            "publisher": "UN Deputy Special Representative",
+            "title": "Video link-up statement on Panjshir",
+            "url": "https://news.un.org/",
+            **split(SEP_1, "published_at"),
+            "kind": "un_statement",
+            "reliability": "A",
+        },
+    )
+    assert response.status_code == 302
+    assert Source.objects.get().history.get().history_user == coordinator
+
+
+def test_a_rule_only_the_service_knows_shows_on_the_form_with_the_input_kept(coordinator_client, tree, source):
+    # Origin and destination come from the route, so only create_corridor's validation sees them equal.
+    response = coordinator_client.post(
+        reverse("admin:access_aidcorridor_add"), corridor_add_post(source, "AF08 AF0801 AF08")
+    )
+    assert response.status_code == 200
+    form = response.context["adminform"].form
+    assert "destination must differ from its origin" in str(form.non_field_errors())
+    assert form["route"].value() == "AF08 AF0801 AF08"
+    assert not AidCorridor.objects.exists() and not CorridorStatusChange.objects.exists()
+
+
+def test_the_restriction_form_offers_only_corridors_through_the_coordinators_regions(coordinator_client, tree, source):
+    def corridor(name, *pcodes):
+        return create_corridor(
+            actor=Actor(),
+            regions=[tree[p] for p in pcodes],
+            status=CorridorStatus.OPEN,
+            source=source,
+            confidence=Confidence.CONFIRMED,
+            name=name,
+        )
+
+    through_panjshir, salang = corridor("Kabul – Bazarak", "AF03", "AF0801"), corridor("Salang", "AF03", "AF0305")
+    response = coordinator_client.get(reverse("admin:access_accessrestriction_add"))
+    assert list(response.context["adminform"].form.fields["corridor"].queryset) == [through_panjshir]
+
+    data = restriction_post(tree["AF08"], source, corridor=salang.pk)
+    response = coordinator_client.post(reverse("admin:access_accessrestriction_add"), data)
+    assert response.status_code == 200 and "corridor" in response.context["adminform"].form.errors
+    assert not AccessRestriction.objects.exists()
