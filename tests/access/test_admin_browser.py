@@ -35,10 +35,12 @@ def test_demo_coordinator_changes_panjshirs_status_with_a_new_source_in_the_brow
     browser.find_element(By.NAME, "username").send_keys(DEMO_COORDINATOR_USERNAME)
     browser.find_element(By.NAME, "password").send_keys(settings.HUMTRACK_DEMO_PASSWORD)
     browser.find_element(By.CSS_SELECTOR, "input[type=submit]").click()
-    wait.until(ec.presence_of_element_located((By.ID, "content-main")))
+    # Wait for what only a logged-in page has: the login page itself also has #content-main, so waiting
+    # for that raced the login POST on a slow machine and the next page went back to the login form.
+    wait.until(ec.presence_of_element_located((By.ID, "user-tools")))
 
     browser.get(f"{live_server.url}/admin/access/region/{panjshir.pk}/change/")
-    browser.find_element(By.CSS_SELECTOR, "a.change-status-link").click()
+    wait.until(ec.element_to_be_clickable((By.CSS_SELECTOR, "a.change-status-link"))).click()
     wait.until(ec.presence_of_element_located((By.ID, "change-status-form")))
 
     main_window = browser.current_window_handle
