@@ -1,0 +1,146 @@
+"""One FilterSet per access resource; `within` and `updated_since` come from humtrack.api.filters."""
+
+import django_filters
+from django.db.models import Q
+
+from access.choices import (
+    AccessStatus,
+    AffectedGroupCode,
+    ConstraintCategory,
+    CorridorStatus,
+    OutageCause,
+    OutageExtent,
+    Reliability,
+    Severity,
+    SourceKind,
+    Utility,
+)
+from access.models import AccessRestriction, AidCorridor, Region, Source, UtilityOutage
+from access.selectors.facts import outages_in_force_at, restrictions_in_force_at
+from access.selectors.regions import fresh_regions, stale_regions
+from access.selectors.status import annotate_status_as_of
+from humtrack.api.filters import BooleanFilter, DateTimeFilter, IntegerFilter, RegionFilter, SyncFilterSet, WithinFilter
+
+# The largest id a bigint holds: a larger one is a 400 rather than a database error.
+MAX_ID = 2**63 - 1
+
+
+class RegionFilterSet(SyncFilterSet):
+    status = django_filters.MultipleChoiceFilter(
+        method="filter_status",
+        choices=AccessStatus.choices,
+        help_text="The status (at `as_of` if given, else now); repeat for several.",
+    )
+    level = IntegerFilter(
+        field_name="admin_level", min_value=0, max_value=5, help_text="0 country, 1 province, 2 district."
+    )
+    within = WithinFilter(region_field="")
+    parent = RegionFilter(region_field="parent", help_text="Only the direct children of this p-code.")
+    stale = BooleanFilter(
+        method="filter_stale", help_text="true: no confirmed status update within the staleness window."
+    )
+    as_of = DateTimeFilter(method="filter_as_of", help_text="Show the statuses in force at this moment (ISO 8601).")
+
+    class Meta:
+        model = Region
+        fields = ["status", "level", "within", "parent", "stale", "as_of", "updated_since"]
+
+    def filter_stale(self, queryset, name, value):
+        if value is None:
+            return queryset
+        return stale_regions(queryset=queryset) if value else fresh_regions(queryset=queryset)
+
+    def filter_status(self, queryset, name, value):
+        if not value:
+            return queryset
+        as_of = self.form.cleaned_data.get("as_of")
+        if as_of is None:
+            return queryset.filter(access_status__in=value)
+        queryset = self.filter_as_of(queryset, "as_of", as_of)
+        condition = Q(status_as_of__in=value)
+        if AccessStatus.UNKNOWN in value:
+            condition |= Q(status_as_of__isnull=True)  # no change in force yet: unknown
+        return queryset.filter(condition)
+
+    def filter_as_of(self, queryset, name, value):
+        # The view shows `status_as_of` and the change `status_change_as_of_id` instead of the current ones.
+        if value is None or "status_as_of" in queryset.query.annotations:
+            return queryset
+        return annotate_status_as_of(queryset, value)
+
+
+class SourceFilterSet(SyncFilterSet):
+    kind = django_filters.MultipleChoiceFilter(choices=SourceKind.choices)
+    reliability = django_filters.MultipleChoiceFilter(choices=Reliability.choices)
+    publisher = django_filters.CharFilter(lookup_expr="icontains")
+    published_after = DateTimeFilter(field_name="published_at", lookup_expr="gte")
+    published_before = DateTimeFilter(field_name="published_at", lookup_expr="lte")
+
+    class Meta:
+        model = Source
+        fields = ["kind", "reliability", "publisher", "published_after", "published_before", "updated_since"]
+
+
+class ActiveFilter(BooleanFilter):
+    """true: still in force (no end); false: ended."""
+
+    def __init__(self, *args, end_field: str, **kwargs):
+        kwargs.setdefault("help_text", "true: still in force; false: ended.")
+        super().__init__(*args, field_name=end_field, lookup_expr="isnull", **kwargs)
+
+
+class RestrictionFilterSet(SyncFilterSet):
+    region = RegionFilter()
+    within = WithinFilter()
+    corridor = IntegerFilter(field_name="corridor_id", min_value=1, max_value=MAX_ID)
+    category = django_filters.MultipleChoiceFilter(choices=ConstraintCategory.choices)
+    severity = django_filters.MultipleChoiceFilter(choices=Severity.choices)
+    affected_group = django_filters.MultipleChoiceFilter(
+        field_name="affected_groups", choices=AffectedGroupCode.choices, distinct=True
+    )
+    active = ActiveFilter(end_field="ends_at")
+    starts_after = DateTimeFilter(field_name="starts_at", lookup_expr="gte")
+    starts_before = DateTimeFilter(field_name="starts_at", lookup_expr="lte")
+    in_force_at = DateTimeFilter(method="filter_in_force_at", help_text="In force at this moment.")
+
+    class Meta:
+        model = AccessRestriction
+        fields = [
+            "region", "within", "corridor", "category", "severity", "affected_group", "active", "starts_after",
+            "starts_before", "in_force_at", "updated_since",
+        ]  # fmt: skip
+
+    def filter_in_force_at(self, queryset, name, value):
+        return restrictions_in_force_at(value, queryset)
+
+
+class OutageFilterSet(SyncFilterSet):
+    region = RegionFilter()
+    within = WithinFilter()
+    utility = django_filters.MultipleChoiceFilter(choices=Utility.choices)
+    cause = django_filters.MultipleChoiceFilter(choices=OutageCause.choices)
+    extent = django_filters.MultipleChoiceFilter(choices=OutageExtent.choices)
+    active = ActiveFilter(end_field="restored_at")
+    started_after = DateTimeFilter(field_name="started_at", lookup_expr="gte")
+    started_before = DateTimeFilter(field_name="started_at", lookup_expr="lte")
+    in_force_at = DateTimeFilter(method="filter_in_force_at", help_text="Cut at this moment.")
+
+    class Meta:
+        model = UtilityOutage
+        fields = [
+            "region", "within", "utility", "cause", "extent", "active", "started_after", "started_before",
+            "in_force_at", "updated_since",
+        ]  # fmt: skip
+
+    def filter_in_force_at(self, queryset, name, value):
+        return outages_in_force_at(value, queryset)
+
+
+class CorridorFilterSet(SyncFilterSet):
+    status = django_filters.MultipleChoiceFilter(choices=CorridorStatus.choices)
+    region = RegionFilter(region_field="waypoints__region", help_text="Corridors passing through this p-code.")
+    within = WithinFilter(region_field="waypoints__region", help_text="Corridors passing through this area.")
+
+    class Meta:
+        model = AidCorridor
+        fields = ["status", "region", "within", "updated_since"]

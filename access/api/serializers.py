@@ -1,0 +1,271 @@
+"""What the access resources show (output) and what partners send (input: shape only).
+
+Rules (a status cannot take effect in the future, a restriction cannot end before it starts, …) are
+the services' and the models'; these serializers check types and choices and name the fields.
+"""
+
+from functools import lru_cache
+
+from django.db import models
+from rest_framework import serializers
+
+from access.choices import AccessStatus, AffectedGroupCode, Confidence, CorridorStatus
+from access.models import AccessRestriction, AidCorridor, Region, Source, StatusChange, UtilityOutage
+from access.models.regions import PATH_SEPARATOR, pcode_validator
+from humtrack.api import fields
+
+
+@lru_cache(maxsize=4096)  # a country has a few hundred regions; every list row asks for one of them
+def hierarchy_of(path: str) -> tuple[str, ...]:
+    """The p-codes from the country down, from a region's path ("AF/AF08/AF0801/")."""
+    return tuple(pcode for pcode in path.split(PATH_SEPARATOR) if pcode)
+
+
+class RegionRef(serializers.SlugRelatedField):
+    """A region given by its p-code (case does not matter)."""
+
+    def __init__(self, **kwargs):
+        kwargs.setdefault("queryset", Region.objects.all())
+        kwargs.setdefault("error_messages", {"does_not_exist": "No region with p-code {value}."})
+        super().__init__(slug_field="pcode", **kwargs)
+
+    def to_internal_value(self, data):
+        if isinstance(data, str):
+            data = data.strip().upper()
+        if not isinstance(data, str) or not pcode_validator.regex.match(data):
+            self.fail("does_not_exist", slug_name=self.slug_field, value=data)
+        return super().to_internal_value(data)
+
+
+class SourceRef(fields.PrimaryKeyRelatedField):
+    def __init__(self, **kwargs):
+        kwargs.setdefault("queryset", Source.objects.all())
+        kwargs.setdefault("help_text", "The id of a source (see /api/v1/sources/).")
+        super().__init__(**kwargs)
+
+
+class OrganisationName(serializers.CharField):
+    def __init__(self, **kwargs):
+        kwargs.setdefault("help_text", "The partner organisation that recorded it through the API, if any.")
+        super().__init__(source="organisation.name", read_only=True, allow_null=True, **kwargs)
+
+
+class WriteSerializer(serializers.ModelSerializer):
+    """Model-backed input: the model's types and choices, with date-times that must carry their offset."""
+
+    serializer_field_mapping = {
+        **serializers.ModelSerializer.serializer_field_mapping,
+        models.DateTimeField: fields.DateTimeField,
+        models.CharField: fields.CharField,
+        models.TextField: fields.CharField,
+        models.IntegerField: fields.IntegerField,
+        models.BigIntegerField: fields.IntegerField,
+        models.PositiveIntegerField: fields.IntegerField,
+        models.PositiveSmallIntegerField: fields.IntegerField,
+        models.SmallIntegerField: fields.IntegerField,
+        models.BooleanField: fields.BooleanField,
+    }
+    serializer_related_field = fields.PrimaryKeyRelatedField
+
+
+# Outputs -------------------------------------------------------------------------------------------
+
+
+class RegionSerializer(serializers.Serializer):
+    """A region with its access status (current, or in force at `as_of`) and what is active there."""
+
+    pcode = serializers.CharField(read_only=True)
+    name = serializers.CharField(read_only=True)
+    alternative_names = serializers.CharField(read_only=True)
+    admin_level = serializers.IntegerField(read_only=True, help_text="0 country, 1 province, 2 district.")
+    parent = serializers.CharField(source="parent.pcode", read_only=True, allow_null=True)
+    hierarchy = serializers.SerializerMethodField(help_text="The p-codes from the country down to this region.")
+    population = serializers.IntegerField(read_only=True, allow_null=True)
+    latitude = serializers.FloatField(read_only=True, allow_null=True)
+    longitude = serializers.FloatField(read_only=True, allow_null=True)
+    status = serializers.ChoiceField(choices=AccessStatus.choices, source="shown_status", read_only=True)
+    status_since = serializers.DateTimeField(source="shown_change.effective_at", read_only=True, allow_null=True)
+    status_confidence = serializers.CharField(source="shown_change.confidence", read_only=True, allow_null=True)
+    status_source = serializers.IntegerField(source="shown_change.source_id", read_only=True, allow_null=True)
+    status_source_title = serializers.CharField(source="shown_change.source", read_only=True, allow_null=True)
+    status_change = serializers.IntegerField(source="shown_change.pk", read_only=True, allow_null=True)
+    active_restriction_count = serializers.IntegerField(read_only=True)
+    active_outage_count = serializers.IntegerField(read_only=True)
+    updated_at = serializers.DateTimeField(read_only=True)
+
+    def get_hierarchy(self, region) -> list[str]:
+        return hierarchy_of(region.path)
+
+
+class StatusChangeSerializer(serializers.ModelSerializer):
+    region = serializers.CharField(source="region.pcode", read_only=True)
+    source_title = serializers.CharField(source="source", read_only=True)
+    recorded_by = serializers.CharField(source="recorded_by_label", read_only=True)
+    organisation = OrganisationName()
+
+    class Meta:
+        model = StatusChange
+        fields = [
+            "id", "region", "from_status", "to_status", "reason", "source", "source_title", "confidence",
+            "effective_at", "recorded_at", "recorded_by", "organisation", "silent",
+        ]  # fmt: skip
+        read_only_fields = fields
+
+
+class NoChangeSerializer(serializers.Serializer):
+    changed = serializers.BooleanField(help_text="Always false: the region already had this status.")
+    detail = serializers.CharField()
+    status = serializers.CharField()
+
+
+class SourceSerializer(serializers.ModelSerializer):
+    organisation = OrganisationName()
+    url = serializers.CharField(read_only=True, help_text="A link to the source; empty when there is none.")
+
+    class Meta:
+        model = Source
+        fields = [
+            "id", "publisher", "title", "url", "published_at", "kind", "reliability", "organisation",
+            "created_at", "updated_at",
+        ]  # fmt: skip
+        read_only_fields = fields
+
+
+class FactSerializer(serializers.ModelSerializer):
+    """Fields every sourced fact in a region shows."""
+
+    region = serializers.CharField(source="region.pcode", read_only=True)
+    region_hierarchy = serializers.SerializerMethodField(help_text="The p-codes from the country down.")
+    organisation = OrganisationName()
+
+    def get_region_hierarchy(self, fact) -> list[str]:
+        return hierarchy_of(fact.region.path)
+
+
+class RestrictionSerializer(FactSerializer):
+    affected_groups = serializers.SerializerMethodField()
+    is_active = serializers.BooleanField(read_only=True)
+
+    class Meta:
+        model = AccessRestriction
+        fields = [
+            "id", "region", "region_hierarchy", "corridor", "category", "severity", "affected_groups",
+            "description", "imposed_by", "starts_at", "ends_at", "is_active", "source", "confidence",
+            "organisation", "created_at", "updated_at",
+        ]  # fmt: skip
+        read_only_fields = fields
+
+    def get_affected_groups(self, restriction) -> list[str]:
+        return sorted(group.code for group in restriction.affected_groups.all())
+
+
+class OutageSerializer(FactSerializer):
+    is_active = serializers.BooleanField(read_only=True)
+
+    class Meta:
+        model = UtilityOutage
+        fields = [
+            "id", "region", "region_hierarchy", "utility", "started_at", "restored_at", "is_active", "cause",
+            "cause_detail", "extent", "source", "confidence", "organisation", "created_at", "updated_at",
+        ]  # fmt: skip
+        read_only_fields = fields
+
+
+class CorridorSerializer(serializers.ModelSerializer):
+    origin = serializers.CharField(source="origin.pcode", read_only=True)
+    destination = serializers.CharField(source="destination.pcode", read_only=True)
+    regions = serializers.SerializerMethodField(help_text="The p-codes of the route, origin first.")
+    organisation = OrganisationName()
+
+    class Meta:
+        model = AidCorridor
+        fields = [
+            "id", "name", "origin", "destination", "regions", "status", "status_since", "last_verified_at",
+            "notes", "source", "confidence", "organisation", "created_at", "updated_at",
+        ]  # fmt: skip
+        read_only_fields = fields
+
+    def get_regions(self, corridor) -> list[str]:
+        return [waypoint.region.pcode for waypoint in corridor.waypoints.all()]
+
+
+class CorridorStatusChangeSerializer(serializers.Serializer):
+    id = serializers.IntegerField(read_only=True)
+    corridor = serializers.IntegerField(source="corridor_id", read_only=True)
+    from_status = serializers.CharField(read_only=True)
+    to_status = serializers.CharField(read_only=True)
+    reason = fields.CharField(read_only=True)
+    source = serializers.IntegerField(source="source_id", read_only=True)
+    confidence = serializers.CharField(read_only=True)
+    effective_at = serializers.DateTimeField(read_only=True)
+    recorded_at = serializers.DateTimeField(read_only=True)
+
+
+# Inputs --------------------------------------------------------------------------------------------
+
+
+class StatusChangeWriteSerializer(serializers.Serializer):
+    status = serializers.ChoiceField(choices=AccessStatus.choices)
+    reason = fields.CharField(max_length=10_000)
+    source = SourceRef()
+    confidence = serializers.ChoiceField(choices=Confidence.choices)
+    effective_at = fields.DateTimeField(required=False, help_text="When it took effect; default now.")
+
+
+class CorridorStatusWriteSerializer(StatusChangeWriteSerializer):
+    status = serializers.ChoiceField(choices=CorridorStatus.choices)
+
+
+class SourceWriteSerializer(WriteSerializer):
+    class Meta:
+        model = Source
+        fields = ["publisher", "title", "url", "published_at", "kind", "reliability"]
+
+
+class CorridorWriteSerializer(WriteSerializer):
+    regions = serializers.ListField(
+        child=RegionRef(), min_length=2, max_length=100, help_text="p-codes of the route, origin first."
+    )
+    status = serializers.ChoiceField(
+        choices=CorridorStatus.choices, help_text="On creation; later changes go to status-changes/."
+    )
+    source = SourceRef()
+    reason = fields.CharField(required=False, max_length=10_000, help_text="Why, for the audit history.")
+
+    class Meta:
+        model = AidCorridor
+        fields = ["name", "regions", "status", "source", "confidence", "last_verified_at", "notes", "reason"]
+
+
+class CorridorUpdateSerializer(CorridorWriteSerializer):
+    class Meta(CorridorWriteSerializer.Meta):
+        fields = ["name", "regions", "source", "confidence", "last_verified_at", "notes", "reason"]
+
+
+class RestrictionWriteSerializer(WriteSerializer):
+    region = RegionRef()
+    source = SourceRef()
+    affected_groups = serializers.ListField(
+        child=serializers.ChoiceField(choices=AffectedGroupCode.choices), min_length=1, max_length=20
+    )
+    reason = fields.CharField(required=False, max_length=10_000, help_text="Why, for the audit history.")
+
+    class Meta:
+        model = AccessRestriction
+        fields = [
+            "region", "corridor", "category", "severity", "affected_groups", "description", "imposed_by",
+            "starts_at", "ends_at", "source", "confidence", "reason",
+        ]  # fmt: skip
+
+
+class OutageWriteSerializer(WriteSerializer):
+    region = RegionRef()
+    source = SourceRef()
+    reason = fields.CharField(required=False, max_length=10_000, help_text="Why, for the audit history.")
+
+    class Meta:
+        model = UtilityOutage
+        fields = [
+            "region", "utility", "started_at", "restored_at", "cause", "cause_detail", "extent", "source",
+            "confidence", "reason",
+        ]  # fmt: skip

@@ -1,0 +1,325 @@
+"""Access resources: regions (by p-code) with their status history, corridors, restrictions, outages, sources.
+
+Thin: reads through access.selectors, writes through access.services, attributed to the token's
+organisation (humtrack.api.permissions.request_actor).
+"""
+
+import re
+
+from django.http import Http404
+from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_view
+from rest_framework import status
+from rest_framework.decorators import action
+from rest_framework.exceptions import PermissionDenied
+from rest_framework.response import Response
+
+from access import services
+from access.choices import AccessStatus
+from access.models import Region, StatusChange
+from access.selectors.coordinators import can_edit_region
+from access.selectors.facts import corridors_with_route, outages_with_region, restrictions_with_groups, sources_listed
+from access.selectors.regions import regions_with_summary
+from access.selectors.status import status_history
+from humtrack.api.permissions import request_token
+from humtrack.api.renderers import CsvColumn, GeoJSONRenderer, admin_columns
+from humtrack.api.viewsets import JSON, CreateMixin, ListMixin, PartnerViewSet, RetrieveMixin, UpdateMixin
+
+from . import filters, serializers
+
+PCODE = re.compile(r"^[A-Z]{2}[A-Z0-9]{0,18}$")
+
+SOURCED = [
+    CsvColumn("source", "#meta+source+id", "source"),
+    CsvColumn("confidence", "#meta+confidence", "confidence"),
+    CsvColumn("organisation", "#org+reporting", "organisation"),
+    CsvColumn("updated_at", "#date+updated", "updated_at"),
+]
+
+
+def point(latitude, longitude):
+    if latitude is None or longitude is None:
+        return None
+    return {"type": "Point", "coordinates": [float(longitude), float(latitude)]}
+
+
+class StatusChangeResult:
+    """201 with the change, or 200 'no change' when the status is already the one asked for."""
+
+    @staticmethod
+    def response(change, requested_status: str) -> Response:
+        if change is None:
+            body = {"changed": False, "detail": "Already in this status; nothing recorded.", "status": requested_status}
+            return Response(body, status=status.HTTP_200_OK)
+        return Response(serializers.StatusChangeSerializer(change).data, status=status.HTTP_201_CREATED)
+
+
+@extend_schema_view(
+    list=extend_schema(summary="Regions with their access status", description="Ordered by (updated_at, id)."),
+    retrieve=extend_schema(summary="One region, by p-code"),
+)
+class RegionViewSet(ListMixin, RetrieveMixin, PartnerViewSet):
+    """Regions by p-code: current status (or at `as_of`), since when, source, confidence, active counts."""
+
+    serializer_class = serializers.RegionSerializer
+    filterset_class = filters.RegionFilterSet
+    lookup_field = "pcode"
+    lookup_value_regex = r"[^/]+"
+    renderer_classes = [*PartnerViewSet.renderer_classes, GeoJSONRenderer]
+    csv_columns = [
+        *admin_columns("hierarchy"),
+        CsvColumn("pcode", "#loc+code", "pcode"),
+        CsvColumn("name", "#loc+name", "name"),
+        CsvColumn("admin_level", "#loc+level", "admin_level"),
+        CsvColumn("population", "#population", "population"),
+        CsvColumn("latitude", "#geo+lat", "latitude"),
+        CsvColumn("longitude", "#geo+lon", "longitude"),
+        CsvColumn("status", "#access+status", "status"),
+        CsvColumn("status_since", "#date+status", "status_since"),
+        CsvColumn("status_confidence", "#meta+confidence", "status_confidence"),
+        CsvColumn("status_source_title", "#meta+source", "status_source_title"),
+        CsvColumn("active_restrictions", "#access+restrictions+num", "active_restriction_count"),
+        CsvColumn("active_outages", "#indicator+outages+num", "active_outage_count"),
+        CsvColumn("updated_at", "#date+updated", "updated_at"),
+    ]
+
+    def get_queryset(self):
+        return regions_with_summary()
+
+    def get_object(self):
+        pcode = self._pcode()
+        region = regions_with_summary().filter(pcode=pcode).first()
+        if region is None:
+            raise Http404(f"No region with p-code {pcode}.")
+        self.check_object_permissions(self.request, region)
+        return show_statuses([region])[0]
+
+    def list(self, request, *args, **kwargs):
+        queryset = self.filter_queryset(self.get_queryset())
+        page = show_statuses(self.paginate_queryset(queryset))
+        return self.get_paginated_response(self.get_serializer(page, many=True).data)
+
+    def geojson_feature(self, item):
+        geometry = point(item.get("latitude"), item.get("longitude"))
+        return {"type": "Feature", "id": item["pcode"], "geometry": geometry, "properties": item}
+
+    @extend_schema(summary="A region's status changes", responses=serializers.StatusChangeSerializer(many=True))
+    @action(detail=True, methods=["get"], url_path="status-history", filterset_class=None, renderer_classes=JSON)
+    def status_history(self, request, pcode=None):
+        """Append-only history, ordered by when each change was recorded (recorded_at, id)."""
+        region = self._region()
+        self.cursor_updated_field = "recorded_at"
+        page = self.paginate_queryset(status_history(region))
+        return self.get_paginated_response(serializers.StatusChangeSerializer(page, many=True).data)
+
+    @extend_schema(
+        summary="Change a region's access status",
+        request=serializers.StatusChangeWriteSerializer,
+        responses={
+            201: serializers.StatusChangeSerializer,
+            200: OpenApiResponse(serializers.NoChangeSerializer, description="Already in this status: no change."),
+        },
+    )
+    @action(detail=True, methods=["post"], url_path="status-changes", filterset_class=None, renderer_classes=JSON)
+    def status_changes(self, request, pcode=None):
+        region = self._region()
+        if request_token(request) is None and not can_edit_region(request.user, region):
+            raise PermissionDenied("This region is not among the regions assigned to you.")
+        serializer = serializers.StatusChangeWriteSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        change = services.change_access_status(region=region, actor=self.actor, **serializer.validated_data)
+        return StatusChangeResult.response(change, serializer.validated_data["status"])
+
+    def _pcode(self) -> str:
+        pcode = str(self.kwargs[self.lookup_field]).upper()
+        if not PCODE.match(pcode):  # not even shaped like a p-code: no need to ask the database
+            raise Http404(f"No region with p-code {pcode!r}.")
+        return pcode
+
+    def _region(self) -> Region:
+        pcode = self._pcode()
+        region = Region.objects.filter(pcode=pcode).first()
+        if region is None:
+            raise Http404(f"No region with p-code {pcode}.")
+        return region
+
+
+def show_statuses(regions: list[Region]) -> list[Region]:
+    """Set what the serializer shows: the status at `as_of` where the queryset was annotated, else now."""
+    as_of_ids = [r.status_change_as_of_id for r in regions if getattr(r, "status_change_as_of_id", None)]
+    changes = {}
+    if as_of_ids:
+        changes = StatusChange.objects.select_related("source").in_bulk(as_of_ids)
+    for region in regions:
+        if hasattr(region, "status_as_of"):
+            region.shown_status = region.status_as_of or AccessStatus.UNKNOWN
+            region.shown_change = changes.get(region.status_change_as_of_id)
+        else:
+            region.shown_status = region.access_status
+            region.shown_change = region.current_status_change
+    return regions
+
+
+class SourceViewSet(ListMixin, RetrieveMixin, CreateMixin, UpdateMixin, PartnerViewSet):
+    """Where facts come from. A partner may cite any source and change the ones it recorded."""
+
+    serializer_class = serializers.SourceSerializer
+    write_serializer_class = serializers.SourceWriteSerializer
+    filterset_class = filters.SourceFilterSet
+    http_method_names = ["get", "post", "put", "patch", "head", "options"]
+    csv_columns = [
+        CsvColumn("id", "#meta+id", "id"),
+        CsvColumn("publisher", "#org+publisher", "publisher"),
+        CsvColumn("title", "#meta+title", "title"),
+        CsvColumn("url", "#meta+url", "url"),
+        CsvColumn("published_at", "#date+published", "published_at"),
+        CsvColumn("kind", "#meta+kind", "kind"),
+        CsvColumn("reliability", "#meta+reliability", "reliability"),
+        CsvColumn("organisation", "#org+reporting", "organisation"),
+        CsvColumn("updated_at", "#date+updated", "updated_at"),
+    ]
+
+    def get_queryset(self):
+        return sources_listed()
+
+    def perform_create(self, data):
+        return services.create_source(actor=self.actor, **data)
+
+    def perform_update(self, source, data):
+        return services.update_source(source=source, actor=self.actor, **data)
+
+
+class CorridorViewSet(ListMixin, RetrieveMixin, CreateMixin, UpdateMixin, PartnerViewSet):
+    """Aid corridors through an ordered list of regions, with their status."""
+
+    serializer_class = serializers.CorridorSerializer
+    filterset_class = filters.CorridorFilterSet
+    http_method_names = ["get", "post", "put", "patch", "head", "options"]
+    renderer_classes = [*PartnerViewSet.renderer_classes, GeoJSONRenderer]
+    csv_columns = [
+        CsvColumn("id", "#meta+id", "id"),
+        CsvColumn("name", "#access+corridor+name", "name"),
+        CsvColumn("origin", "#loc+origin+code", "origin"),
+        CsvColumn("destination", "#loc+destination+code", "destination"),
+        CsvColumn("regions", "#loc+route+code", "regions"),
+        CsvColumn("status", "#access+corridor+status", "status"),
+        CsvColumn("status_since", "#date+status", "status_since"),
+        CsvColumn("last_verified_at", "#date+verified", "last_verified_at"),
+        *SOURCED,
+    ]
+
+    @property
+    def write_serializer_class(self):
+        if self.action in ("update", "partial_update"):
+            return serializers.CorridorUpdateSerializer
+        return serializers.CorridorWriteSerializer
+
+    def get_queryset(self):
+        return corridors_with_route()
+
+    def perform_create(self, data):
+        reason = data.pop("reason", "") or "Corridor recorded"
+        return services.create_corridor(actor=self.actor, reason=reason, **data)
+
+    def perform_update(self, corridor, data):
+        return services.update_corridor(corridor=corridor, actor=self.actor, **data)
+
+    def list(self, request, *args, **kwargs):
+        queryset = self.filter_queryset(self.get_queryset())
+        self._page = self.paginate_queryset(queryset)
+        return self.get_paginated_response(self.get_serializer(self._page, many=True).data)
+
+    def retrieve(self, request, *args, **kwargs):
+        self._page = [self.get_object()]
+        return super().retrieve(request, *args, **kwargs)
+
+    def geojson_feature(self, item):
+        corridor = next((c for c in getattr(self, "_page", []) if c.pk == item["id"]), None)
+        points = []
+        for waypoint in corridor.waypoints.all() if corridor else []:
+            if waypoint.region.latitude is not None and waypoint.region.longitude is not None:
+                points.append([float(waypoint.region.longitude), float(waypoint.region.latitude)])
+        geometry = {"type": "LineString", "coordinates": points} if len(points) >= 2 else None
+        return {"type": "Feature", "id": item["id"], "geometry": geometry, "properties": item}
+
+    @extend_schema(
+        summary="Open, restrict or close a corridor",
+        request=serializers.CorridorStatusWriteSerializer,
+        responses={
+            201: serializers.CorridorStatusChangeSerializer,
+            200: OpenApiResponse(serializers.NoChangeSerializer, description="Already in this status: no change."),
+        },
+    )
+    @action(detail=True, methods=["post"], url_path="status-changes", filterset_class=None, renderer_classes=JSON)
+    def status_changes(self, request, pk=None):
+        corridor = self.get_object()  # only the organisation that recorded it
+        serializer = serializers.CorridorStatusWriteSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        change = services.change_corridor_status(corridor=corridor, actor=self.actor, **serializer.validated_data)
+        if change is None:
+            body = {"changed": False, "detail": "Already in this status; nothing recorded.", "status": corridor.status}
+            return Response(body, status=status.HTTP_200_OK)
+        return Response(serializers.CorridorStatusChangeSerializer(change).data, status=status.HTTP_201_CREATED)
+
+
+class RestrictionViewSet(ListMixin, RetrieveMixin, CreateMixin, UpdateMixin, PartnerViewSet):
+    """Access constraints (ACAPS categories), with severity and who they affect; active while not ended."""
+
+    serializer_class = serializers.RestrictionSerializer
+    write_serializer_class = serializers.RestrictionWriteSerializer
+    filterset_class = filters.RestrictionFilterSet
+    http_method_names = ["get", "post", "put", "patch", "head", "options"]
+    csv_columns = [
+        CsvColumn("id", "#meta+id", "id"),
+        *admin_columns("region_hierarchy"),
+        CsvColumn("region", "#loc+code", "region"),
+        CsvColumn("category", "#access+category", "category"),
+        CsvColumn("severity", "#severity", "severity"),
+        CsvColumn("affected_groups", "#group+affected", "affected_groups"),
+        CsvColumn("description", "#description", "description"),
+        CsvColumn("imposed_by", "#org+impeding", "imposed_by"),
+        CsvColumn("starts_at", "#date+start", "starts_at"),
+        CsvColumn("ends_at", "#date+end", "ends_at"),
+        CsvColumn("is_active", "#status+active", "is_active"),
+        *SOURCED,
+    ]
+
+    def get_queryset(self):
+        return restrictions_with_groups()
+
+    def perform_create(self, data):
+        data.pop("reason", None)
+        return services.record_restriction(actor=self.actor, **data)
+
+    def perform_update(self, restriction, data):
+        return services.update_restriction(restriction=restriction, actor=self.actor, **data)
+
+
+class OutageViewSet(ListMixin, RetrieveMixin, CreateMixin, UpdateMixin, PartnerViewSet):
+    """Electricity, internet, telecom, water or fuel cuts; active until restored."""
+
+    serializer_class = serializers.OutageSerializer
+    write_serializer_class = serializers.OutageWriteSerializer
+    filterset_class = filters.OutageFilterSet
+    http_method_names = ["get", "post", "put", "patch", "head", "options"]
+    csv_columns = [
+        CsvColumn("id", "#meta+id", "id"),
+        *admin_columns("region_hierarchy"),
+        CsvColumn("region", "#loc+code", "region"),
+        CsvColumn("utility", "#indicator+utility", "utility"),
+        CsvColumn("started_at", "#date+start", "started_at"),
+        CsvColumn("restored_at", "#date+end", "restored_at"),
+        CsvColumn("is_active", "#status+active", "is_active"),
+        CsvColumn("cause", "#cause", "cause"),
+        CsvColumn("extent", "#indicator+extent", "extent"),
+        *SOURCED,
+    ]
+
+    def get_queryset(self):
+        return outages_with_region()
+
+    def perform_create(self, data):
+        data.pop("reason", None)
+        return services.record_outage(actor=self.actor, **data)
+
+    def perform_update(self, outage, data):
+        return services.update_outage(outage=outage, actor=self.actor, **data)

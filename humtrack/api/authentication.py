@@ -1,0 +1,73 @@
+"""Partner authentication: `Authorization: Token <key>`, looked up by the key's SHA-256 hash.
+
+A successful authentication sets `request.user` to a `Partner` (the organisation behind the token)
+and `request.auth` to the `ApiToken`, whose scopes the classes in `humtrack.api.permissions` check.
+"""
+
+from datetime import timedelta
+
+from django.utils import timezone
+from rest_framework import authentication, exceptions
+
+from humtrack.models import ApiToken, hash_token_key
+
+# Recording every use would turn every read into a write; once a minute is enough to see a token is alive.
+LAST_USED_RESOLUTION = timedelta(minutes=1)
+
+
+class Partner:
+    """The principal of a token-authenticated request: a partner organisation, not a person."""
+
+    is_authenticated = True
+    is_anonymous = False
+    is_active = True
+    is_staff = False
+    is_superuser = False
+    pk = None
+    id = None
+
+    def __init__(self, token: ApiToken):
+        self.token = token
+        self.organisation = token.organisation
+
+    def __str__(self):
+        return str(self.organisation)
+
+    def get_username(self) -> str:
+        return str(self.organisation)
+
+    def has_perm(self, perm, obj=None) -> bool:
+        return False
+
+
+class TokenAuthentication(authentication.BaseAuthentication):
+    """`Authorization: Token <key>` for a partner organisation's ApiToken (not revoked)."""
+
+    keyword = "Token"
+
+    def authenticate(self, request):
+        words = authentication.get_authorization_header(request).split()
+        if not words or words[0].lower() != self.keyword.lower().encode():
+            return None
+        if len(words) != 2:
+            raise exceptions.AuthenticationFailed("Send the header as 'Authorization: Token <key>'.")
+        try:
+            key = words[1].decode("ascii")
+        except UnicodeDecodeError as error:
+            raise exceptions.AuthenticationFailed("The token is not valid.") from error
+        token = (
+            ApiToken.objects.select_related("organisation")
+            .filter(key_hash=hash_token_key(key), revoked_at__isnull=True)
+            .first()
+        )
+        if token is None:
+            raise exceptions.AuthenticationFailed("The token is not valid or has been revoked.")
+        now = timezone.now()
+        if token.last_used_at is None or now - token.last_used_at > LAST_USED_RESOLUTION:
+            ApiToken.objects.filter(pk=token.pk).update(last_used_at=now)
+            token.last_used_at = now
+        return Partner(token), token
+
+    def authenticate_header(self, request):
+        # Makes DRF answer 401 (with WWW-Authenticate) rather than 403 when credentials are missing.
+        return self.keyword

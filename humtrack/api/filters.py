@@ -1,0 +1,124 @@
+"""Filters every resource shares: `within=<pcode>` and `updated_since=<datetime>`, written once."""
+
+import copy
+
+import django_filters
+from django import forms
+from django.db.models import Q
+
+from access.selectors.regions import region_path, within_filter
+from humtrack.api.fields import StrictIsoDateTimeField
+
+
+class WithinFilter(django_filters.CharFilter):
+    """The records in the region with this p-code or anywhere under it (`region_field`'s path)."""
+
+    def __init__(self, *args, region_field: str = "region", **kwargs):
+        kwargs.setdefault("help_text", "A p-code: records in that region and every region under it.")
+        super().__init__(*args, **kwargs)
+        self.region_field = region_field
+
+    def filter(self, qs, value):
+        if not value:
+            return qs
+        pcode = value.strip().upper()
+        if self.region_field:
+            condition = within_filter(pcode, region_field=self.region_field)
+        else:  # the queryset is of regions themselves
+            condition = Q(path__startswith=region_path(pcode))
+        # Several waypoints of one corridor may match: distinct keeps each record once.
+        return qs.filter(condition).distinct() if "__" in self.region_field else qs.filter(condition)
+
+
+class RegionFilter(django_filters.CharFilter):
+    """The records of exactly this region (by p-code)."""
+
+    def __init__(self, *args, region_field: str = "region", **kwargs):
+        kwargs.setdefault("help_text", "A p-code: records of exactly that region.")
+        super().__init__(*args, **kwargs)
+        self.region_field = region_field
+
+    def filter(self, qs, value):
+        if not value:
+            return qs
+        condition = Q(**{f"{self.region_field}__pcode": value.strip().upper()})
+        return qs.filter(condition).distinct() if "__" in self.region_field else qs.filter(condition)
+
+
+class StrictBooleanField(forms.Field):
+    """true/false (or 1/0); anything else, "null" included, is an error rather than "no filter"."""
+
+    TRUE, FALSE = {"true", "1"}, {"false", "0"}
+
+    def to_python(self, value):
+        if value in (None, ""):
+            return None
+        text = str(value).strip().lower()
+        if text in self.TRUE:
+            return True
+        if text in self.FALSE:
+            return False
+        raise forms.ValidationError("true or false.")
+
+
+class BooleanFilter(django_filters.BooleanFilter):
+    field_class = StrictBooleanField
+
+
+class IntegerFilter(django_filters.NumberFilter):
+    """A whole number (django-filter's NumberFilter takes decimals)."""
+
+    field_class = forms.IntegerField
+
+
+class DateTimeFilter(django_filters.IsoDateTimeFilter):
+    """An RFC 3339 date-time with its offset (humtrack.api.fields)."""
+
+    field_class = StrictIsoDateTimeField
+
+
+class UpdatedSinceFilter(DateTimeFilter):
+    """Records changed at or after this moment (ISO 8601); with the cursor, an incremental sync."""
+
+    def __init__(self, *args, **kwargs):
+        kwargs.setdefault("field_name", "updated_at")
+        kwargs.setdefault("lookup_expr", "gte")
+        kwargs.setdefault("help_text", "ISO 8601 date-time: only records changed at or after it.")
+        super().__init__(*args, **kwargs)
+
+
+class SyncFilterSet(django_filters.FilterSet):
+    """Base of every resource's FilterSet: `updated_since`; an empty non-text parameter is an error.
+
+    django-filter ignores `?updated_since=` as if it were absent; a partner who sends it meant
+    something, so it gets a 400 naming the parameter instead of an unfiltered list.
+    """
+
+    updated_since = UpdatedSinceFilter()
+
+    def __init__(self, data=None, queryset=None, *, request=None, prefix=None):
+        # django-filter deep-copies every declared filter on every request (choices included: a
+        # millisecond per list request). A filter keeps no per-request state but its parent and
+        # model, so a shallow copy will do, with method filters re-bound to their copy.
+        base_filters, self.base_filters = self.base_filters, {}
+        super().__init__(data, queryset, request=request, prefix=prefix)
+        self.base_filters = base_filters
+        model = self.queryset.model
+        self.filters = {}
+        for name, declared in base_filters.items():
+            filter_ = copy.copy(declared)
+            if filter_.method is not None:
+                filter_.method = filter_.method  # a FilterMethod bound to the copy, not the declaration
+            filter_.model, filter_.parent = model, self
+            self.filters[name] = filter_
+
+    def is_valid(self):
+        valid = super().is_valid()
+        for name, declared in self.filters.items():
+            if isinstance(declared.field, forms.CharField) or name not in self.data:
+                continue
+            values = self.data.getlist(name) if hasattr(self.data, "getlist") else [self.data.get(name)]
+            if any(value == "" for value in values):
+                self.form.add_error(name, "Give a value, or leave the parameter out.")
+                valid = False
+        return valid

@@ -1,0 +1,168 @@
+"""Stable keyset cursor pagination over (updated_at, id), for listing and incremental sync.
+
+A cursor names the last row a partner has seen as (updated_at, id); the next page is the rows after
+it in that order, so a page boundary never depends on an offset. A row changed while a partner walks
+the pages moves to the end of the order and comes again with its new content; rows not yet reached
+are read as they are when reached. Nothing is skipped.
+
+One more trap: `updated_at` is set when a row is saved but becomes visible when its transaction
+commits, so a slow transaction (a 10,000-row upload) can commit rows *older* than rows a partner has
+already read. The `resume` link every page carries therefore never points later than
+SYNC_SETTLE_SECONDS ago: a partner that stores `resume` and calls it next time may get the last few
+seconds' rows again (upsert them by id), but never misses a row whose transaction took less than that.
+"""
+
+import base64
+import binascii
+import json
+from collections import OrderedDict
+from datetime import datetime, timedelta
+
+from django.conf import settings
+from django.db.models import Q
+from django.utils import timezone
+from django.utils.dateparse import parse_datetime
+from rest_framework.exceptions import NotFound, ValidationError
+from rest_framework.pagination import BasePagination
+from rest_framework.response import Response
+from rest_framework.utils.urls import remove_query_param, replace_query_param
+
+DEFAULT_PAGE_SIZE = 100
+MAX_PAGE_SIZE = 1000
+
+
+def sync_settle_seconds() -> float:
+    return getattr(settings, "HUMTRACK_SYNC_SETTLE_SECONDS", 30)
+
+
+def as_datetime(value) -> datetime:
+    """A datetime, or the database's text for one (UTC)."""
+    if isinstance(value, datetime):
+        return value
+    text = value.replace(" ", "T", 1)
+    parsed = parse_datetime(text if text[-3] in "+-" or text.endswith("Z") else text + "+00:00")
+    if parsed is None:
+        raise ValueError(f"Not a date-time: {value!r}")
+    return parsed
+
+
+def encode_cursor(updated_at: datetime, pk: int) -> str:
+    raw = json.dumps([updated_at.isoformat(), pk], separators=(",", ":")).encode()
+    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
+
+
+def decode_cursor(cursor: str) -> tuple[datetime, int]:
+    try:
+        raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4))
+        value, pk = json.loads(raw)
+        updated_at = parse_datetime(value)
+        if updated_at is None or not isinstance(pk, int) or isinstance(pk, bool):
+            raise ValueError(cursor)
+        if timezone.is_naive(updated_at):
+            updated_at = timezone.make_aware(updated_at, timezone.utc)
+        return updated_at, pk
+    except (ValueError, TypeError, binascii.Error, UnicodeDecodeError) as error:
+        raise NotFound("Invalid cursor.") from error
+
+
+class UpdatedCursorPagination(BasePagination):
+    """Pages ordered by (updated_at, id), oldest first: `?cursor=…&page_size=…` (≤ 1000).
+
+    Response: {"next": url or null, "resume": url, "results": [...]}. Follow `next` until it is null;
+    store `resume` and call it later to get what changed since.
+    """
+
+    page_size = DEFAULT_PAGE_SIZE
+    max_page_size = MAX_PAGE_SIZE
+    cursor_query_param = "cursor"
+    page_size_query_param = "page_size"
+    # The model fields of the order; a view may point at another pair (e.g. recorded_at for append-only rows).
+    updated_field = "updated_at"
+
+    def get_page_size(self, request) -> int:
+        value = request.query_params.get(self.page_size_query_param)
+        if value is None:
+            return self.page_size
+        try:
+            size = int(value)
+        except ValueError:
+            size = 0
+        if not 1 <= size <= self.max_page_size:
+            raise ValidationError({self.page_size_query_param: [f"A whole number from 1 to {self.max_page_size}."]})
+        return size
+
+    def paginate_queryset(self, queryset, request, view=None):
+        self.request = request
+        self.updated_field = getattr(view, "cursor_updated_field", self.updated_field)
+        # Rows of a .values() list may carry the position as text under another key (needs.api.views).
+        self.position_key = getattr(view, "cursor_position_key", self.updated_field)
+        field = self.updated_field
+        size = self.get_page_size(request)
+        cursor = request.query_params.get(self.cursor_query_param)
+        queryset = queryset.order_by(field, "pk")
+        if cursor:
+            after_at, after_pk = decode_cursor(cursor)
+            queryset = queryset.filter(Q(**{f"{field}__gt": after_at}) | Q(**{field: after_at, "pk__gt": after_pk}))
+        rows = list(queryset[: size + 1])
+        self.has_next = len(rows) > size
+        self.page = rows[:size]
+        self.after = (after_at, after_pk) if cursor else None
+        return self.page
+
+    def _link(self, position) -> str:
+        url = self.request.build_absolute_uri()
+        if position is None:
+            return remove_query_param(url, self.cursor_query_param)
+        return replace_query_param(url, self.cursor_query_param, encode_cursor(*position))
+
+    def last_position(self):
+        if self.page:
+            last = self.page[-1]
+            if isinstance(last, dict):  # a .values() queryset (fast list paths)
+                return as_datetime(last[self.position_key]), last["id"]
+            return getattr(last, self.updated_field), last.pk
+        return self.after
+
+    def resume_position(self):
+        """The last row seen, but no later than the settle horizon (see the module docstring)."""
+        last = self.last_position()
+        if last is None:
+            return None
+        horizon = (timezone.now() - timedelta(seconds=sync_settle_seconds()), 0)
+        return min(last, horizon)
+
+    def get_paginated_response(self, data):
+        next_link = self._link(self.last_position()) if self.has_next else None
+        return Response(
+            OrderedDict([("next", next_link), ("resume", self._link(self.resume_position())), ("results", data)]),
+            headers={"Link": f'<{next_link}>; rel="next"'} if next_link else None,
+        )
+
+    def get_paginated_response_schema(self, schema):
+        return {
+            "type": "object",
+            "required": ["next", "resume", "results"],
+            "properties": {
+                "next": {"type": "string", "nullable": True, "format": "uri"},
+                "resume": {"type": "string", "format": "uri"},
+                "results": schema,
+            },
+        }
+
+    def get_schema_operation_parameters(self, view):
+        return [
+            {
+                "name": self.cursor_query_param,
+                "required": False,
+                "in": "query",
+                "description": "Where to continue: the `next` or `resume` link gives it.",
+                "schema": {"type": "string"},
+            },
+            {
+                "name": self.page_size_query_param,
+                "required": False,
+                "in": "query",
+                "description": f"Rows per page, at most {self.max_page_size} (default {self.page_size}).",
+                "schema": {"type": "integer", "minimum": 1, "maximum": self.max_page_size},
+            },
+        ]

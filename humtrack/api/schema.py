@@ -1,0 +1,150 @@
+"""drf-spectacular: the token scheme, the shared error responses and headers of every operation.
+
+`PartnerAutoSchema` (REST_FRAMEWORK["DEFAULT_SCHEMA_CLASS"]) documents, for every operation, the
+error shape (humtrack.api.exceptions) under 400/401/403/404/429, `Idempotency-Key` with 409/422 on
+POST, `If-Match` with 412 on PUT/PATCH, and uses a view's `write_serializer_class` for request bodies.
+"""
+
+from drf_spectacular.extensions import OpenApiAuthenticationExtension
+from drf_spectacular.openapi import AutoSchema
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter
+from rest_framework import serializers
+
+
+class TokenAuthenticationScheme(OpenApiAuthenticationExtension):
+    target_class = "humtrack.api.authentication.TokenAuthentication"
+    name = "partnerToken"
+
+    def get_security_definition(self, auto_schema):
+        return {
+            "type": "apiKey",
+            "in": "header",
+            "name": "Authorization",
+            "description": "`Token <key>`; `python manage.py issue_token <organisation> --scopes read,write`.",
+        }
+
+
+class RowErrorSerializer(serializers.Serializer):
+    row = serializers.IntegerField(help_text="Position of the row in the request, from 0.")
+    field = serializers.CharField(help_text="The field at fault, or `non_field_errors`.")
+    message = serializers.CharField()
+
+
+class ErrorSerializer(serializers.Serializer):
+    """Every error the API answers has this shape."""
+
+    status = serializers.IntegerField(help_text="The HTTP status, repeated.")
+    code = serializers.CharField(help_text="A stable machine code: invalid, not_found, permission_denied, …")
+    detail = serializers.CharField(help_text="What went wrong, for a person.")
+    fields = serializers.DictField(
+        child=serializers.ListField(child=serializers.CharField()),
+        required=False,
+        help_text="400: the messages per field (nested fields as `a.b`, list items as `a.0`).",
+    )
+    rows = RowErrorSerializer(many=True, required=False, help_text="Bulk uploads: the invalid rows.")
+
+
+ERRORS_EVERYWHERE = {
+    "400": "Invalid parameters or body; `fields` names each one.",
+    "401": "No valid token (`Authorization: Token <key>`).",
+    "403": "The token lacks the scope, or the record belongs to another organisation.",
+    "404": "No such record (or an invalid cursor, or a format this resource does not offer).",
+    "406": "No format the Accept header allows.",
+    "429": "Too many requests for this token; retry after `Retry-After` seconds.",
+}
+ERRORS_ON_POST = {
+    "409": "Conflicts with the records as they now are.",
+    "422": "This Idempotency-Key was already used for a different request.",
+}
+ERRORS_ON_UPDATE = {
+    "409": "Conflicts with the records as they now are.",
+    "412": "If-Match names an older version of the record.",
+}
+
+CSV_SCHEMA = {
+    "type": "string",
+    "description": "CSV: a header row, then a row of HXL hashtags (#adm1+code, #sector, #inneed, …), then the "
+    "records. Cells that a spreadsheet would run as a formula start with an apostrophe.",
+}
+FEATURE_SCHEMA = {
+    "type": "object",
+    "required": ["type", "geometry", "properties"],
+    "properties": {
+        "type": {"type": "string", "enum": ["Feature"]},
+        "id": {"oneOf": [{"type": "string"}, {"type": "integer"}]},
+        "geometry": {
+            "type": "object",
+            "nullable": True,
+            "description": "A Point (a region's centroid) or a LineString (a corridor through its regions' "
+            "centroids); null where the centroids are not known.",
+            "properties": {"type": {"type": "string"}, "coordinates": {"type": "array", "items": {}}},
+        },
+        "properties": {"type": "object", "description": "The record, as in the JSON format."},
+    },
+}
+FEATURE_COLLECTION_SCHEMA = {
+    "type": "object",
+    "required": ["type", "features"],
+    "properties": {
+        "type": {"type": "string", "enum": ["FeatureCollection"]},
+        "features": {"type": "array", "items": FEATURE_SCHEMA},
+        "next": {"type": "string", "nullable": True, "format": "uri"},
+        "resume": {"type": "string", "nullable": True, "format": "uri"},
+    },
+}
+
+IDEMPOTENCY_KEY = OpenApiParameter(
+    "Idempotency-Key",
+    OpenApiTypes.STR,
+    OpenApiParameter.HEADER,
+    description="Any unique string (a UUID). A retried POST with the same key and body returns the first "
+    "response again (with `Idempotent-Replayed: true`) and changes nothing.",
+)
+IF_MATCH = OpenApiParameter(
+    "If-Match",
+    OpenApiTypes.STR,
+    OpenApiParameter.HEADER,
+    description="The ETag you read. If the record has changed since, the update is refused with 412.",
+)
+
+
+class PartnerAutoSchema(AutoSchema):
+    def get_request_serializer(self):
+        write_serializer = getattr(self.view, "write_serializer_class", None)
+        if write_serializer is not None and getattr(self.view, "action", None) in (
+            "create",
+            "update",
+            "partial_update",
+        ):
+            return write_serializer
+        return super().get_request_serializer()
+
+    def get_override_parameters(self):
+        parameters = list(super().get_override_parameters())
+        if self.method == "POST":
+            parameters.append(IDEMPOTENCY_KEY)
+        if self.method in ("PUT", "PATCH"):
+            parameters.append(IF_MATCH)
+        return parameters
+
+    def _get_response_bodies(self, direction="response"):
+        responses = super()._get_response_bodies(direction)
+        for response in responses.values():
+            content = response.get("content", {})
+            if "text/csv" in content:
+                content["text/csv"] = {"schema": CSV_SCHEMA}
+            if "application/geo+json" in content:
+                geojson = FEATURE_COLLECTION_SCHEMA if self._is_list_view() else FEATURE_SCHEMA
+                content["application/geo+json"] = {"schema": geojson}
+        errors = dict(ERRORS_EVERYWHERE)
+        if self.method == "POST":
+            errors.update(ERRORS_ON_POST)
+        if self.method in ("PUT", "PATCH"):
+            errors.update(ERRORS_ON_UPDATE)
+        error_ref = self.resolve_serializer(ErrorSerializer, "response").ref
+        for code, description in errors.items():
+            responses.setdefault(
+                code, {"description": description, "content": {"application/json": {"schema": error_ref}}}
+            )
+        return responses

@@ -1,0 +1,29 @@
+"""The API under /api/: version 1 at /api/v1/, the OpenAPI schema at /api/schema/, docs at /api/docs/.
+
+Each app contributes its routes (access.api.urls, needs.api.urls); add a module's routes to
+`v1_patterns`. URL names live in the "api" namespace: reverse("api:region-list").
+"""
+
+from django.urls import include, path, re_path
+from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
+
+from . import (
+    schema,  # noqa: F401  (registers the token authentication in the schema)
+    views,
+)
+
+app_name = "api"
+
+v1_patterns = [
+    path("", include("access.api.urls")),
+    path("", include("needs.api.urls")),
+    path("", include("access.alerts.api_urls")),
+]
+
+urlpatterns = [
+    path("v1/", include(v1_patterns)),
+    path("schema/", SpectacularAPIView.as_view(), name="schema"),
+    path("docs/", SpectacularSwaggerView.as_view(url_name="api:schema"), name="docs"),
+    # Last: any other path under /api/ is a 404 in the API's error shape, not Django's HTML page.
+    re_path(r"^.*$", views.not_found),
+]

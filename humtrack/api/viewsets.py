@@ -1,0 +1,126 @@
+"""The base every API resource is built on: scopes, ownership, formats, ETags, idempotent POSTs.
+
+A resource sets `queryset` (through its app's selectors), `serializer_class` (what it shows),
+`write_serializer_class` (what a partner sends: shape only) and `filterset_class`, and implements
+`perform_create(data)` / `perform_update(instance, data)` by calling its app's services.
+"""
+
+from django.db import transaction
+from rest_framework import status, viewsets
+from rest_framework.exceptions import PermissionDenied
+from rest_framework.parsers import JSONParser
+from rest_framework.permissions import SAFE_METHODS
+from rest_framework.renderers import BrowsableAPIRenderer
+from rest_framework.response import Response
+
+from .conditional import check_if_match, etag_for
+from .idempotency import IdempotentPostMixin
+from .negotiation import PartnerContentNegotiation
+from .permissions import IsOwnOrganisationRecord, ReadWriteScope, may_write_in_regions, request_actor
+from .renderers import CSVRenderer, ORJSONRenderer
+
+JSON_ONLY_FORMATS = {"csv", "geojson"}
+# Renderers of actions with no CSV or GeoJSON form (bulk upload results, summaries, status changes).
+JSON = [ORJSONRenderer, BrowsableAPIRenderer]
+
+
+class PartnerViewSet(IdempotentPostMixin, viewsets.GenericViewSet):
+    """Reads need the `read` scope, writes `write`; a partner changes only its organisation's records."""
+
+    permission_classes = [ReadWriteScope, IsOwnOrganisationRecord]
+    content_negotiation_class = PartnerContentNegotiation
+    # JSON in, always: one way to send a record, one schema for it (forms blur "" and null).
+    parser_classes = [JSONParser]
+    renderer_classes = [ORJSONRenderer, BrowsableAPIRenderer, CSVRenderer]
+    write_serializer_class = None
+    csv_columns: list = []
+    # Facts: a coordinator's session writes only in its regions (subscriptions follow other rules).
+    writes_are_region_scoped = True
+
+    def dispatch(self, request, *args, **kwargs):
+        if request.method in SAFE_METHODS:
+            return super().dispatch(request, *args, **kwargs)
+        # A write is one transaction: a refused request (any 4xx, a database error answered as 409)
+        # leaves nothing behind and never leaves the connection in a failed transaction.
+        with transaction.atomic():
+            response = super().dispatch(request, *args, **kwargs)
+            if response.status_code >= 400:
+                transaction.set_rollback(True)
+            return response
+
+    @property
+    def actor(self):
+        return request_actor(self.request)
+
+    def get_write_serializer(self, *args, **kwargs):
+        kwargs.setdefault("context", self.get_serializer_context())
+        return self.write_serializer_class(*args, **kwargs)
+
+    def finalize_response(self, request, response, *args, **kwargs):
+        # Errors are JSON whatever format was asked for: a CSV of an error helps nobody.
+        renderer = getattr(request, "accepted_renderer", None)
+        if response.status_code >= 400 and getattr(renderer, "format", None) in JSON_ONLY_FORMATS:
+            request.accepted_renderer = ORJSONRenderer()
+            request.accepted_media_type = ORJSONRenderer.media_type
+        return super().finalize_response(request, response, *args, **kwargs)
+
+    def shown(self, instance):
+        """The record as lists show it (with the queryset's annotations and related rows)."""
+        return self.get_queryset().get(pk=instance.pk)
+
+
+class ListMixin:
+    def list(self, request, *args, **kwargs):
+        queryset = self.filter_queryset(self.get_queryset())
+        page = self.paginate_queryset(queryset)
+        return self.get_paginated_response(self.get_serializer(page, many=True).data)
+
+
+class RetrieveMixin:
+    def retrieve(self, request, *args, **kwargs):
+        instance = self.get_object()
+        return Response(self.get_serializer(instance).data, headers={"ETag": etag_for(instance)})
+
+
+def require_regions_of_the_caller(view, request, data: dict) -> None:
+    if view.writes_are_region_scoped and not may_write_in_regions(request, data):
+        raise PermissionDenied("This region is not among the regions assigned to you.")
+
+
+class CreateMixin:
+    def create(self, request, *args, **kwargs):
+        serializer = self.get_write_serializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        require_regions_of_the_caller(self, request, serializer.validated_data)
+        instance = self.shown(self.perform_create(serializer.validated_data))
+        headers = {"ETag": etag_for(instance)}
+        if self.lookup_field == "pk" or hasattr(instance, self.lookup_field):
+            headers["Location"] = self.reverse_detail(instance)
+        return Response(self.get_serializer(instance).data, status=status.HTTP_201_CREATED, headers=headers)
+
+    def reverse_detail(self, instance) -> str:
+        from django.urls import reverse
+
+        name = f"api:{self.basename}-detail"
+        return self.request.build_absolute_uri(reverse(name, args=[getattr(instance, self.lookup_field)]))
+
+
+class UpdateMixin:
+    """PUT and PATCH, under a row lock, refused with 412 when If-Match names an older version."""
+
+    def update(self, request, *args, **kwargs):
+        partial = kwargs.pop("partial", False)
+        instance = self.get_object()  # 404, then 403 for another organisation's record
+        serializer = self.get_write_serializer(instance, data=request.data, partial=partial)
+        serializer.is_valid(raise_exception=True)
+        require_regions_of_the_caller(self, request, serializer.validated_data)
+        with transaction.atomic():
+            locked = type(instance)._default_manager.select_for_update().get(pk=instance.pk)
+            check_if_match(request, locked)
+            self.perform_update(locked, serializer.validated_data)
+        instance = self.shown(locked)
+        return Response(self.get_serializer(instance).data, headers={"ETag": etag_for(instance)})
+
+    def partial_update(self, request, *args, **kwargs):
+        kwargs["partial"] = True
+        return self.update(request, *args, **kwargs)

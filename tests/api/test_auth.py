@@ -1,0 +1,98 @@
+"""Tokens, scopes and sessions: no credentials → 401, a missing scope → 403."""
+
+import pytest
+from django.utils import timezone
+from rest_framework.response import Response
+from rest_framework.test import APIRequestFactory
+from rest_framework.views import APIView
+
+from humtrack.api.authentication import TokenAuthentication
+from humtrack.api.permissions import HasAlertsScope, scope_required
+from humtrack.models import ApiToken
+from tests.api.conftest import client_for, issue_token
+from tests.factories import UserFactory
+
+pytestmark = pytest.mark.django_db
+
+
+def test_no_credentials_is_401_with_a_token_challenge_in_the_error_shape(anonymous, tree):
+    response = anonymous.get("/api/v1/regions/")
+    assert response.status_code == 401
+    assert response["WWW-Authenticate"] == "Token"
+    assert response.json() == {
+        "status": 401,
+        "code": "not_authenticated",
+        "detail": "Authentication credentials were not provided.",
+    }
+
+
+def test_an_unknown_token_is_401(tree):
+    response = client_for("not-a-real-key").get("/api/v1/regions/")
+    assert response.status_code == 401
+    assert response.json()["code"] == "authentication_failed"
+
+
+def test_a_revoked_token_is_401(tree):
+    key = issue_token("Gone Org", ["read"])
+    ApiToken.objects.update(revoked_at=timezone.now())
+    assert client_for(key).get("/api/v1/regions/").status_code == 401
+
+
+def test_a_token_records_when_it_was_last_used(tree):
+    key = issue_token("Busy Org", ["read"])
+    assert client_for(key).get("/api/v1/regions/").status_code == 200
+    assert ApiToken.objects.get().last_used_at is not None
+
+
+def test_a_read_token_cannot_write(reader, tree, source):
+    response = reader.post("/api/v1/sources/", {"publisher": "UN", "title": "Statement", "kind": "un_statement"})
+    assert response.status_code == 403
+    assert response.json()["detail"] == "This token lacks the 'write' scope."
+
+
+def test_a_write_only_token_cannot_read(tree):
+    key = issue_token("Writer Only", ["write"])
+    assert client_for(key).get("/api/v1/regions/").status_code == 403
+
+
+def test_staff_browse_the_api_with_their_session(tree):
+    client = client_for(None)
+    client.force_login(UserFactory(username="staff-member", is_staff=True))
+    response = client.get("/api/v1/regions/", HTTP_ACCEPT="text/html")
+    assert response.status_code == 200
+    assert b"Django REST framework" in response.content
+
+
+def test_a_session_without_staff_status_holds_no_scope(tree):
+    client = client_for(None)
+    client.force_login(UserFactory(username="plain-user"))
+    assert client.get("/api/v1/regions/").status_code == 403
+
+
+def test_a_token_gets_json_even_when_it_asks_for_the_browsable_api(reader, tree):
+    response = reader.get("/api/v1/regions/?format=api")
+    assert response.status_code == 404
+    assert response["Content-Type"] == "application/json"
+
+
+class AlertsOnly(APIView):
+    authentication_classes = [TokenAuthentication]
+    permission_classes = [scope_required("alerts")]
+
+    def get(self, request):
+        return Response({"ok": True})
+
+
+class AlertsOnlyNamed(AlertsOnly):
+    permission_classes = [HasAlertsScope]
+
+
+@pytest.mark.parametrize("view", [AlertsOnly, AlertsOnlyNamed])
+def test_the_alerts_scope_is_required_where_a_view_asks_for_it(view):
+    factory = APIRequestFactory()
+    without = issue_token("Reader", ["read", "write"])
+    with_alerts = issue_token("Alerter", ["alerts"])
+    denied = view.as_view()(factory.get("/", HTTP_AUTHORIZATION=f"Token {without}"))
+    allowed = view.as_view()(factory.get("/", HTTP_AUTHORIZATION=f"Token {with_alerts}"))
+    assert denied.status_code == 403
+    assert allowed.status_code == 200

@@ -1,0 +1,31 @@
+import pytest
+from django.core.management import CommandError, call_command
+
+from humtrack.models import ApiToken, Organisation
+from tests.api.conftest import client_for
+
+pytestmark = pytest.mark.django_db
+
+
+def test_issue_token_creates_the_organisation_and_prints_a_working_key_last(capsys, tree):
+    call_command("issue_token", "WFP Logistics", "--scopes", "read,write")
+    out = capsys.readouterr().out
+    key = out.strip().splitlines()[-1]
+    token = ApiToken.objects.get()
+    assert token.organisation == Organisation.objects.get(name="WFP Logistics")
+    assert token.scopes == ["read", "write"]
+    assert key not in (token.key_hash, token.prefix)  # only the hash is stored
+    assert client_for(key).get("/api/v1/regions/").status_code == 200
+
+
+def test_issue_token_reuses_an_existing_organisation(capsys):
+    Organisation.objects.create(name="OCHA")
+    call_command("issue_token", "OCHA", "--scopes", "alerts")
+    assert Organisation.objects.count() == 1
+    assert ApiToken.objects.get().scopes == ["alerts"]
+
+
+def test_issue_token_refuses_an_unknown_scope():
+    with pytest.raises(CommandError, match="read, write, alerts"):
+        call_command("issue_token", "OCHA", "--scopes", "read,admin")
+    assert not ApiToken.objects.exists()

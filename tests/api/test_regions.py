@@ -1,0 +1,191 @@
+"""Regions by p-code: status and its provenance, filters, history, status changes through the service."""
+
+from datetime import UTC, datetime, timedelta
+
+import pytest
+from django.utils import timezone
+
+from access.choices import AccessStatus, Confidence, Utility
+from access.models import Region, StatusChange
+from access.services import change_access_status, record_outage, record_restriction
+from humtrack.actor import SYSTEM
+from humtrack.models import Organisation
+from tests.api.conftest import client_for
+from tests.factories import UserFactory, make_coordinator
+
+pytestmark = pytest.mark.django_db
+
+AUG_31 = datetime(2021, 8, 31, 12, tzinfo=UTC)
+SEP_1 = datetime(2021, 9, 1, 12, tzinfo=UTC)
+
+
+def change(region, status, source, when, confidence=Confidence.REPORTED):
+    return change_access_status(
+        region=region, status=status, reason="test", source=source, confidence=confidence, actor=SYSTEM,
+        effective_at=when,
+    )  # fmt: skip
+
+
+def pcodes(response):
+    assert response.status_code == 200, response.content
+    return sorted(item["pcode"] for item in response.json()["results"])
+
+
+def test_a_region_shows_its_status_since_when_source_confidence_and_active_counts(reader, tree, source):
+    change(tree["AF08"], AccessStatus.SEVERELY_CONSTRAINED, source, AUG_31)
+    record_outage(
+        actor=SYSTEM, region=tree["AF08"], utility=Utility.INTERNET, started_at=AUG_31, source=source,
+        confidence=Confidence.CONFIRMED,
+    )  # fmt: skip
+    record_restriction(
+        actor=SYSTEM, affected_groups=["all_aid_workers"], region=tree["AF08"], category="hostilities",
+        severity="extreme", starts_at=AUG_31, source=source, confidence=Confidence.REPORTED,
+    )  # fmt: skip
+    response = reader.get("/api/v1/regions/af08/")  # p-codes in any case
+    assert response.status_code == 200
+    region = response.json()
+    assert region["pcode"] == "AF08" and region["parent"] == "AF" and region["hierarchy"] == ["AF", "AF08"]
+    assert region["status"] == "severely_constrained"
+    assert region["status_since"] == "2021-08-31T12:00:00Z"
+    assert region["status_confidence"] == "reported"
+    assert region["status_source"] == source.pk
+    assert region["active_restriction_count"] == 1 and region["active_outage_count"] == 1
+    assert response["ETag"]
+
+
+def test_an_unknown_pcode_is_404_in_the_error_shape(reader, tree):
+    response = reader.get("/api/v1/regions/XX99/")
+    assert response.status_code == 404
+    assert response.json()["code"] == "not_found"
+
+
+def test_filter_by_status_and_level(reader, tree, source):
+    change(tree["AF08"], AccessStatus.INACCESSIBLE, source, AUG_31)
+    change(tree["AF0801"], AccessStatus.INACCESSIBLE, source, AUG_31)
+    assert pcodes(reader.get("/api/v1/regions/?status=inaccessible")) == ["AF08", "AF0801"]
+    assert pcodes(reader.get("/api/v1/regions/?status=inaccessible&level=1")) == ["AF08"]
+    assert pcodes(reader.get("/api/v1/regions/?status=inaccessible&status=unknown&level=1")) == ["AF03", "AF08"]
+
+
+def test_filter_within_a_region_includes_it_and_everything_under_it(reader, tree):
+    assert pcodes(reader.get("/api/v1/regions/?within=AF08")) == ["AF08", "AF0801", "AF0806"]
+    assert pcodes(reader.get("/api/v1/regions/?within=XX")) == []
+
+
+def test_filter_updated_since(reader, tree, source):
+    Region.objects.update(updated_at=AUG_31)
+    change(tree["AF0806"], AccessStatus.CONSTRAINED, source, SEP_1)
+    assert pcodes(reader.get("/api/v1/regions/", {"updated_since": "2021-09-01T00:00:00Z"})) == ["AF0806"]
+
+
+def test_filter_stale_regions_have_no_recent_confirmed_update(reader, tree, source):
+    change(tree["AF08"], AccessStatus.CONSTRAINED, source, timezone.now() - timedelta(days=1), Confidence.CONFIRMED)
+    change(tree["AF03"], AccessStatus.CONSTRAINED, source, timezone.now() - timedelta(days=1), Confidence.CLAIMED)
+    stale = pcodes(reader.get("/api/v1/regions/?stale=true"))
+    assert "AF08" not in stale and "AF03" in stale
+    assert pcodes(reader.get("/api/v1/regions/?stale=false")) == ["AF08"]
+
+
+def test_as_of_shows_the_statuses_in_force_at_that_moment(reader, tree, source):
+    change(tree["AF08"], AccessStatus.SEVERELY_CONSTRAINED, source, AUG_31)
+    change(tree["AF08"], AccessStatus.UNKNOWN, source, SEP_1, Confidence.CONFIRMED)
+    response = reader.get("/api/v1/regions/", {"as_of": "2021-08-31T18:00:00Z", "within": "AF08"})
+    shown = {item["pcode"]: item for item in response.json()["results"]}
+    assert shown["AF08"]["status"] == "severely_constrained"
+    assert shown["AF08"]["status_since"] == "2021-08-31T12:00:00Z"
+    assert shown["AF0801"]["status"] == "unknown" and shown["AF0801"]["status_change"] is None
+    before = reader.get("/api/v1/regions/", {"as_of": "2021-08-01T00:00:00Z", "status": "severely_constrained"})
+    assert pcodes(before) == []
+    during = reader.get("/api/v1/regions/", {"as_of": "2021-08-31T18:00:00Z", "status": "severely_constrained"})
+    assert pcodes(during) == ["AF08"]
+    assert reader.get("/api/v1/regions/AF08/").json()["status"] == "unknown"
+
+
+def test_bad_filter_values_are_400_naming_the_parameter(reader, tree):
+    response = reader.get("/api/v1/regions/?status=fine&as_of=yesterday&updated_since=2021-09-01")
+    assert response.status_code == 400
+    assert set(response.json()["fields"]) == {"status", "as_of", "updated_since"}
+
+
+def test_status_history_lists_every_change_of_the_region(reader, tree, source):
+    change(tree["AF08"], AccessStatus.SEVERELY_CONSTRAINED, source, AUG_31)
+    change(tree["AF08"], AccessStatus.UNKNOWN, source, SEP_1)
+    change(tree["AF03"], AccessStatus.CONSTRAINED, source, SEP_1)
+    response = reader.get("/api/v1/regions/AF08/status-history/")
+    assert response.status_code == 200
+    history = response.json()["results"]
+    assert [(c["from_status"], c["to_status"]) for c in history] == [
+        ("unknown", "severely_constrained"),
+        ("severely_constrained", "unknown"),
+    ]
+    assert all(c["region"] == "AF08" for c in history)
+
+
+def post_change(client, pcode, source, status="inaccessible", **extra):
+    body = {"status": status, "reason": "Fighting reported", "source": source.pk, "confidence": "reported"}
+    return client.post(f"/api/v1/regions/{pcode}/status-changes/", {**body, **extra})
+
+
+def test_a_status_change_is_201_recorded_by_the_service_and_attributed_to_the_organisation(writer, tree, source):
+    response = post_change(writer, "AF08", source, effective_at="2021-09-01T12:00:00Z")
+    assert response.status_code == 201
+    body = response.json()
+    assert body["from_status"] == "unknown" and body["to_status"] == "inaccessible"
+    assert body["organisation"] == "Logistics Cluster"
+    region = Region.objects.get(pcode="AF08")
+    assert region.access_status == "inaccessible"
+    organisation = Organisation.objects.get(name="Logistics Cluster")
+    assert StatusChange.objects.get().organisation == organisation
+    latest = region.history.latest()
+    assert latest.history_organisation == organisation and latest.history_user is None
+
+
+def test_the_same_status_again_is_200_and_records_nothing(writer, tree, source):
+    assert post_change(writer, "AF08", source).status_code == 201
+    response = post_change(writer, "AF08", source)
+    assert response.status_code == 200
+    assert response.json() == {
+        "changed": False,
+        "detail": "Already in this status; nothing recorded.",
+        "status": "inaccessible",
+    }
+    assert StatusChange.objects.count() == 1
+
+
+def test_an_invalid_status_change_is_400_with_field_messages(writer, tree, source):
+    response = writer.post(
+        "/api/v1/regions/AF08/status-changes/",
+        {"status": "closed", "reason": "", "source": 999999, "confidence": "sure", "effective_at": "2021-09-01"},
+    )
+    assert response.status_code == 400
+    assert set(response.json()["fields"]) == {"status", "reason", "source", "confidence", "effective_at"}
+    assert not StatusChange.objects.exists()
+
+
+def test_a_future_status_change_is_refused_by_the_service_rule(writer, tree, source):
+    future = (timezone.now() + timedelta(days=2)).isoformat()
+    response = post_change(writer, "AF08", source, effective_at=future)
+    assert response.status_code == 400
+    assert "future" in response.json()["fields"]["effective_at"][0]
+
+
+def test_a_status_change_to_an_unknown_region_is_404(writer, tree, source):
+    assert post_change(writer, "XX01", source).status_code == 404
+
+
+def test_a_coordinator_session_changes_only_their_regions(tree, source):
+    client = client_for(None)
+    client.force_login(make_coordinator(tree["AF08"]))
+    assert post_change(client, "AF0801", source).status_code == 201
+    assert post_change(client, "AF03", source).status_code == 403
+    change_by = StatusChange.objects.get()
+    assert change_by.recorded_by is not None and change_by.organisation is None
+
+
+def test_staff_without_region_rights_are_refused_and_superusers_are_not(tree, source):
+    staff = client_for(None)
+    staff.force_login(UserFactory(username="desk-officer", is_staff=True))
+    assert post_change(staff, "AF08", source).status_code == 403
+    admin = client_for(None)
+    admin.force_login(UserFactory(username="root", is_staff=True, is_superuser=True))
+    assert post_change(admin, "AF08", source).status_code == 201
