@@ -1,0 +1,120 @@
+"""The partner API of alerts: subscriptions (scope `alerts`) and the CAP feed (scope `read`).
+
+Thin: reads through access.alerts.selectors, writes through access.alerts.services. A partner sees
+and changes only the subscriptions its organisation created (they hold people's email addresses).
+"""
+
+from django.http import HttpResponse
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema, extend_schema_view
+from rest_framework import serializers, status
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from access.api.serializers import RegionRef, WriteSerializer
+from access.models import Region, Subscription
+from humtrack.api.permissions import HasAlertsScope, HasReadScope, IsOwnOrganisationRecord, request_organisation
+from humtrack.api.renderers import ORJSONRenderer
+from humtrack.api.viewsets import CreateMixin, ListMixin, PartnerViewSet, RetrieveMixin, UpdateMixin
+
+from . import selectors, services
+from .cap import cap_feed
+
+
+class SubscriptionSerializer(serializers.ModelSerializer):
+    regions = serializers.SlugRelatedField(slug_field="pcode", many=True, read_only=True)
+    paused = serializers.SerializerMethodField(help_text="Paused after repeated delivery failures.")
+
+    class Meta:
+        model = Subscription
+        fields = [
+            "id", "email", "name", "regions", "include_descendants", "trigger", "threshold_status",
+            "include_corridors", "mode", "active", "paused", "paused_at", "created_at", "updated_at",
+        ]  # fmt: skip
+        read_only_fields = fields
+
+    def get_paused(self, subscription) -> bool:
+        return subscription.paused_at is not None
+
+
+class SubscriptionWriteSerializer(WriteSerializer):
+    """`{"email": …, "name": …, "regions": ["AF08"]}` is a complete request; the rest has defaults."""
+
+    regions = serializers.ListField(
+        child=RegionRef(), min_length=1, max_length=500, help_text="p-codes of the regions to follow."
+    )
+
+    class Meta:
+        model = Subscription
+        fields = [
+            "email", "name", "regions", "include_descendants", "trigger", "threshold_status",
+            "include_corridors", "mode", "active",
+        ]  # fmt: skip
+
+
+@extend_schema_view(
+    list=extend_schema(summary="Your organisation's alert subscriptions"),
+    retrieve=extend_schema(summary="One subscription"),
+    create=extend_schema(summary="Subscribe a person to alerts about regions"),
+    update=extend_schema(summary="Change a subscription"),
+    partial_update=extend_schema(summary="Change part of a subscription"),
+    destroy=extend_schema(summary="Stop a subscription (kept, inactive, with its delivery history)"),
+)
+class SubscriptionViewSet(ListMixin, RetrieveMixin, CreateMixin, UpdateMixin, PartnerViewSet):
+    """Email alerts to people when access changes in the regions they follow. Needs the `alerts` scope."""
+
+    serializer_class = SubscriptionSerializer
+    write_serializer_class = SubscriptionWriteSerializer
+    # Anyone may be subscribed to any region; who sees the subscription is scoped (get_queryset).
+    writes_are_region_scoped = False
+    permission_classes = [HasAlertsScope, IsOwnOrganisationRecord]
+    renderer_classes = [ORJSONRenderer]
+    http_method_names = ["get", "post", "put", "patch", "delete", "head", "options"]
+    filterset_class = None
+
+    def get_queryset(self):
+        if getattr(self, "swagger_fake_view", False) or not self.request.user.is_authenticated:
+            return Subscription.objects.none()  # the schema generator, or a request about to get a 401
+        subscriptions = Subscription.objects.prefetch_related("regions")
+        organisation = request_organisation(self.request)
+        if organisation is not None:
+            return subscriptions.filter(organisation=organisation)
+        # A staff session: a coordinator sees the subscriptions it created and those following its regions.
+        return subscriptions.filter(pk__in=selectors.subscriptions_visible_to(self.request.user).values("pk"))
+
+    def perform_create(self, data):
+        return services.create_subscription(actor=self.actor, **data)
+
+    def perform_update(self, subscription, data):
+        return services.update_subscription(subscription=subscription, actor=self.actor, **data)
+
+    def destroy(self, request, *args, **kwargs):
+        subscription = self.get_object()
+        services.update_subscription(subscription=subscription, actor=self.actor, active=False)
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+class CapFeedView(APIView):
+    """Status-change alerts as CAP 1.2 in an Atom feed, newest first (at most 100)."""
+
+    permission_classes = [HasReadScope]
+    # Errors are JSON, in the API's one error shape; the feed itself is written as XML below.
+    renderer_classes = [ORJSONRenderer]
+
+    def perform_content_negotiation(self, request, force=False):
+        # A hub asking for application/atom+xml gets the feed, not a 406 from the JSON-only renderers.
+        return super().perform_content_negotiation(request, force=True)
+
+    @extend_schema(
+        summary="CAP 1.2 feed of access status alerts",
+        parameters=[
+            OpenApiParameter("within", OpenApiTypes.STR, description="Only regions within this p-code (e.g. AF08).")
+        ],
+        responses={(200, "application/atom+xml"): OpenApiResponse(OpenApiTypes.STR, description="Atom + CAP 1.2")},
+    )
+    def get(self, request):
+        within = (request.query_params.get("within") or "").strip().upper()
+        if within and not Region.objects.filter(pcode=within).exists():
+            raise serializers.ValidationError({"within": [f"No region with p-code {within}."]})
+        feed = cap_feed(selectors.status_change_events(within or None), feed_url=request.build_absolute_uri())
+        return HttpResponse(feed, content_type="application/atom+xml; charset=utf-8")

@@ -1,0 +1,186 @@
+"""Reads for the alert pipeline: who follows a change, and what is due."""
+
+from datetime import datetime, timedelta
+
+from django.db.models import Count, Exists, Min, OuterRef, Q, QuerySet, Subquery
+
+from access.choices import ACCESS_STATUS_ORDER, AccessStatus, CorridorStatus
+from access.models import (
+    AlertDelivery,
+    AlertEvent,
+    CorridorStatusChange,
+    CorridorWaypoint,
+    Region,
+    StatusChange,
+    Subscription,
+)
+from access.models.alerts import AlertMode, AlertTrigger, BatchKind, DeliveryStatus
+from access.models.regions import PATH_SEPARATOR
+from access.selectors.coordinators import editable_region_filter
+
+CORRIDOR_STATUS_ORDER = {CorridorStatus.OPEN: 0, CorridorStatus.RESTRICTED: 1, CorridorStatus.CLOSED: 2}
+
+
+def ancestor_paths(path: str) -> list[str]:
+    """ "AF/AF08/AF0806/" → ["AF/", "AF/AF08/", "AF/AF08/AF0806/"]: the region and everything above it."""
+    parts = path.rstrip(PATH_SEPARATOR).split(PATH_SEPARATOR)
+    return [PATH_SEPARATOR.join(parts[: i + 1]) + PATH_SEPARATOR for i in range(len(parts))]
+
+
+def follows_any_of(regions: list[Region]) -> Exists:
+    """True for a subscription that follows one of `regions`, or an ancestor of one with descendants included.
+
+    The materialised path gives every ancestor from the region's own row, so this is a single indexed
+    `path IN (...)` lookup, whatever the depth of the tree.
+    """
+    own_paths = {region.path for region in regions}
+    above_paths = {path for region in regions for path in ancestor_paths(region.path)} - own_paths
+    followed = Subscription.regions.through.objects.filter(subscription=OuterRef("pk")).filter(
+        Q(region__path__in=own_paths) | Q(region__path__in=above_paths, subscription__include_descendants=True)
+    )
+    return Exists(followed)
+
+
+def subscriptions_visible_to(user) -> QuerySet[Subscription]:
+    """The subscriptions a staff user may see: all for a superuser; for a coordinator those it created
+    and those following a region it covers. They hold people's addresses, which coordinators of
+    other provinces have no need of."""
+    subscriptions = Subscription.objects.all()
+    if getattr(user, "is_superuser", False):
+        return subscriptions
+    covered = Subscription.regions.through.objects.filter(editable_region_filter(user, "region"))
+    return subscriptions.filter(Q(pk__in=covered.values("subscription_id")) | Q(created_by=user))
+
+
+def receiving_subscriptions() -> QuerySet[Subscription]:
+    return Subscription.objects.filter(active=True, paused_at__isnull=True)
+
+
+def crossed_thresholds(from_status: str, to_status: str) -> list[str]:
+    """The levels a change enters from below: constrained → inaccessible crosses severely_constrained too."""
+    to_rank = AccessStatus.rank(to_status)
+    from_rank = AccessStatus.rank(from_status)
+    if to_rank is None:
+        return []
+    return [
+        level
+        for level, rank in ACCESS_STATUS_ORDER.items()
+        if rank <= to_rank and (from_rank is None or from_rank < rank)
+    ]
+
+
+def subscriptions_for_status_change(change: StatusChange) -> QuerySet[Subscription]:
+    """Everyone to alert about a region's status change, by the regions they follow and their trigger."""
+    wanted = Q(trigger=AlertTrigger.ANY)
+    if AccessStatus.is_worsening(change.from_status, change.to_status):
+        wanted |= Q(trigger=AlertTrigger.WORSENING)
+    crossed = crossed_thresholds(change.from_status, change.to_status)
+    if crossed:
+        wanted |= Q(trigger=AlertTrigger.CROSSING, threshold_status__in=crossed)
+    return receiving_subscriptions().filter(wanted).filter(follows_any_of([change.region]))
+
+
+def subscriptions_for_corridor_change(change: CorridorStatusChange) -> QuerySet[Subscription]:
+    """Everyone following a region the corridor passes through who wants corridor alerts.
+
+    Corridors have no access level to cross: 'worsening' and 'crossing' subscribers hear of a corridor
+    that restricts or closes, 'any' subscribers of every change.
+    """
+    wanted = Q(trigger=AlertTrigger.ANY)
+    old_rank = CORRIDOR_STATUS_ORDER.get(change.from_status)
+    if old_rank is None or CORRIDOR_STATUS_ORDER[change.to_status] > old_rank:
+        wanted |= Q(trigger__in=[AlertTrigger.WORSENING, AlertTrigger.CROSSING])
+    corridor = change.corridor
+    on_route = CorridorWaypoint.objects.filter(corridor=corridor).values("region")
+    regions = list(
+        Region.objects.filter(Q(pk__in=on_route) | Q(pk__in=[corridor.origin_id, corridor.destination_id])).only("path")
+    )
+    return receiving_subscriptions().filter(include_corridors=True).filter(wanted).filter(follows_any_of(regions))
+
+
+def with_recent_deliveries(subscriptions: QuerySet[Subscription], now: datetime, flood_window: timedelta):
+    """Annotate what flood control and the hourly cap decide on, in the same query as the recipients.
+
+    last_alert_at: the latest alert of its own within the flood window; alerts_in_hour / first_alert_in_hour:
+    own alerts in the last hour; follow_up_at: when an already waiting follow-up goes out.
+    """
+    own = AlertDelivery.objects.filter(subscription=OuterRef("pk"), batch_kind=BatchKind.NONE).exclude(
+        status=DeliveryStatus.SUPPRESSED
+    )
+    in_hour = own.filter(created_at__gte=now - timedelta(hours=1))
+    waiting = AlertDelivery.objects.filter(
+        subscription=OuterRef("pk"), batch_kind=BatchKind.FOLLOW_UP, status=DeliveryStatus.BATCHED
+    )
+    return subscriptions.annotate(
+        last_alert_at=Subquery(
+            own.filter(created_at__gte=now - flood_window).order_by("-created_at").values("created_at")[:1]
+        ),
+        alerts_in_hour=Subquery(in_hour.order_by().values("subscription").annotate(n=Count("pk")).values("n")[:1]),
+        first_alert_in_hour=Subquery(
+            in_hour.order_by().values("subscription").annotate(first=Min("created_at")).values("first")[:1]
+        ),
+        follow_up_at=Subquery(
+            waiting.order_by().values("subscription").annotate(at=Min("send_after")).values("at")[:1]
+        ),
+    )
+
+
+def deliveries_with_content(queryset: QuerySet[AlertDelivery]) -> QuerySet[AlertDelivery]:
+    """Deliveries with everything an email shows, in one query."""
+    return queryset.select_related(
+        "subscription",
+        "event__status_change__region",
+        "event__status_change__source",
+        "event__status_change__recorded_by",
+        "event__status_change__organisation",
+        "event__corridor_change__corridor__origin",
+        "event__corridor_change__source",
+        "event__corridor_change__recorded_by",
+        "event__corridor_change__organisation",
+    ).order_by("event__created_at", "event_id")
+
+
+def unfinished_events(before: datetime) -> QuerySet[AlertEvent]:
+    return AlertEvent.objects.filter(state=AlertEvent.State.PENDING, created_at__lt=before)
+
+
+def deliveries_to_resend(now: datetime, stale_before: datetime, lease_expired_before: datetime):
+    """Own-email deliveries a sweep should enqueue again: never picked up, due for a retry, or abandoned."""
+    return AlertDelivery.objects.filter(batch_kind=BatchKind.NONE).filter(
+        Q(status=DeliveryStatus.PENDING, created_at__lt=stale_before)
+        | Q(status=DeliveryStatus.FAILED_TEMPORARY, send_after__lte=now)
+        | Q(status=DeliveryStatus.SENDING, claimed_at__lt=lease_expired_before)
+    )
+
+
+def subscriptions_with_due_batches(now: datetime, lease_expired_before: datetime) -> QuerySet:
+    """(subscription id, batch kind) pairs whose follow-up or digest email is due, or was abandoned."""
+    return (
+        AlertDelivery.objects.exclude(batch_kind=BatchKind.NONE)
+        .filter(
+            Q(status=DeliveryStatus.BATCHED, send_after__lte=now)
+            | Q(status=DeliveryStatus.SENDING, claimed_at__lt=lease_expired_before)
+        )
+        .order_by()
+        .values_list("subscription_id", "batch_kind")
+        .distinct()
+    )
+
+
+def digest_subscriptions() -> QuerySet[Subscription]:
+    return Subscription.objects.filter(mode=AlertMode.DIGEST)
+
+
+def status_change_events(within: str | None = None) -> QuerySet[AlertEvent]:
+    """Status-change alerts for the CAP feed, newest first, optionally within a region (p-code)."""
+    from access.selectors.regions import within_filter
+
+    events = AlertEvent.objects.filter(kind=AlertEvent.Kind.STATUS_CHANGE).select_related(
+        "status_change__region",
+        "status_change__source",
+        "status_change__organisation",
+        "status_change__recorded_by",
+    )
+    if within:
+        events = events.filter(within_filter(within, "status_change__region"))
+    return events.order_by("-created_at", "-id")

@@ -1,0 +1,190 @@
+"""The real parts the alert tests run against: an aiosmtpd server, Celery worker processes, Redis.
+
+Not tests themselves (nothing here is collected as one); the alert tests import from here.
+"""
+
+import asyncio
+import email
+import os
+import signal
+import subprocess
+import sys
+import threading
+import time
+from collections import Counter
+from email import policy
+from pathlib import Path
+from urllib.parse import quote, urlparse
+
+import redis
+from aiosmtpd.controller import Controller
+from django.conf import settings
+
+from humtrack.celery import app as celery_app
+from tests.services import free_port
+
+ROOT = Path(__file__).resolve().parent.parent.parent
+# The queues our workers consume; emptied before each test so that nothing from an earlier run is served.
+QUEUES = ["alerts", "default"]
+
+
+class RecordingHandler:
+    """An SMTP server's handler that keeps every accepted message and can misbehave on demand.
+
+    refuse: addresses answered 550 at RCPT (a dead mailbox).
+    defer_first: a predicate on the Message-ID; a matching message is answered 451 the first time it is
+        offered, accepted when offered again.
+    rcpt_delay: seconds to wait before answering each RCPT (to hold a worker in the middle of a batch).
+    """
+
+    def __init__(self):
+        self.messages = []
+        self.refuse = set()
+        self.defer_first = None
+        self.rcpt_delay = 0.0
+        self.offers = Counter()
+        self.rcpt_count = 0
+        self.lock = threading.Lock()
+
+    async def handle_RCPT(self, server, session, envelope, address, rcpt_options):
+        with self.lock:
+            self.rcpt_count += 1
+        if self.rcpt_delay:
+            await asyncio.sleep(self.rcpt_delay)
+        if address in self.refuse:
+            return "550 5.1.1 Mailbox unavailable"
+        envelope.rcpt_tos.append(address)
+        return "250 OK"
+
+    async def handle_DATA(self, server, session, envelope):
+        message = email.message_from_bytes(envelope.content, policy=policy.default)
+        message_id = message["Message-ID"]
+        with self.lock:
+            self.offers[message_id] += 1
+            first_offer = self.offers[message_id] == 1
+        if first_offer and self.defer_first is not None and self.defer_first(message_id):
+            return "451 4.3.0 Try again later"
+        with self.lock:
+            self.messages.append((list(envelope.rcpt_tos), message))
+        return "250 Message accepted for delivery"
+
+    # What a test asserts on.
+    def received(self) -> list:
+        with self.lock:
+            return list(self.messages)
+
+    def recipients(self) -> Counter:
+        return Counter(rcpt for rcpts, _ in self.received() for rcpt in rcpts)
+
+
+class SmtpServer:
+    def __init__(self):
+        self.handler = RecordingHandler()
+        self.port = free_port()
+        self.controller = Controller(self.handler, hostname="127.0.0.1", port=self.port)
+
+    def __enter__(self):
+        self.controller.start()
+        return self
+
+    def __exit__(self, *exc):
+        self.controller.stop()
+
+    @property
+    def url(self) -> str:
+        return f"smtp://127.0.0.1:{self.port}"
+
+
+def wait_for(condition, timeout=60.0, interval=0.05, message="condition"):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if condition():
+            return
+        time.sleep(interval)
+    raise AssertionError(f"Timed out after {timeout}s waiting for {message}")
+
+
+def database_url() -> str:
+    """The test database pytest-django created, as a DATABASE_URL for a worker process."""
+    db = settings.DATABASES["default"]
+    auth = quote(db.get("USER") or "", safe="")
+    if db.get("PASSWORD"):
+        auth += ":" + quote(db["PASSWORD"], safe="")
+    return f"postgres://{auth}@{db.get('HOST') or '127.0.0.1'}:{db.get('PORT') or 5432}/{db['NAME']}"
+
+
+def point_celery_at(broker_url: str) -> None:
+    """Make this (test) process publish to `broker_url` from now on."""
+    celery_app.conf.broker_url = broker_url
+    celery_app.conf.broker_transport_options = {"visibility_timeout": 3600}
+    celery_app._after_fork()  # drops the cached connection and producer pools
+
+
+def empty_queues(broker_url: str) -> None:
+    parsed = urlparse(broker_url)
+    client = redis.Redis(host=parsed.hostname, port=parsed.port or 6379, db=int(parsed.path.strip("/") or 0))
+    client.delete(*QUEUES, "unacked", "unacked_index", "unacked_mutex")
+
+
+ALERT_TIMINGS = {
+    # Short enough for a test to see the sweep and the retries act; the lease stays longer than a batch.
+    "ALERTS_LEASE_SECONDS": "3",
+    "ALERTS_SWEEP_AFTER_SECONDS": "1",
+    "ALERTS_RETRY_BACKOFF_SECONDS": "1",
+    "ALERTS_RETRY_BACKOFF_MAX_SECONDS": "2",
+    "ALERTS_BATCH_SIZE": "5",
+}
+
+
+class Worker:
+    """A `celery -A humtrack worker` process on the test database, the test broker and the test SMTP server."""
+
+    def __init__(self, *, name: str, broker_url: str, smtp_url: str, log_dir: Path, **alert_settings):
+        self.name = name
+        self.log_path = log_dir / f"worker-{name}.log"
+        self.env = {
+            **os.environ,
+            "DJANGO_SETTINGS_MODULE": "humtrack.settings.base",
+            "DATABASE_URL": database_url(),
+            "CELERY_BROKER_URL": broker_url,
+            "EMAIL_URL": smtp_url,
+            "HUMTRACK_VAR_DIR": str(log_dir / "var"),
+            "SITE_URL": "https://humtrack.example.org",
+            "DEBUG": "0",
+            **ALERT_TIMINGS,
+            **{key: str(value) for key, value in alert_settings.items()},
+        }
+        self.process = None
+        self.starts = 0
+
+    def start(self):
+        self.starts += 1
+        log = open(self.log_path, "a")  # noqa: SIM115  (the child writes to it until it stops)
+        self.process = subprocess.Popen(
+            [sys.executable, "-m", "celery", "-A", "humtrack", "worker", "--pool", "solo", "--queues", ",".join(QUEUES),
+             "--hostname", f"{self.name}-{self.starts}@%h", "--without-gossip", "--without-mingle",
+             "--without-heartbeat", "--loglevel", "INFO"],
+            cwd=ROOT, env=self.env, stdout=log, stderr=subprocess.STDOUT,
+        )  # fmt: skip
+        log.close()
+        wait_for(lambda: self._log().count(" ready.") >= self.starts, timeout=60, message=f"worker {self.name} ready")
+        return self
+
+    def _log(self) -> str:
+        return self.log_path.read_text(errors="replace") if self.log_path.exists() else ""
+
+    def kill(self):
+        """SIGKILL: no shutdown, no acknowledgement, nothing finished."""
+        self.process.send_signal(signal.SIGKILL)
+        self.process.wait(timeout=10)
+
+    def stop(self):
+        if self.process and self.process.poll() is None:
+            self.process.terminate()
+            try:
+                self.process.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                self.kill()
+
+    def log(self) -> str:
+        return self._log()
