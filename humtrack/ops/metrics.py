@@ -1,0 +1,111 @@
+"""humtrack's own Prometheus metrics, beside django-prometheus's requests, latencies and database ones.
+
+Alert counters are incremented where alerts are sent (Celery worker processes): call
+`alerts_sent.inc()` after the mail server accepted a message and `alerts_failed.inc()` when a send
+attempt fails (or `record_alert_sent(channel=...)` / `record_alert_failed(...)` for another channel).
+With several processes per host PROMETHEUS_MULTIPROC_DIR is set (deploy/ does), so that the counts
+of every process are summed when /metrics (web) or the worker's metrics port is scraped.
+"""
+
+import logging
+import os
+
+from kombu.exceptions import ChannelError
+from prometheus_client import CollectorRegistry, Counter, generate_latest, multiprocess
+from prometheus_client.core import GaugeMetricFamily
+from prometheus_client.registry import REGISTRY
+
+logger = logging.getLogger(__name__)
+
+ALERTS_SENT = Counter("humtrack_alerts_sent", "Alert messages accepted by the mail server.", ["channel"])
+ALERTS_FAILED = Counter("humtrack_alerts_failed", "Alert send attempts that failed.", ["channel"])
+# Exposed as humtrack_alerts_sent_total{channel="email"} and humtrack_alerts_failed_total{channel="email"}.
+alerts_sent = ALERTS_SENT.labels(channel="email")
+alerts_failed = ALERTS_FAILED.labels(channel="email")
+
+# Queues named in settings.CELERY_TASK_QUEUES; read from the broker at scrape time.
+QUEUE_NAMES = ("default", "alerts")
+
+
+def record_alert_sent(channel: str = "email") -> None:
+    ALERTS_SENT.labels(channel=channel).inc()
+
+
+def record_alert_failed(channel: str = "email") -> None:
+    ALERTS_FAILED.labels(channel=channel).inc()
+
+
+def queue_depth(name: str) -> int:
+    """Messages waiting in a Celery queue (not the ones a worker has already taken)."""
+    from humtrack.celery import app
+
+    with app.connection_for_read() as connection:
+        connection.ensure_connection(max_retries=1, timeout=3)
+        channel = connection.default_channel
+        try:
+            return channel.queue_declare(queue=name, passive=True).message_count
+        except ChannelError:
+            # Redis drops the key of an empty queue, and a queue never used does not exist yet.
+            return 0
+
+
+class QueueDepthCollector:
+    """A gauge read from the broker on each scrape, so every web process reports the same number."""
+
+    def describe(self):
+        return []
+
+    def collect(self):
+        gauge = GaugeMetricFamily("humtrack_queue_depth", "Tasks waiting in a Celery queue.", labels=["queue"])
+        for name in QUEUE_NAMES:
+            try:
+                gauge.add_metric([name], queue_depth(name))
+            except Exception:  # A scrape must answer even when the broker does not; /readyz says why.
+                logger.warning("Could not read the depth of queue %s", name, exc_info=True)
+        yield gauge
+
+
+class AlertDeliveryCollector:
+    """Alert deliveries per status, counted in the database at scrape time.
+
+    The counters above count sends as the worker processes see them (served on each worker's metrics
+    port); this gauge is the pipeline's own record, the same from every web process, and survives
+    restarts. `humtrack_alert_deliveries{status="failed_permanent"}` rising is worth an alert.
+    """
+
+    def describe(self):
+        return []
+
+    def collect(self):
+        gauge = GaugeMetricFamily("humtrack_alert_deliveries", "Alert deliveries by status.", labels=["status"])
+        try:
+            from django.db.models import Count
+
+            from access.models.alerts import AlertDelivery, DeliveryStatus
+
+            counted = dict(AlertDelivery.objects.values_list("status").annotate(n=Count("id")).order_by())
+            for status in DeliveryStatus.values:
+                gauge.add_metric([status], counted.get(status, 0))
+        except Exception:  # A scrape must answer even when the database does not; /readyz says why.
+            logger.warning("Could not count alert deliveries", exc_info=True)
+        yield gauge
+
+
+def _process_registry():
+    if os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
+        registry = CollectorRegistry()
+        multiprocess.MultiProcessCollector(registry)
+        return registry
+    return REGISTRY
+
+
+# Read at scrape time, once per scrape whatever the number of processes: outside the multiprocess files.
+_scrape_time_registry = CollectorRegistry()
+_scrape_time_registry.register(QueueDepthCollector())
+_scrape_time_registry.register(AlertDeliveryCollector())
+
+
+def exposition() -> bytes:
+    """The Prometheus text format: this process's (or every process's) metrics, then the ones read at
+    scrape time (queue depths, alert deliveries)."""
+    return generate_latest(_process_registry()) + generate_latest(_scrape_time_registry)

@@ -1,0 +1,110 @@
+"""deploy/k8s: every manifest passes Kubernetes' own schemas (kubernetes-validate, bundled offline),
+and the shape the issue asks for: probes, resources, non-root, exactly one beat, an HPA on web."""
+
+import pytest
+import yaml
+from kubernetes_validate import ValidationError, validate
+
+from tests.deploy.example_env import DEPLOY, read_env_file
+
+K8S = DEPLOY / "k8s"
+# A version the installed kubernetes-validate ships schemas for (it ships 1.25 to 1.37).
+KUBERNETES_VERSION = "1.32.0"
+REQUIRED_IN_PRODUCTION = {"SECRET_KEY", "DATABASE_URL", "CELERY_BROKER_URL", "CACHE_URL", "EMAIL_URL", "METRICS_TOKEN"}
+
+
+def documents(name):
+    return [document for document in yaml.safe_load_all((K8S / name).read_text()) if document]
+
+
+def manifest_files():
+    return sorted(path.name for path in K8S.glob("*.yaml") if path.name != "kustomization.yaml")
+
+
+@pytest.fixture(scope="module")
+def resources():
+    by_kind_and_name = {}
+    for name in manifest_files():
+        for document in documents(name):
+            by_kind_and_name[(document["kind"], document["metadata"]["name"])] = document
+    return by_kind_and_name
+
+
+def pod_templates(resources):
+    for (kind, name), resource in resources.items():
+        if kind in ("Deployment", "Job"):
+            yield name, resource["spec"]["template"]["spec"]
+
+
+@pytest.mark.parametrize("name", manifest_files())
+def test_manifest_passes_the_kubernetes_schemas_strictly(name):
+    for document in documents(name):
+        validate(document, KUBERNETES_VERSION, strict=True)
+
+
+def test_the_validator_rejects_a_misspelt_field():
+    (deployment, *_) = documents("web.yaml")
+    deployment["spec"]["replica"] = deployment["spec"].pop("replicas")
+    with pytest.raises(ValidationError):
+        validate(deployment, KUBERNETES_VERSION, strict=True)
+
+
+def test_kustomization_lists_every_manifest_but_the_secret_template():
+    (kustomization,) = documents("kustomization.yaml")
+    assert sorted(kustomization["resources"]) == sorted(set(manifest_files()) - {"secret.template.yaml"})
+
+
+def test_web_has_a_service_an_autoscaler_and_liveness_and_readiness_probes(resources):
+    web = resources[("Deployment", "humtrack-web")]["spec"]["template"]["spec"]["containers"][0]
+    assert web["args"] == ["web"]
+    assert web["livenessProbe"]["httpGet"]["path"] == "/healthz"
+    assert web["readinessProbe"]["httpGet"]["path"] == "/readyz"
+    service = resources[("Service", "humtrack-web")]
+    assert service["spec"]["selector"] == resources[("Deployment", "humtrack-web")]["spec"]["selector"]["matchLabels"]
+    autoscaler = resources[("HorizontalPodAutoscaler", "humtrack-web")]["spec"]
+    assert autoscaler["scaleTargetRef"] == {"apiVersion": "apps/v1", "kind": "Deployment", "name": "humtrack-web"}
+    assert autoscaler["minReplicas"] >= 2
+
+
+def test_beat_runs_exactly_one_replica_and_is_recreated_not_rolled(resources):
+    beat = resources[("Deployment", "humtrack-beat")]["spec"]
+    assert beat["replicas"] == 1
+    assert beat["strategy"] == {"type": "Recreate"}
+    assert beat["template"]["spec"]["containers"][0]["args"] == ["beat"]
+
+
+def test_alerts_and_default_queues_have_their_own_worker_deployments(resources):
+    for queue in ("alerts", "default"):
+        container = resources[("Deployment", f"humtrack-worker-{queue}")]["spec"]["template"]["spec"]["containers"][0]
+        assert container["args"] == ["worker"]
+        assert {"name": "CELERY_QUEUES", "value": queue} in container["env"]
+        assert "livenessProbe" in container
+
+
+def test_migrations_run_as_a_job(resources):
+    job = resources[("Job", "humtrack-migrate")]["spec"]["template"]["spec"]
+    assert job["containers"][0]["args"] == ["migrate"]
+    assert job["restartPolicy"] == "OnFailure"
+
+
+def test_every_pod_runs_as_non_root_with_resource_requests_and_the_shared_configuration(resources):
+    for name, pod in pod_templates(resources):
+        assert pod["securityContext"]["runAsNonRoot"] is True, name
+        assert pod["securityContext"]["runAsUser"] != 0, name
+        for container in pod["containers"]:
+            assert {"cpu", "memory"} <= set(container["resources"]["requests"]), name
+            assert container["securityContext"]["allowPrivilegeEscalation"] is False, name
+            assert container["envFrom"] == [
+                {"configMapRef": {"name": "humtrack"}},
+                {"secretRef": {"name": "humtrack"}},
+            ], name
+
+
+def test_config_map_and_secret_hold_documented_variables_and_every_required_one(resources):
+    config = resources[("ConfigMap", "humtrack")]["data"]
+    secret = resources[("Secret", "humtrack")]["stringData"]
+    documented = set(read_env_file())
+    assert set(config) - documented == set()
+    assert set(secret) - documented == set()
+    assert REQUIRED_IN_PRODUCTION <= set(secret)
+    assert not set(config) & set(secret)
