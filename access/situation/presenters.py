@@ -1,0 +1,183 @@
+"""Plain data (JSON-ready dicts) for the situation page's map, details panel and needs chart.
+
+The template and the page's script read the same shapes, so a figure is worked out once, here.
+"""
+
+from datetime import date, datetime
+
+from access.choices import AccessStatus
+from access.models import AccessRestriction, Region, Source, StatusChange, UtilityOutage
+from access.selectors.status import status_change_in_force
+from needs.selectors import METRICS, NeedsRollup, RolledFigure, needs_rollup
+
+from .selectors import MapCorridor, MapRegion, outages_active_at, restrictions_active_at, stale_regions_at
+
+METRIC_LABELS = {"people_in_need": "People in need", "targeted": "Targeted", "reached": "Reached"}
+# How needs.selectors arrived at a figure, in the words the chart shows beside it.
+RULE_LABELS = {
+    "reported": "reported",
+    "sum_of_children": "sum over the regions under it",
+    "max_over_sectors": "max over sectors (not their sum: people are in need in several sectors at once)",
+}
+
+
+def iso(moment: datetime | date | None) -> str | None:
+    return moment.isoformat() if moment else None
+
+
+def source_data(source: Source | None) -> dict | None:
+    if source is None:
+        return None
+    return {
+        "publisher": source.publisher,
+        "title": source.title,
+        "url": source.url,
+        "published_at": iso(source.published_at),
+        "reliability": source.get_reliability_display(),
+    }
+
+
+def status_data(status: str, change: StatusChange | None) -> dict:
+    return {
+        "value": status,
+        "label": AccessStatus(status).label,
+        "since": iso(change.effective_at) if change else None,
+        "reason": change.reason if change else "",
+        "confidence": change.get_confidence_display() if change else None,
+        "source": source_data(change.source) if change else None,
+    }
+
+
+def centroid(region: Region) -> list[float] | None:
+    """Where to put a region's circle or marker: its own centroid, else its parent's."""
+    for candidate in (region, region.parent if region.parent_id else None):
+        if candidate is not None and candidate.latitude is not None and candidate.longitude is not None:
+            return [float(candidate.latitude), float(candidate.longitude)]
+    return None
+
+
+def map_data(*, regions: list[MapRegion], corridors: list[MapCorridor], boundaries: dict, as_of: date | None) -> dict:
+    """What the map script draws: regions with status, outlines, corridors."""
+    return {
+        "as_of": iso(as_of),
+        "regions": [
+            {
+                "pcode": shown.region.pcode,
+                "name": shown.region.name,
+                "level": shown.region.admin_level,
+                "status": shown.status,
+                "status_label": shown.status_label,
+                # Unknown by a recorded change (the UN has no information) reads differently from no report.
+                "status_recorded": shown.status_change is not None,
+                "since": iso(shown.status_change.effective_at) if shown.status_change else None,
+                "stale": shown.is_stale,
+                "centroid": [float(shown.region.latitude), float(shown.region.longitude)]
+                if shown.region.latitude is not None and shown.region.longitude is not None
+                else None,
+                "has_boundary": shown.region.pcode in boundaries,
+                "restriction_count": shown.active_restriction_count,
+                "outages": [outage.get_utility_display() for outage in shown.outages],
+            }
+            for shown in regions
+        ],
+        "boundaries": boundaries,
+        "corridors": [
+            {
+                "name": shown.corridor.name,
+                "status": shown.status,
+                "status_label": shown.status_change.get_to_status_display() if shown.status_change else "No status yet",
+                "regions": [region.name for region in shown.waypoints],
+                "points": [point for region in shown.waypoints if (point := centroid(region))],
+            }
+            for shown in corridors
+        ],
+    }
+
+
+def figure_data(figure: RolledFigure | None, scale_max: int) -> dict | None:
+    if figure is None:
+        return None
+    return {
+        "value": figure.value,
+        "display": f"{figure.value:,}",
+        "rule": figure.rule,
+        "rule_label": RULE_LABELS[figure.rule],
+        "regions": figure.regions,
+        "percent": round(100 * figure.value / scale_max, 1) if scale_max else 0,
+    }
+
+
+def needs_data(rollup: NeedsRollup) -> dict:
+    """Per sector and intersectoral: in need, targeted, reached, each bar scaled to the largest figure."""
+    figures = [f for s in rollup.sectors for f in s.metrics.values() if f] + [
+        f for f in rollup.intersectoral.values() if f
+    ]
+    scale_max = max((f.value for f in figures), default=0)
+
+    def metrics(values: dict[str, RolledFigure | None]) -> list[dict]:
+        return [{"metric": m, "label": METRIC_LABELS[m], "figure": figure_data(values[m], scale_max)} for m in METRICS]
+
+    return {
+        "area": {"pcode": rollup.area.pcode, "name": rollup.area.name},
+        "period_start": iso(rollup.period_start),
+        "period_end": iso(rollup.period_end),
+        "sectors": [
+            {"sector": s.sector, "name": s.sector_name, "urgent": s.is_urgent, "metrics": metrics(s.metrics)}
+            for s in rollup.sectors
+        ],
+        "intersectoral": metrics(rollup.intersectoral),
+        "has_figures": bool(figures) or any(s.is_urgent for s in rollup.sectors),
+    }
+
+
+def area_needs(region: Region, as_of: date | None) -> dict:
+    """The roll-up for `region` and all under it: figures covering `as_of`, or the latest ones."""
+    return needs_data(needs_rollup(pcode=region.pcode, period_start=as_of, period_end=as_of))
+
+
+def restriction_data(restriction: AccessRestriction) -> dict:
+    return {
+        "region": restriction.region.name,
+        "region_pcode": restriction.region.pcode,
+        "category": restriction.get_category_display(),
+        "severity": restriction.get_severity_display(),
+        "affected_groups": [str(group) for group in restriction.affected_groups.all()],
+        "description": restriction.description,
+        "imposed_by": restriction.imposed_by,
+        "starts_at": iso(restriction.starts_at),
+        "confidence": restriction.get_confidence_display(),
+        "source": source_data(restriction.source),
+    }
+
+
+def outage_data(outage: UtilityOutage) -> dict:
+    return {
+        "region": outage.region.name,
+        "region_pcode": outage.region.pcode,
+        "utility": outage.get_utility_display(),
+        "started_at": iso(outage.started_at),
+        "cause": outage.get_cause_display(),
+        "cause_detail": outage.cause_detail,
+        "extent": outage.get_extent_display(),
+        "confidence": outage.get_confidence_display(),
+        "source": source_data(outage.source),
+    }
+
+
+def region_details(*, region: Region, at: datetime, as_of: date | None) -> dict:
+    """One region as the details panel shows it, at `at`: status, what is in force under it, needs."""
+    change = status_change_in_force(region, at)
+    if change is not None:
+        change = StatusChange.objects.select_related("source").get(pk=change.pk)
+    return {
+        "pcode": region.pcode,
+        "name": region.name,
+        "level": region.get_admin_level_display(),
+        "parent": region.parent.name if region.parent_id else None,
+        "as_of": iso(as_of),
+        "status": status_data(change.to_status if change else AccessStatus.UNKNOWN, change),
+        "stale": stale_regions_at(at, Region.objects.filter(pk=region.pk)).exists(),
+        "restrictions": [restriction_data(r) for r in restrictions_active_at(at, region.pcode)],
+        "outages": [outage_data(o) for o in outages_active_at(at, region.pcode)],
+        "needs": area_needs(region, as_of),
+    }

@@ -1,0 +1,176 @@
+"""The reads the situation page puts together, on top of access.selectors and needs.selectors.
+
+Everything is read "at" a moment: now, or the end of the day a user picks (`as_of`), so the page
+shows the picture as it stood that evening: the status in force then
+(`annotate_status_as_of`), the restrictions and outages that had started and not yet ended.
+"""
+
+from collections import defaultdict
+from dataclasses import dataclass, field
+from datetime import date, datetime, time
+
+from django.db.models import Count, Q, QuerySet
+from django.utils import timezone
+
+from access.choices import AccessStatus
+from access.models import AccessRestriction, AidCorridor, CorridorStatusChange, Region, StatusChange, UtilityOutage
+from access.selectors.facts import (
+    corridors_with_route,
+    outages_in_force_at,
+    outages_with_region,
+    restrictions_in_force_at,
+    restrictions_with_groups,
+)
+from access.selectors.regions import regions_within, stale_regions, within_filter
+from access.selectors.status import annotate_status_as_of
+
+WHAT_CHANGED_LIMIT = 10
+
+
+def moment(as_of: date | None) -> datetime:
+    """The end of the day `as_of` (in the site's time zone), or now."""
+    if as_of is None:
+        return timezone.now()
+    return timezone.make_aware(datetime.combine(as_of, time.max))
+
+
+def within_or_all(model_queryset: QuerySet, within: str | None, region_field: str = "region") -> QuerySet:
+    return model_queryset.filter(within_filter(within, region_field)) if within else model_queryset
+
+
+def restrictions_active_at(at: datetime, within: str | None = None) -> QuerySet[AccessRestriction]:
+    in_force = restrictions_in_force_at(at)
+    restrictions = restrictions_with_groups(within_or_all(in_force, within))
+    return restrictions.select_related("source").order_by("-starts_at", "id")
+
+
+def outages_active_at(at: datetime, within: str | None = None) -> QuerySet[UtilityOutage]:
+    in_force = outages_in_force_at(at)
+    return outages_with_region(within_or_all(in_force, within)).select_related("source").order_by("-started_at", "id")
+
+
+def stale_regions_at(at: datetime, queryset: QuerySet[Region]) -> QuerySet[Region]:
+    """The regions stale at that moment (Panjshir on 31 August 2021 was stale, though confirmed on 1 September)."""
+    return stale_regions(now=at, queryset=queryset)
+
+
+@dataclass
+class MapRegion:
+    """A region as the map and the region list show it."""
+
+    region: Region
+    status: str
+    status_change: StatusChange | None
+    is_stale: bool
+    active_restriction_count: int
+    outages: list[UtilityOutage] = field(default_factory=list)
+
+    @property
+    def status_label(self) -> str:
+        return AccessStatus(self.status).label
+
+
+def map_regions(*, within: str | None, at: datetime) -> list[MapRegion]:
+    """The regions under `within` (all without it) that the map can draw or that have something to show.
+
+    Four queries: the regions with their status at `at` and counts, the status changes in force,
+    the active outages and the stale flags.
+    """
+    regions = regions_within(within) if within else Region.objects.all()
+    restriction_active = Q(restrictions__starts_at__lte=at) & (
+        Q(restrictions__ends_at__isnull=True) | Q(restrictions__ends_at__gt=at)
+    )
+    outage_active = Q(outages__started_at__lte=at) & (
+        Q(outages__restored_at__isnull=True) | Q(outages__restored_at__gt=at)
+    )
+    regions = annotate_status_as_of(regions.defer("boundary"), at).annotate(
+        restrictions_at=Count("restrictions", filter=restriction_active, distinct=True),
+        outages_at=Count("outages", filter=outage_active, distinct=True),
+    )
+    shown = list(
+        regions.filter(
+            Q(boundary__isnull=False)
+            | Q(latitude__isnull=False)
+            | Q(status_change_as_of_id__isnull=False)
+            | Q(restrictions_at__gt=0)
+            | Q(outages_at__gt=0)
+        ).order_by("path")
+    )
+    changes = StatusChange.objects.select_related("source").in_bulk([r.status_change_as_of_id for r in shown])
+    outages = defaultdict(list)
+    for outage in outages_active_at(at, within):
+        outages[outage.region_id].append(outage)
+    stale = set(stale_regions_at(at, Region.objects.filter(pk__in=[r.pk for r in shown])).values_list("pk", flat=True))
+    return [
+        MapRegion(
+            region=region,
+            status=region.status_as_of or AccessStatus.UNKNOWN,
+            status_change=changes.get(region.status_change_as_of_id),
+            is_stale=region.pk in stale,
+            active_restriction_count=region.restrictions_at,
+            outages=outages[region.pk],
+        )
+        for region in shown
+    ]
+
+
+def boundaries(regions: list[MapRegion]) -> dict[str, dict]:
+    """p-code → GeoJSON geometry of those of `regions` with a boundary loaded (the map's base layer)."""
+    shown = Region.objects.filter(pk__in=[r.region.pk for r in regions], boundary__isnull=False)
+    return dict(shown.values_list("pcode", "boundary"))
+
+
+@dataclass
+class MapCorridor:
+    corridor: AidCorridor
+    status: str | None  # None: no status recorded by then
+    status_change: CorridorStatusChange | None
+    waypoints: list[Region]
+
+
+def map_corridors(*, within: str | None, at: datetime) -> list[MapCorridor]:
+    """Corridors with a waypoint under `within`, their regions in order and their status at `at`."""
+    corridors = AidCorridor.objects.all()
+    if within:
+        corridors = corridors.filter(within_filter(within, "regions")).distinct()
+    # A waypoint without a centroid is drawn at its parent's (presenters.centroid).
+    corridors = list(corridors_with_route(corridors).prefetch_related("waypoints__region__parent"))
+    in_force = {}
+    changes = CorridorStatusChange.objects.filter(corridor__in=corridors, effective_at__lte=at).select_related("source")
+    for change in changes.order_by("corridor_id", "effective_at", "id"):
+        in_force[change.corridor_id] = change  # the last one in order is the one in force
+    return [
+        MapCorridor(
+            corridor=corridor,
+            status=in_force[corridor.pk].to_status if corridor.pk in in_force else None,
+            status_change=in_force.get(corridor.pk),
+            waypoints=[waypoint.region for waypoint in corridor.waypoints.all()],
+        )
+        for corridor in corridors
+    ]
+
+
+@dataclass
+class WhatChanged:
+    status_changes: list[StatusChange]
+    new_restrictions: list[AccessRestriction]
+    new_outages: list[UtilityOutage]
+
+
+def what_changed(*, within: str | None, at: datetime, limit: int = WHAT_CHANGED_LIMIT) -> WhatChanged:
+    """The latest status changes, restrictions and outages that had begun by `at`, with their sources."""
+    status_changes = within_or_all(StatusChange.objects.filter(effective_at__lte=at), within)
+    restrictions = within_or_all(AccessRestriction.objects.filter(starts_at__lte=at), within)
+    outages = within_or_all(UtilityOutage.objects.filter(started_at__lte=at), within)
+    return WhatChanged(
+        status_changes=list(status_changes.select_related("region", "source").order_by("-effective_at", "-id")[:limit]),
+        new_restrictions=list(
+            restrictions_with_groups(restrictions).select_related("source").order_by("-starts_at", "-id")[:limit]
+        ),
+        new_outages=list(outages_with_region(outages).select_related("source").order_by("-started_at", "-id")[:limit]),
+    )
+
+
+def default_area() -> Region | None:
+    """The area the page shows without a `within` filter: the top of the hierarchy."""
+    return Region.objects.filter(parent__isnull=True).order_by("path").first()

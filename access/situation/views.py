@@ -1,0 +1,110 @@
+"""The situation page: a map of access, needs against reach and what changed, for people with an account."""
+
+from functools import wraps
+
+from django.conf import settings
+from django.contrib.auth import views as auth_views
+from django.contrib.auth.decorators import login_required
+from django.http import JsonResponse
+from django.shortcuts import render
+from django.urls import reverse, reverse_lazy
+from django.views.decorators.http import require_safe
+
+from access.choices import ACCESS_STATUS_ORDER, AccessStatus, CorridorStatus
+from access.models import Region
+
+from . import presenters, selectors
+from .forms import SituationFilterForm
+
+LOGIN_URL = reverse_lazy("situation:login")
+DETAILS_PCODE_PLACEHOLDER = "PCODE"
+
+
+class LoginView(auth_views.LoginView):
+    """Any active account may sign in here (the admin's login admits staff only)."""
+
+    template_name = "situation/login.html"
+    redirect_authenticated_user = True
+
+    def get_default_redirect_url(self):
+        return self.get_redirect_url() or str(reverse_lazy("situation:page"))
+
+
+class LogoutView(auth_views.LogoutView):
+    next_page = reverse_lazy("situation:login")
+
+
+def legend() -> list[dict]:
+    """The ordered scale, then unknown, which stands outside it."""
+    ordered = sorted(ACCESS_STATUS_ORDER, key=ACCESS_STATUS_ORDER.get)
+    return [{"value": s.value, "label": s.label} for s in [*ordered, AccessStatus.UNKNOWN]]
+
+
+@require_safe
+@login_required(login_url=LOGIN_URL)
+def situation_page(request):
+    form = SituationFilterForm(request.GET or None)
+    valid = form.is_valid() if form.is_bound else True
+    within = form.cleaned_data.get("within") if valid and form.is_bound else None
+    as_of = form.cleaned_data.get("as_of") if valid and form.is_bound else None
+    at = selectors.moment(as_of)
+
+    regions = selectors.map_regions(within=within, at=at)
+    corridors = selectors.map_corridors(within=within, at=at)
+    area = Region.objects.get(pcode=within) if within else selectors.default_area()
+    stale = [shown for shown in regions if shown.is_stale]
+    context = {
+        "form": form,
+        "within": within,
+        "as_of": as_of,
+        "at": at,
+        "area": area,
+        "legend": legend(),
+        "corridor_legend": [{"value": s.value, "label": s.label} for s in CorridorStatus],
+        "regions": regions,
+        "stale_regions": stale,
+        "stale_pcodes": {shown.region.pcode for shown in stale},
+        "stale_after_days": settings.HUMTRACK_STALE_AFTER_DAYS,
+        "corridors": corridors,
+        "what_changed": selectors.what_changed(within=within, at=at),
+        "needs": presenters.area_needs(area, as_of) if area else None,
+        "map_data": presenters.map_data(
+            regions=regions, corridors=corridors, boundaries=selectors.boundaries(regions), as_of=as_of
+        ),
+        "page_config": {
+            # The script swaps the placeholder for the p-code of the region clicked.
+            "details_url": reverse("situation:region-details", kwargs={"pcode": DETAILS_PCODE_PLACEHOLDER}),
+            "placeholder": DETAILS_PCODE_PLACEHOLDER,
+            "as_of": as_of.isoformat() if as_of else None,
+            "selected": within,
+            "stale_after_days": settings.HUMTRACK_STALE_AFTER_DAYS,
+        },
+    }
+    # Bad filters: say so, with the full picture beneath, and a 400 so no one mistakes it for the filtered one.
+    return render(request, "situation/page.html", context, status=200 if valid else 400)
+
+
+def json_login_required(view):
+    """For the page's script: a 403 in JSON, not a redirect to a login form it cannot show."""
+
+    @wraps(view)
+    def wrapper(request, *args, **kwargs):
+        if not request.user.is_authenticated:
+            return JsonResponse({"detail": "Log in to see the situation."}, status=403)
+        return view(request, *args, **kwargs)
+
+    return wrapper
+
+
+@require_safe
+@json_login_required
+def region_details(request, pcode):
+    """One region's details at `as_of` (or now), for the details panel."""
+    form = SituationFilterForm({"as_of": request.GET.get("as_of", "")})
+    if not form.is_valid():
+        return JsonResponse({"as_of": form.errors.get("as_of", [])}, status=400)
+    region = Region.objects.select_related("parent").filter(pcode=pcode.upper()).first()
+    if region is None:
+        return JsonResponse({"detail": f"No region has the p-code {pcode.upper()}."}, status=404)
+    as_of = form.cleaned_data["as_of"]
+    return JsonResponse(presenters.region_details(region=region, at=selectors.moment(as_of), as_of=as_of))

@@ -1,0 +1,317 @@
+/* The situation page's map and details panel.
+ *
+ * Reads the map data and the page settings the server put in <script type="application/json">
+ * (Django's json_script), draws the regions, corridors and outages with the vendored Leaflet (no
+ * tiles, nothing fetched from elsewhere) and, when a region is selected, fetches its details as JSON.
+ * Text from the database is only ever set as text (textContent, text nodes), never as HTML.
+ */
+(function () {
+  "use strict";
+
+  const mapData = JSON.parse(document.getElementById("map-data").textContent);
+  const config = JSON.parse(document.getElementById("page-config").textContent);
+  const detailsBody = document.getElementById("details-body");
+  const SVG_NS = "http://www.w3.org/2000/svg";
+  // Colours are defined once, as CSS custom properties in situation.css.
+  const styles = getComputedStyle(document.documentElement);
+  const colour = (name) => styles.getPropertyValue("--" + name).trim();
+  const CORRIDOR_DASHES = { open: null, restricted: "10 6", closed: "1 8" };
+
+  /* An element with attributes and children; strings become text nodes. */
+  function el(tag, attributes, ...children) {
+    const node = document.createElement(tag);
+    for (const [name, value] of Object.entries(attributes || {})) {
+      if (name === "class") node.className = value;
+      else node.setAttribute(name, value);
+    }
+    for (const child of children) {
+      if (child === null || child === undefined || child === false) continue;
+      node.append(child instanceof Node ? child : String(child));
+    }
+    return node;
+  }
+
+  const dateTime = new Intl.DateTimeFormat("en-GB", {
+    timeZone: "UTC", day: "numeric", month: "short", year: "numeric", hour: "2-digit", minute: "2-digit",
+  });
+  const dateOnly = new Intl.DateTimeFormat("en-GB", { timeZone: "UTC", day: "numeric", month: "short", year: "numeric" });
+  const when = (iso) => (iso ? dateTime.format(new Date(iso)) + " UTC" : "—");
+  const day = (iso) => (iso ? dateOnly.format(new Date(iso)) : "");
+
+  /* ---- The map ---------------------------------------------------------------------------- */
+
+  const mapElement = document.getElementById("map");
+  const map = L.map(mapElement, { zoomSnap: 0.25, scrollWheelZoom: false });
+  map.attributionControl.setPrefix("Leaflet");
+  map.attributionControl.addAttribution(mapElement.dataset.attribution);
+  const drawn = L.featureGroup().addTo(map);
+  const regionLayers = {};
+  const overlays = []; // drawn above the outlines, in order: corridors, then regions drawn as points
+
+  function regionFill(region) {
+    return colour(region.status_recorded ? "status-" + region.status : "status-unrecorded");
+  }
+
+  function statusText(region) {
+    return region.name + ": " + region.status_label + (region.status_recorded ? "" : " (nothing recorded)");
+  }
+
+  // Outlines first; corridors and the regions drawn as points (districts inside provinces) go on top.
+  const withOutline = mapData.regions.filter((region) => mapData.boundaries[region.pcode]);
+  const asPoints = mapData.regions.filter(
+    (region) => !mapData.boundaries[region.pcode] && region.centroid && region.level > 0
+  );
+  for (const region of withOutline) {
+    const layer = L.geoJSON(mapData.boundaries[region.pcode], {
+      style: {
+        fillColor: regionFill(region), fillOpacity: 0.85, color: "#3d4350", weight: 1,
+        className: "region region-" + region.pcode,
+      },
+    });
+    addRegionLayer(region, layer);
+  }
+
+  function addRegionLayer(region, layer) {
+    layer.bindTooltip(el("span", {}, statusText(region)), { sticky: true });
+    layer.on("click", () => select(region.pcode));
+    layer.addTo(drawn);
+    regionLayers[region.pcode] = layer;
+  }
+
+  // A permanent label for the provinces with something recorded: a status, a restriction or an outage.
+  for (const region of mapData.regions) {
+    const notable = region.status_recorded || region.restriction_count > 0 || region.outages.length > 0;
+    if (!notable || !region.centroid || region.level > 1) continue;
+    L.tooltip(region.centroid, {
+      permanent: true, direction: "auto", offset: [8, 0], className: "region-label region-label-" + region.pcode,
+    }).setContent(el("span", {}, statusText(region))).addTo(map);
+  }
+
+  for (const corridor of mapData.corridors) {
+    if (corridor.points.length < 2) continue;
+    // A white casing keeps the line readable on any fill colour.
+    const casing = L.polyline(corridor.points, { color: "#ffffff", weight: 8, opacity: 0.9, interactive: false });
+    overlays.push(casing.addTo(drawn));
+    const line = L.polyline(corridor.points, {
+      color: colour("corridor-" + corridor.status) || "#555555",
+      weight: 4,
+      dashArray: CORRIDOR_DASHES[corridor.status] || "4 4",
+      lineCap: "round",
+      className: "corridor corridor-" + (corridor.status || "none"),
+    });
+    line.bindTooltip(el("span", {}, "Corridor " + corridor.name + ": " + corridor.status_label), { sticky: true });
+    overlays.push(line.addTo(drawn));
+  }
+
+  // Regions drawn as points go above the outlines and the corridors, where they can be clicked.
+  for (const region of asPoints) {
+    const layer = L.circleMarker(region.centroid, {
+      radius: 7, fillColor: regionFill(region), fillOpacity: 1, color: "#1b1b1b", weight: 1.5,
+      className: "region region-point region-" + region.pcode,
+    });
+    addRegionLayer(region, layer);
+    overlays.push(layer);
+  }
+
+  for (const region of mapData.regions) {
+    if (!region.outages.length || !region.centroid) continue;
+    const description = "Active outages in " + region.name + ": " + region.outages.join(", ");
+    const marker = L.marker(region.centroid, {
+      icon: L.divIcon({
+        className: "outage-marker outage-marker-" + region.pcode,
+        html: el("span", {}, "⚡ " + region.outages.length),
+        iconSize: null,
+        iconAnchor: [46, 14],
+      }),
+      title: description,
+      alt: description,
+      riseOnHover: true,
+    });
+    marker.on("click", () => select(region.pcode));
+    marker.addTo(drawn);
+  }
+
+  if (drawn.getLayers().length) {
+    map.fitBounds(drawn.getBounds(), { padding: [12, 12] });
+  } else {
+    map.setView([20, 0], 2);
+  }
+
+  /* ---- The selected region ------------------------------------------------------------------ */
+
+  let selected = null;
+
+  function highlight(pcode) {
+    document.querySelectorAll(".leaflet-interactive.selected, tr.selected").forEach((node) => {
+      node.classList.remove("selected");
+    });
+    const layer = regionLayers[pcode];
+    if (layer) {
+      const parts = layer.getLayers ? layer.getLayers() : [layer];
+      parts.forEach((part) => part.getElement()?.classList.add("selected"));
+      // The selected outline on top of its neighbours', with the corridors and points still above it.
+      layer.bringToFront();
+      overlays.forEach((overlay) => overlay.bringToFront());
+    }
+    document.querySelector('tr[data-pcode="' + CSS.escape(pcode) + '"]')?.classList.add("selected");
+  }
+
+  async function select(pcode) {
+    selected = pcode;
+    highlight(pcode);
+    history.replaceState(null, "", "#region=" + encodeURIComponent(pcode));
+    detailsBody.replaceChildren(el("p", { class: "hint" }, "Loading…"));
+    let url = config.details_url.replace(config.placeholder, encodeURIComponent(pcode));
+    if (config.as_of) url += "?as_of=" + encodeURIComponent(config.as_of);
+    let response, details;
+    try {
+      response = await fetch(url, { headers: { Accept: "application/json" }, credentials: "same-origin" });
+      details = await response.json();
+    } catch (error) {
+      if (selected === pcode) detailsBody.replaceChildren(el("p", { class: "errors" }, "Could not load the region."));
+      return;
+    }
+    if (selected !== pcode) return; // a later selection won
+    if (!response.ok) {
+      detailsBody.replaceChildren(el("p", { class: "errors" }, details.detail || "Could not load the region."));
+      return;
+    }
+    detailsBody.replaceChildren(...regionDetails(details));
+  }
+
+  function sourceNode(source) {
+    if (!source) return el("span", { class: "source" }, "no source");
+    const title = /^https?:\/\//i.test(source.url)
+      ? el("a", { href: source.url, rel: "noopener noreferrer" }, source.title)
+      : el("cite", {}, source.title);
+    return el("span", { class: "source" }, source.publisher + ": ", title,
+      source.published_at ? " (" + day(source.published_at) + ")" : "", "; reliability " + source.reliability);
+  }
+
+  function terms(pairs) {
+    const list = el("dl", {});
+    for (const [term, description] of pairs) list.append(el("dt", {}, term), el("dd", {}, description));
+    return list;
+  }
+
+  function regionDetails(details) {
+    const status = details.status;
+    const parts = [
+      el("h3", { id: "details-region" }, details.name, " ", el("span", { class: "pcode" }, details.pcode)),
+      el("p", { class: "note" }, details.level + (details.parent ? " in " + details.parent : "")
+        + (details.as_of ? ", at the end of " + day(details.as_of) : ", now")),
+      el("p", { class: "details-status", id: "details-status" },
+        el("span", { class: "swatch " + (status.since ? "status-" + status.value : "status-unrecorded"), "aria-hidden": "true" }),
+        status.label,
+        details.stale ? el("span", { class: "badge badge-stale" }, "Stale") : null),
+    ];
+    const statusTerms = status.since
+      ? [["Since", when(status.since)], ["Why", status.reason], ["Confidence", status.confidence], ["Source", sourceNode(status.source)]]
+      : [["Since", details.as_of ? "No status recorded by then" : "No status recorded yet"]];
+    if (details.stale) {
+      statusTerms.push(["Updates", "No confirmed update in the " + config.stale_after_days + " days before"
+        + (details.as_of ? " that day" : " now")]);
+    }
+    parts.push(terms(statusTerms));
+
+    parts.push(el("h3", {}, "Active restrictions (" + details.restrictions.length + ")"));
+    parts.push(factList(details.restrictions, "No active restrictions.", (restriction) => [
+      el("p", {}, el("strong", {}, restriction.category), ", " + restriction.severity.toLowerCase(),
+        restriction.region_pcode !== details.pcode ? " — in " + restriction.region : ""),
+      restriction.description ? el("p", {}, restriction.description) : null,
+      el("p", { class: "note" }, "Affects " + (restriction.affected_groups.join(", ").toLowerCase() || "—")
+        + (restriction.imposed_by ? "; imposed by " + restriction.imposed_by : "") + "; since " + when(restriction.starts_at)),
+      el("p", { class: "note" }, el("span", { class: "confidence" }, restriction.confidence), " — ", sourceNode(restriction.source)),
+    ]));
+
+    parts.push(el("h3", {}, "Active outages (" + details.outages.length + ")"));
+    parts.push(factList(details.outages, "No active outages.", (outage) => [
+      el("p", {}, el("strong", {}, outage.utility), " cut (" + outage.extent.toLowerCase() + ", "
+        + outage.cause.toLowerCase() + ") since " + when(outage.started_at),
+        outage.region_pcode !== details.pcode ? " — in " + outage.region : ""),
+      outage.cause_detail ? el("p", {}, outage.cause_detail) : null,
+      el("p", { class: "note" }, el("span", { class: "confidence" }, outage.confidence), " — ", sourceNode(outage.source)),
+    ]));
+
+    parts.push(el("h3", {}, "Needs against reach: " + details.name + " and the regions under it"));
+    parts.push(needsChart(details.needs));
+    return parts;
+  }
+
+  function factList(facts, empty, render) {
+    if (!facts.length) return el("p", { class: "empty" }, empty);
+    return el("ul", { class: "facts" }, ...facts.map((fact) => el("li", {}, ...render(fact))));
+  }
+
+  /* The same chart as situation/_needs_chart.html, for the selected region. */
+  function needsChart(needs) {
+    const chart = el("div", { class: "needs-chart", "data-area": needs.area.pcode });
+    if (!needs.has_figures) {
+      chart.append(el("p", { class: "empty" }, "No need figures for " + needs.area.name + " or the regions under it"
+        + (needs.period_start ? " covering " + day(needs.period_start) : "") + "."));
+      return chart;
+    }
+    chart.append(
+      el("p", { class: "chart-key", "aria-hidden": "true" },
+        el("span", { class: "key key-people_in_need" }, "People in need"),
+        el("span", { class: "key key-targeted" }, "Targeted"),
+        el("span", { class: "key key-reached" }, "Reached")),
+      el("section", { class: "sector intersectoral" },
+        el("h4", {}, "Intersectoral ", el("small", {}, "each person counted once")),
+        bars(needs.intersectoral, true)),
+    );
+    for (const sector of needs.sectors) {
+      chart.append(el("section", { class: "sector" },
+        el("h4", {}, sector.name, sector.urgent ? " " : null,
+          sector.urgent ? el("span", { class: "badge badge-urgent" }, "Urgent") : null),
+        bars(sector.metrics, false)));
+    }
+    return chart;
+  }
+
+  function bars(metrics, showRule) {
+    return el("ul", { class: "bars" }, ...metrics.map((item) => {
+      const row = el("li", { class: "bar-row" }, el("span", { class: "bar-label" }, item.label));
+      if (!item.figure) {
+        row.append(el("span", { class: "bar bar-empty", "aria-hidden": "true" }),
+          el("span", { class: "bar-value bar-none" }, "no figure"));
+        return row;
+      }
+      const svg = document.createElementNS(SVG_NS, "svg");
+      svg.setAttribute("class", "bar");
+      svg.setAttribute("viewBox", "0 0 100 1");
+      svg.setAttribute("preserveAspectRatio", "none");
+      svg.setAttribute("aria-hidden", "true");
+      const rect = document.createElementNS(SVG_NS, "rect");
+      rect.setAttribute("class", "bar-" + item.metric);
+      rect.setAttribute("width", String(item.figure.percent));
+      rect.setAttribute("height", "1");
+      svg.append(rect);
+      row.append(svg, el("span", { class: "bar-value" }, item.figure.display));
+      if (showRule || item.figure.rule !== "reported") row.append(el("span", { class: "bar-rule" }, item.figure.rule_label));
+      return row;
+    }));
+  }
+
+  // Region names in the lists and the table select the region too (and work from the keyboard).
+  document.addEventListener("click", (event) => {
+    const link = event.target.closest(".region-link");
+    if (!link) return;
+    select(link.dataset.pcode);
+    document.getElementById("details").scrollIntoView({ block: "start" });
+  });
+
+  // Changing the filters keeps the selected region open: the form's address carries the #region=….
+  document.querySelector("form.filters").addEventListener("submit", (event) => {
+    event.currentTarget.action = window.location.pathname + window.location.hash;
+  });
+
+  // A link to the page may name the region to open: /situation/#region=AF08.
+  function selectFromHash() {
+    const named = /^#region=([A-Za-z0-9]+)$/.exec(window.location.hash);
+    if (named && named[1].toUpperCase() !== selected) select(named[1].toUpperCase());
+    return Boolean(named);
+  }
+  window.addEventListener("hashchange", selectFromHash);
+  if (!selectFromHash() && config.selected) select(config.selected);
+})();
