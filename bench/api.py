@@ -1,0 +1,187 @@
+"""API benchmarks (issue 3): each case timed against its floor in the same run, on a database of its own.
+
+- Listing 500 need figures through the API (a partner's token, the whole Django stack: middleware,
+  authentication, throttling, filtering, cursor pagination, rendering) against the floor: the same
+  rows fetched with raw SQL and dumped with orjson. Target ≤ 2.5×.
+- Bulk upsert of 10,000 need figures through POST /api/v1/needs/bulk/ (parsing, per-row checks,
+  ownership, batched writes with audit history) against `bulk_create` of the same rows. Target ≤ 3×.
+
+The database is a fresh test database made with Django's test utilities (an in-memory SQLite database
+by default; with DATABASE_URL, `test_<name>` on that server), so `make bench` never touches
+var/humtrack.sqlite3 or a real database. Each timing is the best of several runs, ours and the floor's
+taken in alternation, so that other work on the machine disturbs both alike.
+"""
+
+import time
+from datetime import date
+
+LIST_ROWS = 500
+LIST_RUNS = 30
+BULK_ROWS = 10_000
+BULK_RUNS = 5
+SECTORS = ["FSC", "HEA", "WSH", "NUT", "PRO", "EDU", "SHL", "LOG", "CCM", "ERY"]
+
+FLOOR_SQL = """
+SELECT f.id, r.pcode, r.path, f.sector, f.people_in_need, f.targeted, f.reached, f.period_start, f.period_end,
+       f.is_urgent, f.notes, f.source_id, f.confidence, o.name, f.created_at, f.updated_at
+FROM needs_needfigure f
+JOIN access_region r ON r.id = f.region_id
+LEFT JOIN humtrack_organisation o ON o.id = f.organisation_id
+ORDER BY f.updated_at, f.id
+LIMIT %s
+"""
+FLOOR_KEYS = [
+    "id", "region", "region_path", "sector", "people_in_need", "targeted", "reached", "period_start", "period_end",
+    "is_urgent", "notes", "source", "confidence", "organisation", "created_at", "updated_at",
+]  # fmt: skip
+
+
+def best_seconds(action, runs: int, before=None) -> float:
+    """The fastest of `runs` timings after a warm-up: the least disturbed by other work on the machine."""
+    timings = []
+    for _ in range(runs + 1):  # the first run warms caches and is not counted
+        if before is not None:
+            before()
+        start = time.perf_counter()
+        action()
+        timings.append(time.perf_counter() - start)
+    return min(timings[1:])
+
+
+def compare(ours, floor, runs: int, before=None) -> tuple[float, float]:
+    """Best times of both, measured in alternation so that a busy moment of the machine hits both alike."""
+    ours_best, floor_best = [], []
+    for _ in range(runs):
+        ours_best.append(best_seconds(ours, 1, before))
+        floor_best.append(best_seconds(floor, 1, before))
+    return min(ours_best), min(floor_best)
+
+
+def result(case: str, seconds: float, floor: float, target: float) -> dict:
+    ratio = seconds / floor
+    return {
+        "case": case,
+        "seconds": round(seconds, 6),
+        "floor_seconds": round(floor, 6),
+        "ratio": round(ratio, 3),
+        "target": f"≤ {target}×",
+        "max_ratio": target,
+    }
+
+
+def _scenario():
+    """Five regions, a source, a partner token; returns (client, source, regions)."""
+    from rest_framework.test import APIClient
+
+    from humtrack.api.tokens import issue_api_token
+    from tests.factories import SourceFactory, make_tree
+
+    tree = make_tree()
+    _, key, _ = issue_api_token(organisation_name="Bench Partner", scopes=["read", "write"])
+    client = APIClient()
+    client.credentials(HTTP_AUTHORIZATION=f"Token {key}")
+    return client, SourceFactory(), [tree[p] for p in ("AF0801", "AF0806", "AF0305", "AF08", "AF03")]
+
+
+def list_case(client, source, regions) -> dict:
+    import orjson
+    from django.db import connection
+
+    from needs.models import NeedFigure
+
+    NeedFigure.objects.bulk_create(
+        NeedFigure(
+            region=regions[i % len(regions)], sector=SECTORS[i % len(SECTORS)], people_in_need=1000 + i,
+            targeted=500, reached=100, period_start=date(1500 + i, 1, 1), period_end=date(1500 + i, 12, 31),
+            source=source, confidence="reported", notes="Bench figure",
+        )
+        for i in range(LIST_ROWS)
+    )  # fmt: skip
+
+    def through_api():
+        response = client.get("/api/v1/needs/", {"page_size": LIST_ROWS})
+        assert response.status_code == 200 and len(response.json()["results"]) == LIST_ROWS
+
+    def floor():
+        with connection.cursor() as cursor:
+            cursor.execute(FLOOR_SQL, [LIST_ROWS])
+            rows = [dict(zip(FLOOR_KEYS, row, strict=True)) for row in cursor.fetchall()]
+        body = orjson.dumps(rows, option=orjson.OPT_UTC_Z, default=str)
+        assert len(rows) == LIST_ROWS and body
+
+    through_api()  # checks the page once; the timing below produces pages without parsing them
+    seconds, floor_seconds = compare(lambda: client.get("/api/v1/needs/", {"page_size": LIST_ROWS}), floor, LIST_RUNS)
+    return result(f"list {LIST_ROWS} need figures: API vs raw SQL + orjson", seconds, floor_seconds, 2.5)
+
+
+def bulk_case(client, source, regions) -> dict:
+    import orjson
+
+    from needs.models import NeedFigure
+
+    rows = []
+    for i in range(BULK_ROWS // (len(regions) * len(SECTORS))):
+        for region in regions:
+            for sector in SECTORS:
+                rows.append({
+                    "region": region.pcode, "sector": sector, "period_start": f"{1800 + i}-01-01",
+                    "period_end": f"{1800 + i}-12-31", "people_in_need": 1000 + i, "targeted": 500, "reached": 100,
+                    "source": source.pk, "confidence": "reported",
+                })  # fmt: skip
+    assert len(rows) == BULK_ROWS
+    body = orjson.dumps({"rows": rows})
+    region_ids = {region.pcode: region.pk for region in regions}
+
+    def empty():
+        NeedFigure.history.all().delete()
+        NeedFigure.objects.all().delete()
+
+    def through_api():
+        response = client.post("/api/v1/needs/bulk/", body, content_type="application/json")
+        assert response.status_code == 200, response.content[:500]
+
+    def floor():
+        NeedFigure.objects.bulk_create(
+            [
+                NeedFigure(
+                    region_id=region_ids[row["region"]], sector=row["sector"],
+                    period_start=date.fromisoformat(row["period_start"]),
+                    period_end=date.fromisoformat(row["period_end"]), people_in_need=row["people_in_need"],
+                    targeted=row["targeted"], reached=row["reached"], source_id=row["source"],
+                    confidence=row["confidence"],
+                )
+                for row in rows
+            ],
+            batch_size=1000,
+        )  # fmt: skip
+
+    seconds, floor_seconds = compare(through_api, floor, BULK_RUNS, before=empty)
+    return result(f"bulk upsert {BULK_ROWS:,} need figures: API vs bulk_create", seconds, floor_seconds, 3.0)
+
+
+def run() -> list[dict]:
+    import os
+
+    import django
+
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "humtrack.settings.test")
+    django.setup()
+    from django.core.cache import cache
+    from django.db import connection
+    from django.test.utils import setup_test_environment, teardown_test_environment
+
+    try:
+        setup_test_environment()  # DEBUG off (no query log), locmem email
+        own_environment = True
+    except RuntimeError:  # another bench module set it up already
+        own_environment = False
+    original_name = connection.settings_dict["NAME"]
+    connection.creation.create_test_db(verbosity=0, autoclobber=True, serialize=False)
+    try:
+        cache.clear()
+        client, source, regions = _scenario()
+        return [list_case(client, source, regions), bulk_case(client, source, regions)]
+    finally:
+        connection.creation.destroy_test_db(original_name, verbosity=0)
+        if own_environment:
+            teardown_test_environment()
