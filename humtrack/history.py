@@ -35,10 +35,17 @@ def _record_organisation(sender, instance, history_instance, **kwargs):
 
 def stamp(instance, actor, reason: str = "") -> None:
     """Attribute the next save of `instance` in its audit history."""
-    # Always set, None included: otherwise simple-history falls back to the request's user, which for a
-    # partner's token is the organisation's principal (humtrack.api.authentication.Partner), not a User.
-    instance._history_user = actor.user
-    instance._history_organisation = actor.organisation
-    if reason:
-        # The history's reason column holds 100 characters; the full reason stays on the change itself.
-        instance._change_reason = Truncator(" ".join(reason.split())).chars(100)
+    stamp_all([instance], actor, reason)
+
+
+def stamp_all(instances, actor, reason: str = "") -> None:
+    """stamp() for many instances at once (a bulk upload): the reason is shortened once, not per row."""
+    # The history's reason column holds 100 characters; the full reason stays on the change itself.
+    short_reason = Truncator(" ".join(reason.split())).chars(100) if reason else ""
+    for instance in instances:
+        # Always set, None included: otherwise simple-history falls back to the request's user, which for
+        # a partner's token is the organisation's principal (humtrack.api.authentication.Partner).
+        instance._history_user = actor.user
+        instance._history_organisation = actor.organisation
+        if short_reason:
+            instance._change_reason = short_reason

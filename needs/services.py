@@ -7,7 +7,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from humtrack.actor import Actor
-from humtrack.history import stamp
+from humtrack.history import stamp_all
 from humtrack.services import save_validated
 from needs.models import NeedFigure
 
@@ -125,8 +125,7 @@ def upsert_need_figures(*, figures: list[NeedFigure], actor: Actor, reason: str 
         )
         for figure, current in changed:
             figure.pk, figure.created_at = current.pk, current.created_at
-        for figure in figures:
-            stamp(figure, actor, reason)
+        stamp_all(figures, actor, reason)
         attribution = {"history_organisation": actor.organisation}
         for rows, update in ((new, False), ([figure for figure, _ in changed], True)):
             NeedFigure.history.bulk_history_create(
