@@ -125,19 +125,27 @@ def with_recent_deliveries(subscriptions: QuerySet[Subscription], now: datetime,
     )
 
 
-def deliveries_with_content(queryset: QuerySet[AlertDelivery]) -> QuerySet[AlertDelivery]:
-    """Deliveries with everything an email shows, in one query."""
-    return queryset.select_related(
-        "subscription",
-        "event__status_change__region",
-        "event__status_change__source",
-        "event__status_change__recorded_by",
-        "event__status_change__organisation",
-        "event__corridor_change__corridor__origin",
-        "event__corridor_change__source",
-        "event__corridor_change__recorded_by",
-        "event__corridor_change__organisation",
-    ).order_by("event__created_at", "event_id")
+def deliveries_with_content(queryset: QuerySet[AlertDelivery]) -> list[AlertDelivery]:
+    """Deliveries with everything an email shows, in two queries: the deliveries with their subscriptions,
+    then their events with the changes they announce, each event loaded once and shared by its copies.
+
+    (One query joining everything repeated an event's columns on every row: a batch of 200 copies of
+    one alert parsed the same change, region, source and people 200 times, a quarter of sending's time.)
+    """
+    deliveries = list(queryset.select_related("subscription").order_by("event__created_at", "event_id"))
+    events = AlertEvent.objects.select_related(
+        "status_change__region",
+        "status_change__source",
+        "status_change__recorded_by",
+        "status_change__organisation",
+        "corridor_change__corridor__origin",
+        "corridor_change__source",
+        "corridor_change__recorded_by",
+        "corridor_change__organisation",
+    ).in_bulk({delivery.event_id for delivery in deliveries})
+    for delivery in deliveries:
+        delivery.event = events[delivery.event_id]
+    return deliveries
 
 
 def unfinished_events(before: datetime) -> QuerySet[AlertEvent]:

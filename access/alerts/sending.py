@@ -215,7 +215,7 @@ def send_deliveries(delivery_ids: list[int]) -> SendOutcome:
     token = _claim(queryset, now, _claimable(now))
     if token is None:
         return outcome
-    claimed = list(selectors.deliveries_with_content(AlertDelivery.objects.filter(claim_token=token)))
+    claimed = selectors.deliveries_with_content(AlertDelivery.objects.filter(claim_token=token))
     _suppress([d for d in claimed if not d.subscription.is_receiving], token)
     to_send = [d for d in claimed if d.subscription.is_receiving]
     if not to_send:
@@ -279,7 +279,7 @@ def send_batch(subscription_id: int, batch_kind: str) -> int | None:
     token = _claim(queryset, now, claimable)
     if token is None:
         return None
-    deliveries = list(selectors.deliveries_with_content(AlertDelivery.objects.filter(claim_token=token)))
+    deliveries = selectors.deliveries_with_content(AlertDelivery.objects.filter(claim_token=token))
     subscription = deliveries[0].subscription
     if not subscription.is_receiving:
         _suppress(deliveries, token)
