@@ -11,6 +11,7 @@ from .base import (
     DATABASES,
     INSECURE_DEV_SECRET_KEY,
     SECRET_KEY,
+    SITE_URL,
     env,
 )
 
@@ -24,13 +25,17 @@ ALLOWED_HOSTS = env.list("ALLOWED_HOSTS")
 
 # The laptop defaults (SQLite, a broker in files, mail written to files, a per-process cache) would
 # lose work or alerts as soon as there are two processes: production names each service.
-for required in ("DATABASE_URL", "CELERY_BROKER_URL", "CACHE_URL", "EMAIL_URL", "METRICS_TOKEN"):
+for required in ("DATABASE_URL", "CELERY_BROKER_URL", "CACHE_URL", "EMAIL_URL", "METRICS_TOKEN", "SITE_URL"):
     if not env.str(required, default=""):
         raise ImproperlyConfigured(f"Set {required} (see deploy/.env.example).")
 if DATABASES["default"]["ENGINE"].endswith("sqlite3"):
     raise ImproperlyConfigured("Production runs on PostgreSQL: set DATABASE_URL=postgres://...")
 if env.str("CELERY_BROKER_URL").startswith("filesystem://"):
     raise ImproperlyConfigured("Production needs a shared broker: set CELERY_BROKER_URL=redis://...")
+# Every alert email links here (unsubscribe, the region): the laptop default would send field staff to
+# their own machine.
+if not SITE_URL.startswith("https://"):
+    raise ImproperlyConfigured("Set SITE_URL to the https:// address users reach humtrack at.")
 if len(env.str("METRICS_TOKEN")) < 32:
     raise ImproperlyConfigured("Set METRICS_TOKEN to a random value of at least 32 characters.")
 # A late-acked task that outlives the visibility timeout would be delivered a second time.

@@ -107,4 +107,5 @@ def test_config_map_and_secret_hold_documented_variables_and_every_required_one(
     assert set(config) - documented == set()
     assert set(secret) - documented == set()
     assert REQUIRED_IN_PRODUCTION <= set(secret)
+    assert config["SITE_URL"].startswith("https://")  # required too, and no secret: alert emails link there
     assert not set(config) & set(secret)

@@ -65,6 +65,8 @@ def test_entrypoint_check_reaches_the_real_database(tmp_path):
         ({"CELERY_BROKER_URL": "filesystem://"}, "shared broker"),
         ({"EMAIL_URL": ""}, "EMAIL_URL"),
         ({"METRICS_TOKEN": "too-short"}, "METRICS_TOKEN"),
+        ({"SITE_URL": ""}, "SITE_URL"),
+        ({"SITE_URL": "http://127.0.0.1:8000"}, "SITE_URL"),
         ({"CELERY_VISIBILITY_TIMEOUT": "60"}, "CELERY_VISIBILITY_TIMEOUT"),
         ({"ALERTS_LEASE_SECONDS": "300"}, "ALERTS_LEASE_SECONDS"),
     ],

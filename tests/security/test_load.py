@@ -88,6 +88,7 @@ class Server:
             "CACHE_URL": broker_url.replace("redis://", "rediscache://", 1),
             "EMAIL_URL": f"smtp://127.0.0.1:{free_port()}",
             "METRICS_TOKEN": secrets.token_urlsafe(32),
+            "SITE_URL": "https://humtrack.example.org",
             "HUMTRACK_VAR_DIR": str(tmp_path / "var"),
             "PROMETHEUS_MULTIPROC_DIR": str(tmp_path / "prometheus"),
             "HOST": "127.0.0.1",

@@ -133,6 +133,7 @@ def production_values(tmp_path_factory):
         "CACHE_URL": "rediscache://127.0.0.1:6379/1",
         "EMAIL_URL": "smtp://127.0.0.1:25",
         "METRICS_TOKEN": secrets.token_urlsafe(32),
+        "SITE_URL": "https://humtrack.example.org",
         "HUMTRACK_VAR_DIR": str(tmp_path_factory.mktemp("production-var")),
     }
     environment.pop("DEBUG", None)
