@@ -15,8 +15,8 @@ from access.models import AccessRestriction
 from humtrack.models import IdempotencyKey
 from tests.api.conftest import client_for, issue_token
 from tests.api.test_idempotency import restriction
-from tests.security.test_concurrency import at_once
 from tests.services import require_postgresql
+from tests.threads import at_once
 
 pytestmark = [pytest.mark.integration, pytest.mark.django_db(transaction=True)]
 
