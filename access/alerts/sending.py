@@ -22,7 +22,6 @@ from functools import partial
 
 from django.conf import settings
 from django.core.mail import get_connection
-from django.db import connection as db_connection
 from django.db import transaction
 from django.db.models import F, Q
 from django.utils import timezone
@@ -33,7 +32,7 @@ from humtrack.actor import SYSTEM
 from humtrack.history import stamp
 from humtrack.ops import metrics
 
-from . import emails, selectors
+from . import emails, marks, selectors
 
 logger = logging.getLogger(__name__)
 
@@ -109,48 +108,11 @@ def _claim(queryset, now: datetime, claimable: Q) -> uuid.UUID | None:
     return token if claimed else None
 
 
-def _commit_without_waiting_for_disk():
-    """Each delivery is marked sent in its own commit, right after the server accepted it.
-
-    On PostgreSQL a commit waits for the write-ahead log to reach the disk (several milliseconds), longer
-    than sending the email. With synchronous_commit off for this connection the mark is committed and
-    visible at once, and reaches the disk a moment later; a crash of the database server itself (not
-    of a worker) within that moment would lose the mark and the delivery would be sent again: the same
-    side we already err on. Switched back on when the batch ends.
-    """
-    if db_connection.vendor == "postgresql":
-        with db_connection.cursor() as cursor:
-            cursor.execute("SET synchronous_commit TO off")
-
-
-def _commit_waiting_for_disk():
-    if db_connection.vendor == "postgresql":
-        with db_connection.cursor() as cursor:
-            cursor.execute("RESET synchronous_commit")
-
-
 def _mark_sent(delivery_ids: list[int], token: uuid.UUID, message_id: str) -> None:
     AlertDelivery.objects.filter(pk__in=delivery_ids, claim_token=token).update(
         status=DeliveryStatus.SENT, sent_at=timezone.now(), message_id=message_id, last_error=""
     )
     metrics.alerts_sent.inc(len(delivery_ids))
-
-
-# The statement run after every accepted message: written out once rather than compiled by the ORM
-# each time (it is most of the pipeline's own cost per email).
-MARK_ONE_SENT_SQL = (
-    f"UPDATE {AlertDelivery._meta.db_table} SET status = %s, sent_at = %s, message_id = %s, last_error = ''"  # noqa: S608  (our own table name; values are parameters)
-    " WHERE id = %s AND claim_token = %s"
-)
-
-
-def _mark_one_sent(delivery_id: int, token: uuid.UUID, message_id: str) -> None:
-    fields = AlertDelivery._meta
-    sent_at = fields.get_field("sent_at").get_db_prep_value(timezone.now(), db_connection)
-    claim = fields.get_field("claim_token").get_db_prep_value(token, db_connection)
-    with db_connection.cursor() as cursor:
-        cursor.execute(MARK_ONE_SENT_SQL, [DeliveryStatus.SENT.value, sent_at, message_id, delivery_id, claim])
-    metrics.alerts_sent.inc()
 
 
 def _mark_temporary_failure(deliveries: list[AlertDelivery], token, error: str, outcome: SendOutcome, now) -> None:
@@ -224,39 +186,49 @@ def send_deliveries(delivery_ids: list[int]) -> SendOutcome:
     succeeded = set()
     rendered = {}  # what every copy of an event shares, rendered once per batch
     try:
-        _commit_without_waiting_for_disk()
-        mail_connection.open()
-        for delivery in to_send:
+        with marks.SentMarks(token) as sent_marks:
             try:
-                message = emails.alert_message(delivery, mail_connection, rendered)
-            except Exception as error:  # a bug in one email must not hold up the others; retried, then given up
-                logger.exception("Could not build the email of delivery %s", delivery.pk)
-                _mark_temporary_failure([delivery], token, repr(error), outcome, now)
-                continue
-            try:
-                _send_one(mail_connection, message)
-            except _ConnectionLost:
-                raise
-            except smtplib.SMTPException as error:
-                if _is_permanent(error):
-                    _mark_permanent_failure([delivery], token, repr(error))
-                else:
-                    _mark_temporary_failure([delivery], token, repr(error), outcome, now)
-                continue
-            # Right after the server's 250: the only window for a resend is this one message.
-            _mark_one_sent(delivery.pk, token, message.extra_headers["Message-ID"])
-            outcome.sent += 1
-            succeeded.add(delivery.subscription_id)
-    except (_ConnectionLost, smtplib.SMTPException, OSError) as error:
-        _mark_temporary_failure(_unsent(to_send, token), token, repr(error), outcome, now)
+                mail_connection.open()
+                for delivery in to_send:
+                    if _send_delivery(delivery, mail_connection, rendered, sent_marks, outcome, now):
+                        outcome.sent += 1
+                        succeeded.add(delivery.subscription_id)
+            except (_ConnectionLost, smtplib.SMTPException, OSError) as error:
+                sent_marks.collect()
+                _mark_temporary_failure(_unsent(to_send, token), token, repr(error), outcome, now)
     finally:
-        _commit_waiting_for_disk()
         try:
             mail_connection.close()
         except Exception:  # closing a dead connection fails too; nothing is left to do with it
             logger.debug("SMTP close failed", exc_info=True)
     _reset_failures(succeeded)
     return outcome
+
+
+def _send_delivery(delivery, mail_connection, rendered, sent_marks, outcome, now) -> bool:
+    """Build and send one delivery's email, and mark it; False when it failed (and was marked so)."""
+    token = sent_marks.token
+    try:
+        message = emails.alert_message(delivery, mail_connection, rendered)
+    except Exception as error:  # a bug in one email must not hold up the others; retried, then given up
+        logger.exception("Could not build the email of delivery %s", delivery.pk)
+        sent_marks.collect()
+        _mark_temporary_failure([delivery], token, repr(error), outcome, now)
+        return False
+    try:
+        _send_one(mail_connection, message)
+    except _ConnectionLost:
+        raise
+    except smtplib.SMTPException as error:
+        sent_marks.collect()
+        if _is_permanent(error):
+            _mark_permanent_failure([delivery], token, repr(error))
+        else:
+            _mark_temporary_failure([delivery], token, repr(error), outcome, now)
+        return False
+    # Right after the server's 250: the only window for a resend is this one message.
+    sent_marks.mark(delivery.pk, message.extra_headers["Message-ID"])
+    return True
 
 
 def _unsent(deliveries: list[AlertDelivery], token) -> list[AlertDelivery]:

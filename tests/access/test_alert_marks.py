@@ -1,0 +1,84 @@
+"""Marking deliveries sent (access/alerts/marks.py): each mark committed on its own, on PostgreSQL
+without the worker waiting for the answer, and an error never lost."""
+
+import os
+import socket
+import uuid
+
+import pytest
+from django.db import DatabaseError, connection
+from django.utils import timezone
+
+from access.alerts import services
+from access.alerts.marks import SentMarks
+from access.choices import AccessStatus
+from access.models import AlertDelivery
+from access.models.alerts import DeliveryStatus
+from humtrack.ops import metrics
+from tests.access.test_alerts_pipeline import change, subscribe
+from tests.services import require_postgresql
+from tests.threads import at_once
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+
+@pytest.fixture
+def claimed(tree):
+    """Three deliveries a worker has claimed with one token, as send_deliveries would."""
+    for n in range(3):
+        subscribe(f"staff{n}@example.org", tree["AF08"])
+    recorded = change(tree["AF08"], AccessStatus.INACCESSIBLE)
+    services.fan_out(recorded.alert_event.pk)
+    token = uuid.uuid4()
+    AlertDelivery.objects.update(status=DeliveryStatus.SENDING, claim_token=token, claimed_at=timezone.now())
+    return token, list(AlertDelivery.objects.order_by("pk").values_list("pk", flat=True))
+
+
+def test_each_delivery_is_marked_sent_with_its_message_id(claimed):
+    token, delivery_ids = claimed
+    sent_before = metrics.alerts_sent._value.get()
+    with SentMarks(token) as marks:
+        for delivery_id in delivery_ids:
+            marks.mark(delivery_id, f"<alert.{delivery_id}@example.org>")
+    rows = AlertDelivery.objects.order_by("pk").values_list("pk", "status", "message_id")
+    assert list(rows) == [(pk, DeliveryStatus.SENT, f"<alert.{pk}@example.org>") for pk in delivery_ids]
+    assert AlertDelivery.objects.filter(sent_at__isnull=True).count() == 0
+    assert metrics.alerts_sent._value.get() == sent_before + 3
+
+
+def test_a_mark_only_touches_a_delivery_this_worker_holds(claimed):
+    _, delivery_ids = claimed
+    with SentMarks(uuid.uuid4()) as marks:  # another worker's token: its claim has been taken over
+        marks.mark(delivery_ids[0], "<alert@example.org>")
+    assert AlertDelivery.objects.get(pk=delivery_ids[0]).status == DeliveryStatus.SENDING
+
+
+def test_a_mark_commits_even_when_the_worker_dies_before_reading_the_answer(claimed):
+    """What a SIGKILL right after a mark leaves: the statement sent, the socket closed behind it."""
+    require_postgresql()
+    token, delivery_ids = claimed
+
+    def worker(together):
+        marks = SentMarks(token).__enter__()
+        marks.mark(delivery_ids[0], "<alert@example.org>")
+        # The process dies here: the kernel closes its socket after the bytes already written.
+        dying = socket.socket(fileno=os.dup(connection.connection.pgconn.socket))
+        dying.shutdown(socket.SHUT_RDWR)
+        dying.close()
+        return [marks.awaiting_answer]
+
+    [[awaiting_answer]] = at_once(worker)
+    assert awaiting_answer  # the answer was never read
+    assert AlertDelivery.objects.get(pk=delivery_ids[0]).status == DeliveryStatus.SENT
+
+
+def test_a_mark_the_database_refuses_is_raised_before_anything_else_runs(claimed):
+    require_postgresql()
+    token, delivery_ids = claimed
+    marks = SentMarks(token)
+    with pytest.raises(DatabaseError, match="Marking a delivery sent failed"):
+        with marks:
+            marks.mark(delivery_ids[0], "<" + "x" * 300 + ">")  # longer than message_id's 255
+            marks.mark(delivery_ids[1], "<alert@example.org>")  # reads the refusal first, and stops
+    statuses = AlertDelivery.objects.order_by("pk").values_list("status", flat=True)
+    assert list(statuses) == [DeliveryStatus.SENDING] * 3
