@@ -16,8 +16,6 @@ from access.selectors.regions import stale_regions
 
 from . import emails
 
-# Fan-outs run one at a time (see _serialise_fan_outs); the key of their PostgreSQL advisory lock.
-
 STALE_LIST_LIMIT = 50
 
 

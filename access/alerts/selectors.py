@@ -98,6 +98,15 @@ def subscriptions_for_corridor_change(change: CorridorStatusChange) -> QuerySet[
     return receiving_subscriptions().filter(include_corridors=True).filter(wanted).filter(follows_any_of(regions))
 
 
+# What fan_out decides each recipient's delivery on: the subscription's mode and with_recent_deliveries().
+FLOOD_FIELDS = ("pk", "mode", "last_alert_at", "alerts_in_hour", "first_alert_in_hour", "follow_up_at")
+
+
+def not_yet_delivered(subscriptions: QuerySet[Subscription], event: AlertEvent) -> QuerySet[Subscription]:
+    """Leave out who already has a delivery of this event: a fan-out cut short and run again."""
+    return subscriptions.exclude(Exists(AlertDelivery.objects.filter(event=event, subscription=OuterRef("pk"))))
+
+
 def with_recent_deliveries(subscriptions: QuerySet[Subscription], now: datetime, flood_window: timedelta):
     """Annotate what flood control and the hourly cap decide on, in the same query as the recipients.
 

@@ -13,15 +13,18 @@ RELIABLE = {"acks_late": True, "reject_on_worker_lost": True, "ignore_result": T
 
 @shared_task(name="access.alerts.fan_out_event", **RELIABLE)
 def fan_out_event(event_id: int) -> int:
-    """One delivery per recipient, then the sends: now in batches, follow-ups and digests when due."""
-    result = services.fan_out(event_id)
+    """One delivery per recipient; each chunk's sends enqueued as soon as it commits (see fan_out)."""
+    return len(services.fan_out(event_id, on_committed=enqueue_fanned_out).send_now)
+
+
+def enqueue_fanned_out(result: services.FanOut) -> None:
+    """The sends a fan-out chunk leaves: now in batches, follow-ups when due; digests wait for beat."""
     services.enqueue_sends(result.send_now)
     for (subscription_id, batch_kind), due_at in result.batches.items():
         # Follow-ups are due within minutes; digests wait for beat (send_due_digests). A Redis broker
         # would hand a task with an ETA past its visibility timeout to a worker again and again.
         if batch_kind == BatchKind.FOLLOW_UP:
             send_batch_email.apply_async(args=[subscription_id, batch_kind], eta=due_at)
-    return len(result.send_now)
 
 
 @shared_task(name="access.alerts.send_delivery_batch", **RELIABLE)

@@ -240,7 +240,7 @@ HUMTRACK_DEMO_PASSWORD = env.str("HUMTRACK_DEMO_PASSWORD", default="panjshir-dem
 ALERTS_FLOOD_WINDOW_SECONDS = env.int("ALERTS_FLOOD_WINDOW_SECONDS", default=600)
 # At most this many immediate alert emails per person per hour; the rest wait for one follow-up.
 ALERTS_HOURLY_CAP = env.int("ALERTS_HOURLY_CAP", default=10)
-# Deliveries sent per task, over one SMTP connection.
+# Deliveries sent per task, over one SMTP connection; also how many deliveries a fan-out commits at once.
 ALERTS_BATCH_SIZE = env.int("ALERTS_BATCH_SIZE", default=200)
 # A claimed delivery whose worker has not finished within this long may be claimed again. Longer than
 # CELERY_TASK_TIME_LIMIT, so a live task is always killed before another may take its deliveries.

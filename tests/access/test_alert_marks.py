@@ -53,6 +53,7 @@ def test_a_mark_only_touches_a_delivery_this_worker_holds(claimed):
     assert AlertDelivery.objects.get(pk=delivery_ids[0]).status == DeliveryStatus.SENDING
 
 
+@pytest.mark.integration
 def test_a_mark_commits_even_when_the_worker_dies_before_reading_the_answer(claimed):
     """What a SIGKILL right after a mark leaves: the statement sent, the socket closed behind it."""
     require_postgresql()
@@ -72,6 +73,7 @@ def test_a_mark_commits_even_when_the_worker_dies_before_reading_the_answer(clai
     assert AlertDelivery.objects.get(pk=delivery_ids[0]).status == DeliveryStatus.SENT
 
 
+@pytest.mark.integration
 def test_a_mark_the_database_refuses_is_raised_before_anything_else_runs(claimed):
     require_postgresql()
     token, delivery_ids = claimed
