@@ -5,7 +5,7 @@ and watches what the SMTP server receives.
 """
 
 import pytest
-from django.db import transaction
+from django.db import connection, transaction
 from django.utils import timezone
 
 from access.alerts.services import create_subscription
@@ -211,6 +211,45 @@ def test_a_worker_killed_in_the_middle_of_a_fan_out_leaves_every_recipient_exact
     sweep_unfinished.delay()
     wait_for(lambda: smtp.handler.recipients().total() >= 30)
     assert_each_exactly_once(smtp, emails)
+
+
+@pytest.fixture
+def slow_delivery_writes():
+    """Each chunk of deliveries the fan-out writes takes 0.3 s, so that a kill can land between two commits."""
+    table = AlertDelivery._meta.db_table
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "CREATE FUNCTION test_slow_chunk() RETURNS trigger LANGUAGE plpgsql AS "
+            "$$ BEGIN PERFORM pg_sleep(0.3); RETURN NULL; END $$"
+        )
+        cursor.execute(
+            f"CREATE TRIGGER test_slow_chunk AFTER INSERT ON {table} "
+            "FOR EACH STATEMENT EXECUTE FUNCTION test_slow_chunk()"
+        )
+    yield
+    with connection.cursor() as cursor:
+        cursor.execute(f"DROP TRIGGER test_slow_chunk ON {table}")
+        cursor.execute("DROP FUNCTION test_slow_chunk()")
+
+
+def test_a_worker_killed_while_writing_the_fan_out_leaves_every_recipient_exactly_one_email(
+    panjshir, smtp, workers, slow_delivery_writes
+):
+    emails = [s.email for s in followers(30, panjshir["AF"])]
+    worker = workers("killed")  # chunks of ALERTS_BATCH_SIZE=5 deliveries
+    change_status(panjshir["AF08"], AccessStatus.INACCESSIBLE)
+
+    wait_for(lambda: AlertDelivery.objects.count() >= 10, message="two of the fan-out's chunks committed")
+    worker.kill()
+    assert 10 <= AlertDelivery.objects.count() < 30
+    assert AlertEvent.objects.get().state == AlertEvent.State.PENDING
+
+    worker.start()
+    sweep_until(lambda: all_sent(), "every delivery written and sent after the restart")
+    sweep_unfinished.delay()
+    wait_for(lambda: smtp.handler.recipients().total() >= 30)
+    assert_each_exactly_once(smtp, emails)
+    assert AlertEvent.objects.get().recipient_count == 30
 
 
 def test_the_broker_down_when_the_change_commits_the_alert_arrives_once_it_is_back(panjshir, smtp, workers, broker):
