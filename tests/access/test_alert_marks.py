@@ -16,6 +16,7 @@ from access.models import AlertDelivery
 from access.models.alerts import DeliveryStatus
 from humtrack.ops import metrics
 from tests.access.test_alerts_pipeline import change, subscribe
+from tests.integration.test_alerts_harness import wait_for
 from tests.services import require_postgresql
 from tests.threads import at_once
 
@@ -53,6 +54,12 @@ def test_a_mark_only_touches_a_delivery_this_worker_holds(claimed):
     assert AlertDelivery.objects.get(pk=delivery_ids[0]).status == DeliveryStatus.SENDING
 
 
+def backend_alive(pid: int) -> bool:
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT count(*) FROM pg_stat_activity WHERE pid = %s", [pid])
+        return cursor.fetchone()[0] > 0
+
+
 @pytest.mark.integration
 def test_a_mark_commits_even_when_the_worker_dies_before_reading_the_answer(claimed):
     """What a SIGKILL right after a mark leaves: the statement sent, the socket closed behind it."""
@@ -62,14 +69,17 @@ def test_a_mark_commits_even_when_the_worker_dies_before_reading_the_answer(clai
     def worker(together):
         marks = SentMarks(token).__enter__()
         marks.mark(delivery_ids[0], "<alert@example.org>")
+        backend_pid = connection.connection.info.backend_pid
         # The process dies here: the kernel closes its socket after the bytes already written.
         dying = socket.socket(fileno=os.dup(connection.connection.pgconn.socket))
         dying.shutdown(socket.SHUT_RDWR)
         dying.close()
-        return [marks.awaiting_answer]
+        return [marks.awaiting_answer, backend_pid]
 
-    [[awaiting_answer]] = at_once(worker)
+    [[awaiting_answer, backend_pid]] = at_once(worker)
     assert awaiting_answer  # the answer was never read
+    # Once the dead worker's database session has ended, whatever it was going to commit is committed.
+    wait_for(lambda: not backend_alive(backend_pid), timeout=10, message="the dead worker's session to end")
     assert AlertDelivery.objects.get(pk=delivery_ids[0]).status == DeliveryStatus.SENT
 
 
