@@ -1,10 +1,14 @@
 """Audit history (django-simple-history) that records the partner organisation and the reason.
 
 Services set `instance._history_user`, `instance._change_reason` and `instance._history_organisation`
-before saving; the signal below copies the organisation onto the historical row.
+before saving; the signal below copies the organisation onto the historical row. Bulk writes record
+their history with copy_to_history().
 """
 
-from django.db import models
+from django.conf import settings
+from django.core.exceptions import ImproperlyConfigured
+from django.db import connections, models, router
+from django.db.models import Value
 from django.dispatch import receiver
 from django.utils.text import Truncator
 from simple_history.models import HistoricalRecords
@@ -38,14 +42,64 @@ def stamp(instance, actor, reason: str = "") -> None:
     stamp_all([instance], actor, reason)
 
 
+def short_reason(reason: str) -> str:
+    """The reason as the history keeps it: its column holds 100 characters (the change itself keeps it all)."""
+    return Truncator(" ".join(reason.split())).chars(100) if reason else ""
+
+
 def stamp_all(instances, actor, reason: str = "") -> None:
-    """stamp() for many instances at once (a bulk upload): the reason is shortened once, not per row."""
-    # The history's reason column holds 100 characters; the full reason stays on the change itself.
-    short_reason = Truncator(" ".join(reason.split())).chars(100) if reason else ""
+    """stamp() for many instances at once: the reason is shortened once, not per row."""
+    short = short_reason(reason)
     for instance in instances:
         # Always set, None included: otherwise simple-history falls back to the request's user, which for
         # a partner's token is the organisation's principal (humtrack.api.authentication.Partner).
         instance._history_user = actor.user
         instance._history_organisation = actor.organisation
-        if short_reason:
-            instance._change_reason = short_reason
+        if short:
+            instance._change_reason = short
+
+
+def copy_to_history(model, pks, *, history_type: str, actor, reason: str, date, batch_size: int) -> None:
+    """Audit-history rows for saved rows of `model`, copied by the database: one INSERT … SELECT per batch.
+
+    The rows simple-history's bulk_history_create would write (every tracked field as stored, who, when,
+    why, "+" created or "~" changed), without building a historical object per row in Python and sending
+    each value back: for a 10,000-row upload that was about as much work as writing the figures.
+    Like bulk_history_create it sends no pre/post_create_historical_record signals.
+    """
+    if not getattr(settings, "SIMPLE_HISTORY_ENABLED", True):
+        return
+    history = model.history.model
+    tracked = [field.attname for field in history.tracked_fields]
+    stamped = {
+        "history_date": date,
+        "history_type": history_type,
+        "history_change_reason": short_reason(reason),
+        "history_user_id": actor.user.pk if actor.user is not None else None,
+        "history_organisation_id": actor.organisation.pk if actor.organisation is not None else None,
+    }
+    columns = {field.attname: field for field in history._meta.concrete_fields}
+    # A column added to the historical model later (a new mixin field) must be filled here too, not
+    # left empty in bulk uploads only.
+    unfilled = set(columns) - set(tracked) - set(stamped) - {history._meta.pk.attname}
+    if unfilled:
+        raise ImproperlyConfigured(f"copy_to_history does not fill {sorted(unfilled)} of {history.__name__}.")
+
+    database = router.db_for_write(history)
+    rows = (
+        model._base_manager.using(database)
+        .order_by("pk")
+        .annotate(**{name: Value(value, output_field=columns[name]) for name, value in stamped.items()})
+    )
+    connection = connections[database]
+    quote = connection.ops.quote_name
+    into = ", ".join(quote(columns[name].column) for name in [*tracked, *stamped])
+    max_params = connection.features.max_query_params  # SQLite: 999 a statement
+    if max_params is not None:
+        batch_size = min(batch_size, max_params - len(stamped))
+    pks = list(pks)
+    with connection.cursor() as cursor:
+        for start in range(0, len(pks), batch_size):
+            batch = rows.filter(pk__in=pks[start : start + batch_size]).values_list(*tracked, *stamped)
+            select, params = batch.query.get_compiler(using=database).as_sql()
+            cursor.execute(f"INSERT INTO {quote(history._meta.db_table)} ({into}) {select}", params)

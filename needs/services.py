@@ -7,7 +7,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from humtrack.actor import Actor
-from humtrack.history import stamp_all
+from humtrack.history import copy_to_history
 from humtrack.services import save_validated
 from needs.models import NeedFigure
 
@@ -123,18 +123,10 @@ def upsert_need_figures(*, figures: list[NeedFigure], actor: Actor, reason: str 
             unique_fields=["region", "sector", "period_start", "period_end"],
             update_fields=[name.removesuffix("_id") for name in UPSERT_FIELDS] + ["updated_at"],
         )
-        for figure, current in changed:
-            figure.pk, figure.created_at = current.pk, current.created_at
-        stamp_all(figures, actor, reason)
-        attribution = {"history_organisation": actor.organisation}
-        for rows, update in ((new, False), ([figure for figure, _ in changed], True)):
-            NeedFigure.history.bulk_history_create(
-                rows,
+        # The history is copied from the rows as stored: the created figures' ids came back from the insert.
+        for pks, history_type in (([f.pk for f in new], "+"), ([current.pk for _, current in changed], "~")):
+            copy_to_history(
+                NeedFigure, pks, history_type=history_type, actor=actor, reason=reason, date=now,
                 batch_size=BULK_BATCH_SIZE,
-                update=update,
-                default_user=actor.user,
-                default_change_reason=reason,
-                default_date=now,
-                custom_historical_attrs=attribution,
-            )
+            )  # fmt: skip
     return UpsertResult(created=len(new), updated=len(changed), unchanged=len(figures) - len(new) - len(changed))
