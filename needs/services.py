@@ -93,9 +93,13 @@ def upsert_need_figures(*, figures: list[NeedFigure], actor: Actor, reason: str 
     now = timezone.now()
     with transaction.atomic():
         existing = {}
-        region_ids = {figure.region_id for figure in figures}
-        sectors = {figure.sector for figure in figures}
-        candidates = NeedFigure.objects.select_for_update().filter(region_id__in=region_ids, sector__in=sectors)
+        # Narrowed on every part of the key: locking all periods of a region and sector would make an
+        # upload's cost (and its locks) grow with years of stored figures, not with the upload.
+        candidates = NeedFigure.objects.select_for_update().filter(
+            region_id__in={figure.region_id for figure in figures},
+            sector__in={figure.sector for figure in figures},
+            period_start__in={figure.period_start for figure in figures},
+        )
         for figure in candidates.only("id", "organisation_id", "created_at", *UPSERT_KEY, *UPSERT_FIELDS):
             if _key(figure) in first_row_of:
                 existing[_key(figure)] = figure

@@ -4,6 +4,7 @@ import json
 from datetime import date
 
 import pytest
+from django.db import connection, connections
 from rest_framework.renderers import JSONRenderer
 
 from humtrack.models import Organisation
@@ -11,6 +12,7 @@ from needs.api.serializers import NeedFigureSerializer
 from needs.api.views import iso_datetime
 from needs.models import NeedFigure
 from tests.factories import NeedFigureFactory, SourceFactory
+from tests.services import require_postgresql
 
 pytestmark = pytest.mark.django_db
 
@@ -149,6 +151,30 @@ def test_bulk_model_rules_and_duplicates_are_row_errors(writer, tree, source):
     assert response.status_code == 400
     assert {(e["row"], e["field"]) for e in response.json()["rows"]} == {(1, "non_field_errors"), (2, "period_end")}
     assert not NeedFigure.objects.exists()
+
+
+@pytest.mark.integration
+@pytest.mark.django_db(transaction=True)
+def test_bulk_neither_waits_for_nor_locks_the_figures_of_other_periods(writer, tree, source):
+    """Another upload holding a 2019 figure of the same region and sector does not hold up a 2021 upload."""
+    require_postgresql()
+    held = NeedFigureFactory(region=tree["AF0801"], sector="FSC", period_start=date(2019, 1, 1))
+    other = connections.create_connection("default")
+    try:
+        other.set_autocommit(False)
+        with other.cursor() as cursor:
+            table = NeedFigure._meta.db_table
+            cursor.execute(f"SELECT id FROM {table} WHERE id = %s FOR UPDATE", [held.pk])  # noqa: S608  (our table)
+        with connection.cursor() as cursor:
+            cursor.execute("SET lock_timeout TO '2s'")  # waiting for the 2019 figure would fail, not hang
+        response = writer.post("/api/v1/needs/bulk/", {"rows": [bulk_row("AF0801", source=source)]})
+        assert response.status_code == 200, response.content
+        assert response.json() == {"created": 1, "updated": 0, "unchanged": 0}
+    finally:
+        other.rollback()
+        other.close()
+        with connection.cursor() as cursor:
+            cursor.execute("RESET lock_timeout")
 
 
 def test_bulk_cannot_change_another_organisations_figures(writer, other_writer, tree, source):
