@@ -35,6 +35,14 @@ MARK_SENT_SQL = (
 ).encode()
 
 
+def mark_sent(delivery_ids: list[int], token: uuid.UUID, message_id: str) -> None:
+    """Mark deliveries sent, waiting for the answer: the ones a follow-up or digest email carried together."""
+    AlertDelivery.objects.filter(pk__in=delivery_ids, claim_token=token).update(
+        status=DeliveryStatus.SENT, sent_at=timezone.now(), message_id=message_id, last_error=""
+    )
+    metrics.alerts_sent.inc(len(delivery_ids))
+
+
 class SentMarks:
     """Marks one batch's deliveries sent, each in its own commit; use as a context manager around the batch.
 
@@ -67,10 +75,7 @@ class SentMarks:
         """Mark one delivery sent. On PostgreSQL, returns once the UPDATE has left for the database."""
         self.collect()
         if not self.deferred:
-            AlertDelivery.objects.filter(pk=delivery_id, claim_token=self.token).update(
-                status=DeliveryStatus.SENT, sent_at=timezone.now(), message_id=message_id, last_error=""
-            )
-            metrics.alerts_sent.inc()
+            mark_sent([delivery_id], self.token, message_id)
             return
         db_connection.ensure_connection()
         params = [DeliveryStatus.SENT.value, timezone.now().isoformat(), message_id, str(delivery_id), str(self.token)]

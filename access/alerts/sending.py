@@ -108,13 +108,6 @@ def _claim(queryset, now: datetime, claimable: Q) -> uuid.UUID | None:
     return token if claimed else None
 
 
-def _mark_sent(delivery_ids: list[int], token: uuid.UUID, message_id: str) -> None:
-    AlertDelivery.objects.filter(pk__in=delivery_ids, claim_token=token).update(
-        status=DeliveryStatus.SENT, sent_at=timezone.now(), message_id=message_id, last_error=""
-    )
-    metrics.alerts_sent.inc(len(delivery_ids))
-
-
 def _mark_temporary_failure(deliveries: list[AlertDelivery], token, error: str, outcome: SendOutcome, now) -> None:
     """Back for a retry with exponential backoff; past ALERTS_MAX_ATTEMPTS, a permanent failure."""
     for delivery in deliveries:
@@ -274,6 +267,6 @@ def send_batch(subscription_id: int, batch_kind: str) -> int | None:
             mail_connection.close()
         except Exception:
             logger.debug("SMTP close failed", exc_info=True)
-    _mark_sent([d.pk for d in deliveries], token, message.extra_headers["Message-ID"])
+    marks.mark_sent([d.pk for d in deliveries], token, message.extra_headers["Message-ID"])
     _reset_failures({subscription_id})
     return None
