@@ -6,6 +6,7 @@ skipping it, so the integration tests are never silently skipped.
 
 import os
 import socket
+from contextlib import contextmanager
 from urllib.parse import urlparse
 
 import pytest
@@ -41,3 +42,29 @@ def free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         return sock.getsockname()[1]
+
+
+@contextmanager
+def slow_writes(model, seconds: float, *, each: str = "ROW"):
+    """Make every INSERT into `model`'s table take `seconds` longer (PostgreSQL), per ROW or per STATEMENT.
+
+    For tests that need a write to stay open long enough for something to happen meanwhile: a second
+    request arriving, a worker killed between two commits.
+    """
+    require_postgresql()
+    table = model._meta.db_table
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "CREATE FUNCTION test_slow_write() RETURNS trigger LANGUAGE plpgsql AS "
+            f"$$ BEGIN PERFORM pg_sleep({float(seconds)}); RETURN NEW; END $$"
+        )
+        cursor.execute(
+            f"CREATE TRIGGER test_slow_write BEFORE INSERT ON {table} "
+            f"FOR EACH {'STATEMENT' if each == 'STATEMENT' else 'ROW'} EXECUTE FUNCTION test_slow_write()"
+        )
+    try:
+        yield
+    finally:
+        with connection.cursor() as cursor:
+            cursor.execute(f"DROP TRIGGER test_slow_write ON {table}")
+            cursor.execute("DROP FUNCTION test_slow_write()")

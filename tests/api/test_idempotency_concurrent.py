@@ -9,13 +9,12 @@ import time
 from typing import NamedTuple
 
 import pytest
-from django.db import connection
 
 from access.models import AccessRestriction
 from humtrack.models import IdempotencyKey
 from tests.api.conftest import client_for, issue_token
 from tests.api.test_idempotency import restriction
-from tests.services import require_postgresql
+from tests.services import slow_writes
 from tests.threads import at_once
 
 pytestmark = [pytest.mark.integration, pytest.mark.django_db(transaction=True)]
@@ -36,20 +35,8 @@ def slow_restriction_writes():
     """Each restriction takes 100 ms to write, so that the second request arrives while the first one's
     transaction (its key included) is still open; without it the first would be done before the second
     started, and the test would only ever see a sequential retry."""
-    require_postgresql()
-    table = AccessRestriction._meta.db_table
-    with connection.cursor() as cursor:
-        cursor.execute(
-            "CREATE FUNCTION test_slow_write() RETURNS trigger LANGUAGE plpgsql AS "
-            "$$ BEGIN PERFORM pg_sleep(0.1); RETURN NEW; END $$"
-        )
-        cursor.execute(
-            f"CREATE TRIGGER test_slow_write BEFORE INSERT ON {table} FOR EACH ROW EXECUTE FUNCTION test_slow_write()"
-        )
-    yield
-    with connection.cursor() as cursor:
-        cursor.execute(f"DROP TRIGGER test_slow_write ON {table}")
-        cursor.execute("DROP FUNCTION test_slow_write()")
+    with slow_writes(AccessRestriction, 0.1):
+        yield
 
 
 def test_the_same_key_sent_twice_at_once_writes_once_and_both_get_the_same_answer(

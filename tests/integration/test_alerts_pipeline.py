@@ -5,7 +5,7 @@ and watches what the SMTP server receives.
 """
 
 import pytest
-from django.db import connection, transaction
+from django.db import transaction
 from django.utils import timezone
 
 from access.alerts.services import create_subscription
@@ -17,7 +17,7 @@ from access.services import change_access_status
 from humtrack.actor import SYSTEM, Actor
 from humtrack.celery import app as celery_app
 from tests.factories import SourceFactory, UserFactory, make_tree
-from tests.services import free_port, redis_url, require_postgresql
+from tests.services import free_port, redis_url, require_postgresql, slow_writes
 
 from .test_alerts_harness import SmtpServer, Worker, empty_queues, point_celery_at, wait_for
 
@@ -216,20 +216,8 @@ def test_a_worker_killed_in_the_middle_of_a_fan_out_leaves_every_recipient_exact
 @pytest.fixture
 def slow_delivery_writes():
     """Each chunk of deliveries the fan-out writes takes 0.3 s, so that a kill can land between two commits."""
-    table = AlertDelivery._meta.db_table
-    with connection.cursor() as cursor:
-        cursor.execute(
-            "CREATE FUNCTION test_slow_chunk() RETURNS trigger LANGUAGE plpgsql AS "
-            "$$ BEGIN PERFORM pg_sleep(0.3); RETURN NULL; END $$"
-        )
-        cursor.execute(
-            f"CREATE TRIGGER test_slow_chunk AFTER INSERT ON {table} "
-            "FOR EACH STATEMENT EXECUTE FUNCTION test_slow_chunk()"
-        )
-    yield
-    with connection.cursor() as cursor:
-        cursor.execute(f"DROP TRIGGER test_slow_chunk ON {table}")
-        cursor.execute("DROP FUNCTION test_slow_chunk()")
+    with slow_writes(AlertDelivery, 0.3, each="STATEMENT"):
+        yield
 
 
 def test_a_worker_killed_while_writing_the_fan_out_leaves_every_recipient_exactly_one_email(
