@@ -37,26 +37,19 @@ def _record_organisation(sender, instance, history_instance, **kwargs):
         history_instance.history_organisation = organisation
 
 
-def stamp(instance, actor, reason: str = "") -> None:
-    """Attribute the next save of `instance` in its audit history."""
-    stamp_all([instance], actor, reason)
-
-
 def short_reason(reason: str) -> str:
     """The reason as the history keeps it: its column holds 100 characters (the change itself keeps it all)."""
     return Truncator(" ".join(reason.split())).chars(100) if reason else ""
 
 
-def stamp_all(instances, actor, reason: str = "") -> None:
-    """stamp() for many instances at once: the reason is shortened once, not per row."""
-    short = short_reason(reason)
-    for instance in instances:
-        # Always set, None included: otherwise simple-history falls back to the request's user, which for
-        # a partner's token is the organisation's principal (humtrack.api.authentication.Partner).
-        instance._history_user = actor.user
-        instance._history_organisation = actor.organisation
-        if short:
-            instance._change_reason = short
+def stamp(instance, actor, reason: str = "") -> None:
+    """Attribute the next save of `instance` in its audit history."""
+    # Always set, None included: otherwise simple-history falls back to the request's user, which for a
+    # partner's token is the organisation's principal (humtrack.api.authentication.Partner), not a User.
+    instance._history_user = actor.user
+    instance._history_organisation = actor.organisation
+    if reason:
+        instance._change_reason = short_reason(reason)
 
 
 def copy_to_history(model, pks, *, history_type: str, actor, reason: str, date, batch_size: int) -> None:

@@ -6,7 +6,7 @@ import pytest
 from django.utils import timezone
 
 from humtrack.actor import Actor
-from humtrack.history import copy_to_history, stamp_all
+from humtrack.history import copy_to_history, stamp
 from needs.models import NeedFigure
 from tests.factories import NeedFigureFactory, OrganisationFactory, UserFactory
 
@@ -39,7 +39,8 @@ def test_copied_history_rows_are_those_bulk_history_create_writes(tree, history_
     )  # fmt: skip
     copied = history_rows()
     NeedFigure.history.all().delete()
-    stamp_all(figures, actor, REASON)
+    for figure in figures:
+        stamp(figure, actor, REASON)
     NeedFigure.history.bulk_history_create(
         figures,
         update=history_type == "~",
