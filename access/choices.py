@@ -135,3 +135,16 @@ class OutageExtent(models.TextChoices):
     FULL = "full", "Full"
     PARTIAL = "partial", "Partial"
     UNKNOWN = "unknown", "Unknown"
+
+
+class StatusBasis(models.TextChoices):
+    """Where a region's effective status comes from.
+
+    `recorded`: a status record of its own. `inherited`: none of its own; the status of its nearest
+    ancestor that has one (`status_from`). `none`: no record on it or above it — shown as "no
+    information recorded", never as a recorded `unknown` (which is a statement, with a source).
+    """
+
+    RECORDED = "recorded", "Recorded"
+    INHERITED = "inherited", "Inherited"
+    NONE = "none", "No information recorded"

@@ -16,8 +16,9 @@ class Region(models.Model):
 
     `path` holds the p-codes from the country down ("AF/AF08/AF0806/"), so "this region and
     everything under it" is one indexed prefix query (see selectors.regions_within).
-    `access_status` is a copy of the latest effective StatusChange, kept by the service that
-    writes changes, so lists and filters need no sub-query.
+    `access_status` is a copy of the region's own latest StatusChange ("" while it has none), kept by
+    the service that writes changes. What people and partners see is the *effective* status
+    (access.selectors.status.with_effective_status): the own record, else the nearest ancestor's.
     """
 
     class Level(models.IntegerChoices):
@@ -50,7 +51,7 @@ class Region(models.Model):
     )
     boundary = models.JSONField(null=True, blank=True, help_text="GeoJSON geometry, if a boundary is loaded.")
     access_status = models.CharField(
-        max_length=24, choices=AccessStatus.choices, default=AccessStatus.UNKNOWN, editable=False
+        max_length=24, choices=AccessStatus.choices, blank=True, default="", editable=False
     )
     current_status_change = models.ForeignKey(
         "access.StatusChange", null=True, blank=True, on_delete=models.SET_NULL, related_name="+", editable=False

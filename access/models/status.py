@@ -7,12 +7,16 @@ from access.choices import AccessStatus, Confidence
 class StatusChange(models.Model):
     """One change of a region's access status. Append-only: history is never edited, only added to.
 
-    `from_status` is the status in force at `effective_at` when the change was recorded; the
-    region's current status is the change with the latest `effective_at` (ties: the latest recorded).
+    `from_status` is the region's own recorded status in force at `effective_at` when the change was
+    recorded, or "" when it had no record of its own then (it inherited its ancestor's status, or had
+    none): an explicit `unknown` is a record, not the absence of one. The region's current status is
+    the change with the latest `effective_at` (ties: the latest recorded).
     """
 
     region = models.ForeignKey("access.Region", on_delete=models.PROTECT, related_name="status_changes")
-    from_status = models.CharField(max_length=24, choices=AccessStatus.choices)
+    from_status = models.CharField(
+        max_length=24, choices=AccessStatus.choices, blank=True, help_text="Empty: no record of its own before."
+    )
     to_status = models.CharField(max_length=24, choices=AccessStatus.choices)
     reason = models.TextField()
     source = models.ForeignKey("access.Source", on_delete=models.PROTECT, related_name="status_changes")
@@ -39,7 +43,8 @@ class StatusChange(models.Model):
         ]
 
     def __str__(self):
-        return f"{self.region}: {self.get_from_status_display()} → {self.get_to_status_display()}"
+        before = self.get_from_status_display() if self.from_status else "—"
+        return f"{self.region}: {before} → {self.get_to_status_display()}"
 
     def save(self, *args, **kwargs):
         if self.pk is not None and not kwargs.pop("_allow_update", False):

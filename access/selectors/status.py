@@ -1,8 +1,26 @@
+"""A region's status history, the change in force at a moment, and its effective (inherited) status.
+
+The effective status rule, written once here: a region with a status record of its own (a change in
+force) has that status (`recorded`); a region without one has the status of its nearest ancestor that
+has one (`inherited`, naming that ancestor); a region with no record on it or above it has none
+(`none`: "no information recorded", not a recorded `unknown`). An explicit `unknown` on a district
+overrides its province like any other record.
+"""
+
+from collections.abc import Iterable
 from datetime import datetime
 
-from django.db.models import OuterRef, QuerySet, Subquery
+from django.db.models import F, IntegerField, OuterRef, QuerySet, Subquery
+from django.db.models.functions import Coalesce
 
+from access.choices import StatusBasis
 from access.models import Region, StatusChange
+
+# Regions are at most six levels deep (admin_level 0-5, each below its parent: Region's check
+# constraint), so a region has at most five ancestors. The effective status walks them with a fixed
+# chain of joins (now) or index lookups (as of a moment), never a recursive query.
+MAX_ANCESTORS = 5
+ANCESTOR_PREFIXES = ["parent__" * hops for hops in range(MAX_ANCESTORS + 1)]
 
 
 def status_history(region: Region) -> QuerySet[StatusChange]:
@@ -28,3 +46,60 @@ def annotate_status_as_of(regions: QuerySet[Region], at: datetime) -> QuerySet[R
         status_as_of=Subquery(in_force.values("to_status")[:1]),
         status_change_as_of_id=Subquery(in_force.values("id")[:1]),
     )
+
+
+def _in_force_id(region_ref: str, at: datetime) -> Subquery:
+    """The id of the change in force at `at` for the region `region_ref` names (an OuterRef path)."""
+    in_force = StatusChange.objects.filter(region=OuterRef(region_ref), effective_at__lte=at).order_by(
+        "-effective_at", "-id"
+    )
+    return Subquery(in_force.values("id")[:1], output_field=IntegerField())
+
+
+def with_effective_status(regions: QuerySet[Region], at: datetime | None = None) -> QuerySet[Region]:
+    """Annotate `effective_change_id` (the change in force on the region or its nearest ancestor that
+    has one, None when none has), `effective_status` and `status_from_id` (the region whose record it
+    is). Now: a chain of joins on the regions' current changes; at a past moment: one index lookup per
+    level. Both filterable (`effective_status__in=[…]`)."""
+    if at is None:
+        change_id = Coalesce(*[F(f"{prefix}current_status_change") for prefix in ANCESTOR_PREFIXES])
+    else:
+        change_id = Coalesce(*[_in_force_id(f"{prefix}pk", at) for prefix in ANCESTOR_PREFIXES])
+    change = StatusChange.objects.filter(pk=OuterRef("effective_change_id"))
+    return regions.annotate(
+        effective_change_id=change_id,
+        effective_status=Subquery(change.values("to_status")[:1]),
+        status_from_id=Subquery(change.values("region_id")[:1]),
+    )
+
+
+def attach_effective_status(regions: Iterable[Region]) -> list[Region]:
+    """Set `effective_change` (with its source and region), `status_basis` and `status_from` on regions
+    annotated by with_effective_status: one query for a whole page."""
+    regions = list(regions)
+    ids = {r.effective_change_id for r in regions if r.effective_change_id}
+    changes = StatusChange.objects.select_related("source", "region").in_bulk(ids) if ids else {}
+    for region in regions:
+        change = changes.get(region.effective_change_id)
+        region.effective_change = change
+        region.status_from = change.region if change else None
+        if change is None:
+            region.status_basis = StatusBasis.NONE
+        elif change.region_id == region.pk:
+            region.status_basis = StatusBasis.RECORDED
+        else:
+            region.status_basis = StatusBasis.INHERITED
+    return regions
+
+
+def effective_status_of(region: Region, at: datetime | None = None) -> Region:
+    """One region with its effective status attached (see attach_effective_status)."""
+    annotated = with_effective_status(Region.objects.filter(pk=region.pk), at).get()
+    return attach_effective_status([annotated])[0]
+
+
+def regions_taking_status_from(region: Region) -> QuerySet[Region]:
+    """The region (if it has a record) and every region under it whose effective status is the region's
+    record now: the regions a change of its current status reaches."""
+    under = Region.objects.filter(path__startswith=region.path)
+    return with_effective_status(under).filter(status_from_id=region.pk)

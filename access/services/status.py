@@ -52,7 +52,9 @@ def change_access_status(
         # older than the one it waited for, and the from/to chain would break.
         effective_at = effective_at or timezone.now()
         in_force = status_change_in_force(locked, effective_at)
-        from_status = in_force.to_status if in_force else AccessStatus.UNKNOWN
+        # Only the region's own record makes a change a no-op: a first explicit `unknown`, or a district
+        # stating the status it inherits, is a record of its own (see access.selectors.status).
+        from_status = in_force.to_status if in_force else ""
         if from_status == status:
             return None
         change = StatusChange(

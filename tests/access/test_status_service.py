@@ -32,7 +32,7 @@ def test_a_change_is_recorded_with_its_provenance_and_becomes_current(tree, sour
     panjshir.refresh_from_db()
     assert panjshir.access_status == AccessStatus.INACCESSIBLE
     assert panjshir.current_status_change == recorded
-    assert (recorded.from_status, recorded.to_status) == (AccessStatus.UNKNOWN, AccessStatus.INACCESSIBLE)
+    assert (recorded.from_status, recorded.to_status) == ("", AccessStatus.INACCESSIBLE)
     assert recorded.source == source and recorded.confidence == "confirmed" and recorded.recorded_by == user
     assert panjshir.history.first().history_change_reason == "Fighting on the road"
 
@@ -44,9 +44,11 @@ def test_change_to_same_status_records_nothing(tree, source):
     assert StatusChange.objects.filter(region=panjshir).count() == 1
 
 
-def test_first_change_to_unknown_is_a_no_op_because_regions_start_unknown(tree, source):
+def test_first_explicit_unknown_is_recorded_because_no_record_is_not_unknown(tree, source):
+    recorded = change(tree["AF08"], AccessStatus.UNKNOWN, source)
+    assert (recorded.from_status, recorded.to_status) == ("", AccessStatus.UNKNOWN)
     assert change(tree["AF08"], AccessStatus.UNKNOWN, source) is None
-    assert not StatusChange.objects.exists()
+    assert StatusChange.objects.count() == 1
 
 
 @pytest.mark.parametrize(
@@ -65,7 +67,7 @@ def test_bad_input_is_refused_with_a_field_message_and_changes_nothing(tree, sou
         change(tree["AF08"], **arguments)
     assert field in error.value.message_dict
     tree["AF08"].refresh_from_db()
-    assert tree["AF08"].access_status == AccessStatus.UNKNOWN
+    assert tree["AF08"].access_status == ""
     assert not StatusChange.objects.exists()
 
 
@@ -77,7 +79,7 @@ def test_a_back_dated_change_enters_history_but_does_not_override_a_later_one(tr
 
     panjshir.refresh_from_db()
     assert panjshir.access_status == AccessStatus.INACCESSIBLE
-    assert late_report.from_status == AccessStatus.UNKNOWN
+    assert late_report.from_status == ""
     as_of = annotate_status_as_of(Region.objects.filter(pk=panjshir.pk), now - timedelta(days=1)).get()
     assert as_of.status_as_of == AccessStatus.CONSTRAINED
 
@@ -132,7 +134,7 @@ def test_concurrent_changes_are_serialised_by_the_row_lock():
 
     history = list(StatusChange.objects.filter(region=region).order_by("id"))
     assert [(c.from_status, c.to_status) for c in history] == [
-        (AccessStatus.UNKNOWN, AccessStatus.CONSTRAINED),
+        ("", AccessStatus.CONSTRAINED),
         (AccessStatus.CONSTRAINED, AccessStatus.INACCESSIBLE),
     ]
     region.refresh_from_db()
