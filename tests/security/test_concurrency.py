@@ -29,7 +29,7 @@ ROUNDS = 12
 
 
 def breaks_in_the_chain(changes: list[StatusChange]) -> list[str]:
-    previous, breaks = AccessStatus.UNKNOWN, []
+    previous, breaks = "", []  # "": no record of its own yet
     for change in changes:
         if change.from_status != previous:
             breaks.append(f"change {change.pk} starts from {change.from_status}, but the one before left {previous}")
