@@ -120,7 +120,7 @@ def subscriptions_for_status_change(change: StatusChange) -> QuerySet[Subscripti
         crossed = crossed_thresholds(event.status_before, event.status_after)
         if crossed:
             wanted |= Q(trigger=AlertTrigger.CROSSING, threshold_status__in=crossed)
-    reached = list(Region.objects.filter(pk__in=event.reached_region_ids or [change.region_id]).only("path"))
+    reached = list(event.reached_regions.only("path"))
     recipients = receiving_subscriptions().filter(wanted).filter(follows_any_of(reached))
     return recipients.annotate(via_region_id=_followed_heir(change.region, reached))
 
@@ -262,5 +262,8 @@ def status_change_events(within: str | None = None) -> QuerySet[AlertEvent]:
         "status_change__recorded_by",
     )
     if within:
-        events = events.filter(within_filter(within, "status_change__region"))
+        # Within a region: a change that reaches a region there, its own or one it gives its status to
+        # (Panjsher's change is within AF0801 when Bazarak takes Panjsher's status).
+        reaches = AlertEvent.reached_regions.through.objects.filter(alertevent=OuterRef("pk"))
+        events = events.filter(Exists(reaches.filter(within_filter(within, "region"))))
     return events.order_by("-created_at", "-id")

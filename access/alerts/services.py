@@ -67,8 +67,8 @@ def record_status_change_event(change: StatusChange, *, became_current: bool) ->
         status_before=seen.before,
         status_before_from_id=seen.before_from_id,
         status_after=seen.after,
-        reached_region_ids=seen.reached_region_ids,
     )
+    event.reached_regions.set(seen.reached_region_ids)
     transaction.on_commit(partial(enqueue_event, event.pk))
     return event
 

@@ -131,9 +131,10 @@ class AlertEvent(models.Model):
         blank=True,
         help_text="The effective status in force after the change (unchanged by a correction of history).",
     )
-    reached_region_ids = models.JSONField(
-        default=list,
+    reached_regions = models.ManyToManyField(
+        "access.Region",
         blank=True,
+        related_name="+",
         help_text="The changed region and the regions under it that take their status from its record.",
     )
     created_at = models.DateTimeField(auto_now_add=True)

@@ -9,7 +9,7 @@ import pytest
 from django.core import mail
 
 from access.alerts import selectors, sending, services
-from access.alerts.cap import cap_alert
+from access.alerts.cap import cap_alert, cap_feed
 from access.choices import AccessStatus, Confidence
 from access.models import AlertEvent
 from access.models.alerts import AlertTrigger
@@ -250,4 +250,18 @@ def test_the_event_keeps_what_the_change_did_when_it_was_recorded(tree):
         tree["AF"],
         AccessStatus.INACCESSIBLE,
     )
-    assert sorted(event.reached_region_ids) == sorted(tree[p].pk for p in ("AF08", "AF0801", "AF0806"))
+    assert {region.pcode for region in event.reached_regions.all()} == {"AF08", "AF0801", "AF0806"}
+
+
+def test_the_cap_feed_within_a_district_carries_the_province_change_it_inherits(tree):
+    change(tree["AF0806"], AccessStatus.CONSTRAINED, silent=True)  # Shutul has its own record
+    change(tree["AF08"], AccessStatus.INACCESSIBLE, reason="Panjsher closed")
+    change(tree["AF0305"], AccessStatus.CONSTRAINED, reason="Jabal Saraj constrained")
+
+    def headlines(within):
+        feed = ET.fromstring(cap_feed(selectors.status_change_events(within), feed_url="https://x/"))  # noqa: S314
+        return [info.findtext(f"{CAP}headline") for info in feed.iter(f"{CAP}info")]
+
+    assert headlines("AF0801") == ["Panjsher (AF08): no information recorded → inaccessible"]
+    assert headlines("AF0806") == []  # its own record: Panjsher's change is not its status
+    assert headlines("AF08") == ["Panjsher (AF08): no information recorded → inaccessible"]
