@@ -2,7 +2,8 @@
 what; and a back-dated change that leaves the status in force as it was is told as a correction of
 history, never as a change."""
 
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
+from unittest import mock
 from xml.etree import ElementTree as ET
 
 import pytest
@@ -11,8 +12,8 @@ from django.core import mail
 from access.alerts import selectors, sending, services
 from access.alerts.cap import cap_alert, cap_feed
 from access.choices import AccessStatus, Confidence
-from access.models import AlertEvent
-from access.models.alerts import AlertTrigger
+from access.models import AlertDelivery, AlertEvent
+from access.models.alerts import AlertMode, AlertTrigger, BatchKind
 from access.services import change_access_status
 from humtrack.actor import SYSTEM
 from tests.factories import SourceFactory
@@ -54,6 +55,11 @@ def only_email_to(email):
     assert len(messages) == 1, [m.subject for m in mail.outbox]
     message = messages[0]
     return message, message.body, message.alternatives[0][0]
+
+
+def later_than(moment):
+    """The pipeline's clock, moved just past `moment`."""
+    return mock.patch("django.utils.timezone.now", return_value=moment + timedelta(seconds=1))
 
 
 def told(recorded):
@@ -131,6 +137,19 @@ def test_who_follows_the_changed_region_or_an_ancestor_reads_of_the_region_itsel
         assert message.subject == "[humtrack] Panjsher (AF08): constrained → inaccessible"
         # What people saw before was inherited: the email says whose it was.
         assert "Before, Panjsher (AF08) had no status of its own and took Afghanistan's: constrained." in text
+
+
+def test_a_digest_names_the_followed_district_that_inherits_the_change(tree):
+    subscription = subscribe("bazarak-digest@example.org", tree["AF0801"], mode=AlertMode.DIGEST)
+    deliver(tree["AF08"], AccessStatus.INACCESSIBLE)
+
+    with later_than(AlertDelivery.objects.get().send_after):
+        sending.send_batch(subscription.pk, BatchKind.DIGEST)
+
+    _, text, html = only_email_to("bazarak-digest@example.org")
+    assert "Bazarak (AF0801): no information recorded → inaccessible, taken from Panjsher (AF08)" in text
+    assert "Bazarak (AF0801), which you follow, has no status of its own" in text
+    assert "Bazarak (AF0801), which you follow, has no status of its own" in html
 
 
 # --- The trigger judges the effective status before → after -----------------------------------------
