@@ -152,6 +152,23 @@ def test_a_digest_names_the_followed_district_that_inherits_the_change(tree):
     assert "Bazarak (AF0801), which you follow, has no status of its own" in html
 
 
+def test_a_province_recording_the_status_it_inherited_tells_only_any_subscribers_so(tree):
+    change(tree["AF"], AccessStatus.INACCESSIBLE, silent=True)
+    subscribe("bazarak@example.org", tree["AF0801"])
+    subscribe("panjshir@example.org", tree["AF08"])
+    subscribe("worsening@example.org", tree["AF0801"], trigger=AlertTrigger.WORSENING)
+
+    deliver(tree["AF08"], AccessStatus.INACCESSIBLE)
+
+    assert sorted(m.to[0] for m in mail.outbox) == ["bazarak@example.org", "panjshir@example.org"]
+    bazarak, _, _ = only_email_to("bazarak@example.org")
+    assert bazarak.subject == "[humtrack] Bazarak (AF0801): still inaccessible, now taken from Panjsher (AF08)"
+    panjshir, _, _ = only_email_to("panjshir@example.org")
+    assert panjshir.subject == (
+        "[humtrack] Panjsher (AF08): inaccessible, now its own record (before: inherited from Afghanistan (AF))"
+    )
+
+
 # --- The trigger judges the effective status before → after -----------------------------------------
 
 
