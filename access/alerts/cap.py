@@ -88,20 +88,30 @@ def cap_alert(event: AlertEvent, parent=None):
     info = _sub(alert, "info")
     _sub(info, "language", "en")
     _sub(info, "category", "Security")
-    _sub(info, "event", f"Humanitarian access {item.to_label}")
-    worsening = AccessStatus.is_worsening(change.from_status, change.to_status)
-    _sub(info, "urgency", "Immediate" if worsening else "Unknown")
-    _sub(info, "severity", SEVERITY.get(change.to_status, "Unknown"))
+    # Judged on the effective status before → after (access.selectors.status), as the emails are. A
+    # correction of history changes no status in force: CAP's urgency "Past" (no action now), the
+    # severity of the status that stays in force.
+    if event.became_current:
+        _sub(info, "event", f"Humanitarian access {item.to_label}")
+        worsening = AccessStatus.is_worsening(event.status_before, event.status_after)
+        _sub(info, "urgency", "Immediate" if worsening else "Unknown")
+    else:
+        _sub(info, "event", f"Humanitarian access: correction of history ({change.get_to_status_display().lower()})")
+        _sub(info, "urgency", "Past")
+    _sub(info, "severity", SEVERITY.get(event.status_after or change.to_status, "Unknown"))
     _sub(info, "certainty", CERTAINTY.get(change.confidence, "Unknown"))
     _sub(info, "effective", cap_datetime(change.effective_at))
     _sub(info, "senderName", "humtrack")
     _sub(info, "headline", item.title[:160])
-    _sub(info, "description", f"{change.reason}\n\nSource: {item.source} ({item.confidence.lower()}).")
+    note = f"{item.note}\n\n" if item.note else ""
+    _sub(info, "description", f"{note}{change.reason}\n\nSource: {item.source} ({item.confidence.lower()}).")
     _sub(info, "web", item.link)
     for name, value in (
         ("humtrack:access_status", change.to_status),
         ("humtrack:previous_access_status", change.from_status),
         ("humtrack:confidence", change.confidence),
+        ("humtrack:status_in_force", event.status_after),
+        ("humtrack:correction_of_history", "false" if event.became_current else "true"),
     ):
         parameter = _sub(info, "parameter")
         _sub(parameter, "valueName", name)

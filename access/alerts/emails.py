@@ -20,11 +20,15 @@ from django.core.mail import EmailMultiAlternatives
 from django.core.mail.message import sanitize_address
 from django.template.loader import render_to_string
 from django.urls import reverse
+from django.utils import timezone
+from django.utils.dateformat import format as format_date
 from django.utils.functional import SimpleLazyObject
 from django.utils.html import escape
 from django.utils.safestring import mark_safe
+from django.utils.translation import gettext as _
 
-from access.models import AlertEvent, Subscription
+from access.choices import AccessStatus
+from access.models import AlertEvent, Region, Subscription
 
 UNSUBSCRIBE_SALT = "humtrack.alerts.unsubscribe"
 MAX_THREAD_REFERENCES = 10
@@ -93,15 +97,78 @@ class AlertItem:
     recorded_by: str
     link: str
     thread: str
+    # A sentence saying how the change reaches the reader: a status inherited from an ancestor, or a
+    # correction of history that leaves the status in force as it was.
+    note: str = ""
+    correction: bool = False
 
 
-def alert_item(event: AlertEvent) -> AlertItem:
+def _place(region: Region) -> str:
+    return f"{region.name} ({region.pcode})"
+
+
+def _status_label(status: str) -> str:
+    """An effective status in a sentence: no record on the region or above it is "no information
+    recorded", never "unknown" (a recorded statement, with a source)."""
+    return AccessStatus(status).label.lower() if status else _("no information recorded")
+
+
+def _status_headline(event: AlertEvent, via_region: Region | None) -> tuple[str, str]:
+    """The title and the note of a status change as the reader's region sees it: the changed region, or
+    `via_region`, a region they follow that has no status of its own and takes the changed region's."""
+    change, region = event.status_change, event.status_change.region
+    shown = via_region or region
+    names = {
+        "place": _place(shown),
+        "region": _place(region),
+        "name": region.name,
+        "pcode": region.pcode,
+        "before": _status_label(event.status_before),
+        "after": _status_label(event.status_after),
+        "was": _status_label(change.to_status),
+        "date": format_date(timezone.localtime(change.effective_at), "j M Y"),
+    }
+    if not event.became_current:
+        # Back-dated behind a later change: history is corrected, the status in force is not changed.
+        title = _("%(place)s: correction of history, on %(date)s it was %(was)s; the status in force remains %(after)s")
+        if via_region is None:
+            note = _("On %(date)s it was %(was)s (recorded now); the status in force remains %(after)s.")
+        else:
+            note = _(
+                "On %(date)s %(region)s, whose status %(place)s takes, was %(was)s (recorded now); "
+                "the status in force remains %(after)s."
+            )
+        return title % names, note % names
+    if via_region is not None:
+        note = _(
+            "%(place)s, which you follow, has no status of its own: it now takes %(name)s's (%(pcode)s): %(after)s."
+        )
+        if event.status_before == event.status_after:
+            return _("%(place)s: still %(after)s, now taken from %(region)s") % names, note % names
+        return _("%(place)s: %(before)s → %(after)s, taken from %(region)s") % names, note % names
+    before_from = event.status_before_from
+    if before_from is None or before_from.pk == region.pk:
+        return _("%(place)s: %(before)s → %(after)s") % names, ""
+    names.update(ancestor=_place(before_from), ancestor_name=before_from.name)
+    note = _("Before, %(place)s had no status of its own and took %(ancestor_name)s's: %(before)s.") % names
+    if event.status_before == event.status_after:
+        return _("%(place)s: %(after)s, now its own record (before: inherited from %(ancestor)s)") % names, note
+    return _("%(place)s: %(before)s → %(after)s") % names, note
+
+
+def alert_item(event: AlertEvent, via_region: Region | None = None) -> AlertItem:
+    """One change as an email shows it to a reader who follows `via_region` (see _status_headline), or
+    the changed region or corridor itself."""
     change = event.change
+    note, correction = "", False
     if event.kind == AlertEvent.Kind.STATUS_CHANGE:
-        region = change.region
-        place, pcode, link = f"{region.name} ({region.pcode})", region.pcode, region_url(region.pcode)
+        region = via_region or change.region
+        place, pcode, link = _place(region), region.pcode, region_url(region.pcode)
         thread = f"region.{region.pcode}"
         recorded_by = change.recorded_by_label
+        from_label, to_label = _status_label(event.status_before), _status_label(event.status_after)
+        title, note = _status_headline(event, via_region)
+        correction = not event.became_current
     else:
         corridor = change.corridor
         # A corridor has no page of its own: the situation page shows it with its origin region.
@@ -109,10 +176,11 @@ def alert_item(event: AlertEvent) -> AlertItem:
         thread = f"corridor.{corridor.pk}"
         parts = [p for p in (change.recorded_by and change.recorded_by.get_username(), change.organisation) if p]
         recorded_by = " for ".join(str(p) for p in parts) or "system"
-    from_label = _label(change.get_from_status_display())
-    to_label = _label(change.get_to_status_display())
+        from_label = _label(change.get_from_status_display())
+        to_label = _label(change.get_to_status_display())
+        title = f"{place}: {from_label} → {to_label}"
     return AlertItem(
-        title=one_line(f"{place}: {from_label} → {to_label}"),
+        title=one_line(title),
         place=place,
         pcode=pcode,
         from_label=from_label,
@@ -124,6 +192,8 @@ def alert_item(event: AlertEvent) -> AlertItem:
         recorded_by=recorded_by,
         link=link,
         thread=thread,
+        note=one_line(note),
+        correction=correction,
     )
 
 
@@ -238,8 +308,8 @@ class RenderedEvent:
     bodies: dict
 
 
-def render_event(event: AlertEvent) -> RenderedEvent:
-    item = alert_item(event)
+def render_event(event: AlertEvent, via_region: Region | None = None) -> RenderedEvent:
+    item = alert_item(event, via_region)
     subject = one_line(f"[humtrack] {item.title}")
     return RenderedEvent(
         item=item,
@@ -272,9 +342,11 @@ def _bodies(event: RenderedEvent, with_name: bool) -> tuple[str, str]:
 def alert_message(delivery, connection=None, rendered: dict | None = None) -> EmailMultiAlternatives:
     """The email for one delivery: one change, sent at once. `rendered` keeps what copies share."""
     rendered = {} if rendered is None else rendered
-    event = rendered.get(delivery.event_id)
+    # Copies differ by the followed region the email names when it inherits the changed one's status.
+    key = (delivery.event_id, delivery.via_region_id)
+    event = rendered.get(key)
     if event is None:
-        event = rendered[delivery.event_id] = render_event(delivery.event)
+        event = rendered[key] = render_event(delivery.event, delivery.via_region)
     subscription = delivery.subscription
     text, html = _bodies(event, bool(subscription.name))
     url = event.unsubscribe_url.replace(TOKEN_MARK, unsubscribe_token(subscription))
@@ -299,7 +371,7 @@ def alert_message(delivery, connection=None, rendered: dict | None = None) -> Em
 
 def batch_message(subscription: Subscription, deliveries: list, kind: str, connection=None) -> EmailMultiAlternatives:
     """One email listing several changes: a flood follow-up or a daily digest."""
-    items = [alert_item(delivery.event) for delivery in deliveries]
+    items = [alert_item(delivery.event, delivery.via_region) for delivery in deliveries]
     if kind == "digest":
         subject = f"[humtrack] Daily digest: {len(items)} change{'s' if len(items) != 1 else ''}"
     elif len(items) == 1:

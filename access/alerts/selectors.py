@@ -1,8 +1,9 @@
 """Reads for the alert pipeline: who follows a change, and what is due."""
 
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from django.db.models import Count, Exists, Min, OuterRef, Q, QuerySet, Subquery
+from django.db.models import Case, Count, Exists, IntegerField, Min, OuterRef, Q, QuerySet, Subquery, Value, When
 
 from access.choices import ACCESS_STATUS_ORDER, AccessStatus, CorridorStatus
 from access.models import (
@@ -17,6 +18,7 @@ from access.models import (
 from access.models.alerts import AlertMode, AlertTrigger, BatchKind, DeliveryStatus
 from access.models.regions import PATH_SEPARATOR
 from access.selectors.coordinators import editable_region_filter
+from access.selectors.status import effective_status_of, regions_taking_status_from
 
 CORRIDOR_STATUS_ORDER = {CorridorStatus.OPEN: 0, CorridorStatus.RESTRICTED: 1, CorridorStatus.CLOSED: 2}
 
@@ -69,15 +71,73 @@ def crossed_thresholds(from_status: str, to_status: str) -> list[str]:
     ]
 
 
+@dataclass(frozen=True)
+class StatusSeen:
+    """What a status change did to the effective status (access.selectors.status) of the changed region
+    and of every region under it that takes its status from the region's record: the same before → after
+    for all of them, since none between them and the region has a record of its own."""
+
+    before: str  # "" when no information was recorded on the region or above it
+    before_from_id: int | None  # whose record it was: the region itself, or the ancestor it took it from
+    after: str
+    reached_region_ids: list[int]
+
+
+def status_seen_around(change: StatusChange, *, became_current: bool) -> StatusSeen:
+    """Read right after the change is saved, in its transaction. `from_status` is the region's own record
+    before (or ""), not necessarily what people saw: with no record of its own the region showed its
+    nearest recorded ancestor's status. A change that did not become current (back-dated behind a later
+    one) changes no status in force: before and after are both the region's current record."""
+    region = change.region
+    reached = list(regions_taking_status_from(region).values_list("pk", flat=True))
+    if not became_current:
+        in_force = effective_status_of(region)
+        return StatusSeen(in_force.effective_status, in_force.status_from_id, in_force.effective_status, reached)
+    if change.from_status:
+        return StatusSeen(change.from_status, region.pk, change.to_status, reached)
+    if region.parent_id is None:
+        return StatusSeen("", None, change.to_status, reached)
+    above = effective_status_of(Region(pk=region.parent_id))
+    return StatusSeen(above.effective_status or "", above.status_from_id, change.to_status, reached)
+
+
 def subscriptions_for_status_change(change: StatusChange) -> QuerySet[Subscription]:
-    """Everyone to alert about a region's status change, by the regions they follow and their trigger."""
+    """Everyone to alert about a region's status change: who follows a region whose effective status it
+    is (the region, or one under it that takes its status from the region's record; or an ancestor of one
+    of those, with descendants included), whose trigger the change meets as those regions see it (the
+    effective status before → after, captured on the event). A district with a record of its own does
+    not see its province's change, and a correction of history (a back-dated change that a later one
+    keeps out of force) changes no status in force: only `any` subscribers hear of it.
+
+    Annotates `via_region_id`: the followed region named in the email when the recipient follows
+    neither the changed region nor an ancestor of it, but a region that inherits its status.
+    """
+    event = change.alert_event
     wanted = Q(trigger=AlertTrigger.ANY)
-    if AccessStatus.is_worsening(change.from_status, change.to_status):
-        wanted |= Q(trigger=AlertTrigger.WORSENING)
-    crossed = crossed_thresholds(change.from_status, change.to_status)
-    if crossed:
-        wanted |= Q(trigger=AlertTrigger.CROSSING, threshold_status__in=crossed)
-    return receiving_subscriptions().filter(wanted).filter(follows_any_of([change.region]))
+    if event.became_current:
+        if AccessStatus.is_worsening(event.status_before, event.status_after):
+            wanted |= Q(trigger=AlertTrigger.WORSENING)
+        crossed = crossed_thresholds(event.status_before, event.status_after)
+        if crossed:
+            wanted |= Q(trigger=AlertTrigger.CROSSING, threshold_status__in=crossed)
+    reached = list(event.reached_regions.only("path"))
+    recipients = receiving_subscriptions().filter(wanted).filter(follows_any_of(reached))
+    return recipients.annotate(via_region_id=_followed_heir(change.region, reached))
+
+
+def _followed_heir(region: Region, reached: list[Region]):
+    """The first region (by path: the highest) a subscription follows among those under `region` that take
+    its status, unless it follows `region` itself or an ancestor of it with descendants included."""
+    heirs = [r.pk for r in reached if r.pk != region.pk]
+    if not heirs:
+        return Value(None, output_field=IntegerField())
+    follows = Subscription.regions.through.objects.filter(subscription=OuterRef("pk"))
+    above = set(ancestor_paths(region.path)) - {region.path}
+    sees_the_region = Exists(
+        follows.filter(Q(region=region) | Q(region__path__in=above, subscription__include_descendants=True))
+    )
+    heir = follows.filter(region__in=heirs).order_by("region__path").values("region_id")[:1]
+    return Case(When(sees_the_region, then=Value(None)), default=Subquery(heir), output_field=IntegerField())
 
 
 def subscriptions_for_corridor_change(change: CorridorStatusChange) -> QuerySet[Subscription]:
@@ -95,11 +155,12 @@ def subscriptions_for_corridor_change(change: CorridorStatusChange) -> QuerySet[
     regions = list(
         Region.objects.filter(Q(pk__in=on_route) | Q(pk__in=[corridor.origin_id, corridor.destination_id])).only("path")
     )
-    return receiving_subscriptions().filter(include_corridors=True).filter(wanted).filter(follows_any_of(regions))
+    recipients = receiving_subscriptions().filter(include_corridors=True).filter(wanted).filter(follows_any_of(regions))
+    return recipients.annotate(via_region_id=Value(None, output_field=IntegerField()))
 
 
 # What fan_out decides each recipient's delivery on: the subscription's mode and with_recent_deliveries().
-FLOOD_FIELDS = ("pk", "mode", "last_alert_at", "alerts_in_hour", "first_alert_in_hour", "follow_up_at")
+FLOOD_FIELDS = ("pk", "mode", "last_alert_at", "alerts_in_hour", "first_alert_in_hour", "follow_up_at", "via_region_id")
 
 
 def not_yet_delivered(subscriptions: QuerySet[Subscription], event: AlertEvent) -> QuerySet[Subscription]:
@@ -141,8 +202,9 @@ def deliveries_with_content(queryset: QuerySet[AlertDelivery]) -> list[AlertDeli
     (One query joining everything repeated an event's columns on every row: a batch of 200 copies of
     one alert parsed the same change, region, source and people 200 times, a quarter of sending's time.)
     """
-    deliveries = list(queryset.select_related("subscription").order_by("event__created_at", "event_id"))
+    deliveries = list(queryset.select_related("subscription", "via_region").order_by("event__created_at", "event_id"))
     events = AlertEvent.objects.select_related(
+        "status_before_from",
         "status_change__region",
         "status_change__source",
         "status_change__recorded_by",
@@ -193,11 +255,15 @@ def status_change_events(within: str | None = None) -> QuerySet[AlertEvent]:
     from access.selectors.regions import within_filter
 
     events = AlertEvent.objects.filter(kind=AlertEvent.Kind.STATUS_CHANGE).select_related(
+        "status_before_from",
         "status_change__region",
         "status_change__source",
         "status_change__organisation",
         "status_change__recorded_by",
     )
     if within:
-        events = events.filter(within_filter(within, "status_change__region"))
+        # Within a region: a change that reaches a region there, its own or one it gives its status to
+        # (Panjsher's change is within AF0801 when Bazarak takes Panjsher's status).
+        reaches = AlertEvent.reached_regions.through.objects.filter(alertevent=OuterRef("pk"))
+        events = events.filter(Exists(reaches.filter(within_filter(within, "region"))))
     return events.order_by("-created_at", "-id")

@@ -51,11 +51,24 @@ PUBLISH_RETRY_POLICY = {"max_retries": 2, "interval_start": 0, "interval_step": 
 # --- 1. The outbox -----------------------------------------------------------------------------------
 
 
-def record_status_change_event(change: StatusChange) -> AlertEvent | None:
-    """Call inside the transaction that records the change: the event commits or rolls back with it."""
+def record_status_change_event(change: StatusChange, *, became_current: bool) -> AlertEvent | None:
+    """Call inside the transaction that records the change, after the region's current status is kept:
+    the event commits or rolls back with it. `became_current`: the change is now the region's status in
+    force (False for a back-dated change behind a later one). What the change did to the status people
+    see, and which regions take their status from it, is read now and kept on the event: the fan-out
+    and the emails run later, when other changes may have followed."""
     if change.silent:
         return None
-    event = AlertEvent.objects.create(kind=AlertEvent.Kind.STATUS_CHANGE, status_change=change)
+    seen = selectors.status_seen_around(change, became_current=became_current)
+    event = AlertEvent.objects.create(
+        kind=AlertEvent.Kind.STATUS_CHANGE,
+        status_change=change,
+        became_current=became_current,
+        status_before=seen.before,
+        status_before_from_id=seen.before_from_id,
+        status_after=seen.after,
+    )
+    event.reached_regions.set(seen.reached_region_ids)
     transaction.on_commit(partial(enqueue_event, event.pk))
     return event
 
@@ -126,7 +139,9 @@ def recipients_of(event: AlertEvent):
 
 def _delivery_for(event: AlertEvent, recipient, now: datetime, window: timedelta) -> AlertDelivery:
     """One recipient's delivery: sent now, or gathered into a follow-up (flood, hourly cap) or the digest."""
-    delivery = AlertDelivery(event=event, subscription_id=recipient.pk, created_at=now)
+    delivery = AlertDelivery(
+        event=event, subscription_id=recipient.pk, via_region_id=recipient.via_region_id, created_at=now
+    )
     if recipient.mode == AlertMode.DIGEST:
         delivery.batch_kind, delivery.send_after = BatchKind.DIGEST, next_digest_at(now)
     elif recipient.follow_up_at is not None:

@@ -104,6 +104,39 @@ class AlertEvent(models.Model):
         "access.CorridorStatusChange", null=True, blank=True, on_delete=models.CASCADE, related_name="alert_event"
     )
     state = models.CharField(max_length=12, choices=State.choices, default=State.PENDING)
+    # What a status change did to the status people see, captured when it was recorded: the fan-out and
+    # the emails run later in a worker, when later changes may have moved the picture on
+    # (access.alerts.selectors.status_seen_around).
+    became_current = models.BooleanField(
+        default=True,
+        help_text="False for a back-dated change that a later one keeps out of force: a correction of history.",
+    )
+    status_before = models.CharField(
+        max_length=24,
+        choices=AccessStatus.choices,
+        blank=True,
+        help_text="The effective status in force before the change; empty: no information recorded.",
+    )
+    status_before_from = models.ForeignKey(
+        "access.Region",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        help_text="The region whose record that status was: the region itself, or the ancestor it took it from.",
+    )
+    status_after = models.CharField(
+        max_length=24,
+        choices=AccessStatus.choices,
+        blank=True,
+        help_text="The effective status in force after the change (unchanged by a correction of history).",
+    )
+    reached_regions = models.ManyToManyField(
+        "access.Region",
+        blank=True,
+        related_name="+",
+        help_text="The changed region and the regions under it that take their status from its record.",
+    )
     created_at = models.DateTimeField(auto_now_add=True)
     enqueued_at = models.DateTimeField(null=True, blank=True)
     fanned_out_at = models.DateTimeField(null=True, blank=True)
@@ -152,6 +185,11 @@ class AlertDelivery(models.Model):
     event = models.ForeignKey(AlertEvent, on_delete=models.CASCADE, related_name="deliveries")
     subscription = models.ForeignKey(Subscription, on_delete=models.CASCADE, related_name="deliveries")
     status = models.CharField(max_length=16, choices=DeliveryStatus.choices, default=DeliveryStatus.PENDING)
+    # The region the recipient follows that has no status of its own and takes the changed region's,
+    # named in the email; null when they follow the changed region itself or an ancestor of it.
+    via_region = models.ForeignKey(
+        "access.Region", null=True, blank=True, on_delete=models.SET_NULL, related_name="+", editable=False
+    )
     # Gathered into one email with others (flood follow-up or digest), not before send_after.
     batch_kind = models.CharField(max_length=12, choices=BatchKind.choices, blank=True, default="")
     send_after = models.DateTimeField(null=True, blank=True)

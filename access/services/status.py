@@ -80,5 +80,5 @@ def change_access_status(
             locked.save(update_fields=["access_status", "current_status_change", "updated_at"])
             region.access_status, region.current_status_change = status, change
         # The outbox: the alert commits or rolls back with the change (none for a silent one).
-        record_status_change_event(change)
+        record_status_change_event(change, became_current=latest.pk == change.pk)
         return change

@@ -200,7 +200,11 @@ def test_a_flood_is_the_first_alert_then_one_follow_up_listing_the_rest(panjshir
 
     assert len(mail.outbox) == 2
     follow_up = mail.outbox[1]
-    assert follow_up.subject == "[humtrack] 2 more changes: Bazarak (AF0801): unknown → inaccessible"
+    # Bazarak had no record of its own: it showed Panjsher's inaccessible, and now records the same.
+    assert follow_up.subject == (
+        "[humtrack] 2 more changes: Bazarak (AF0801): inaccessible, now its own record"
+        " (before: inherited from Panjsher (AF08))"
+    )
     assert "Second change" in follow_up.body and "Third change" in follow_up.body
     assert (
         follow_up.extra_headers["References"] == "<region.AF08@humtrack.localhost> <region.AF0801@humtrack.localhost>"
