@@ -21,7 +21,7 @@ from humtrack.api.renderers import CsvColumn, admin_columns
 from humtrack.api.viewsets import JSON, CreateMixin, PartnerViewSet, RetrieveMixin, UpdateMixin
 from needs import services
 from needs.sectors import SECTOR_CHOICES
-from needs.selectors import need_figures, needs_rollup
+from needs.selectors import figure_warnings, need_figures, needs_rollup
 
 from . import filters, serializers
 from .bulk import RowReader
@@ -59,6 +59,9 @@ def need_figure_items(rows) -> list[dict]:
             "people_in_need": row["people_in_need"],
             "targeted": row["targeted"],
             "reached": row["reached"],
+            "warnings": figure_warnings(
+                people_in_need=row["people_in_need"], targeted=row["targeted"], reached=row["reached"]
+            ),
             "period_start": row["period_start_text"],
             "period_end": row["period_end_text"],
             "is_urgent": row["is_urgent"],
