@@ -22,6 +22,7 @@ from dataclasses import dataclass, field
 from datetime import date
 
 from django.db.models import QuerySet
+from django.utils.translation import gettext_lazy as _
 
 from access.models import Region
 from access.selectors.regions import regions_within, within_filter
@@ -58,8 +59,8 @@ RULES = (REPORTED, SUM_OF_CHILDREN, MAX_OVER_SECTORS)
 TARGETED_EXCEEDS_PEOPLE_IN_NEED = "targeted_exceeds_people_in_need"
 REACHED_EXCEEDS_PEOPLE_IN_NEED = "reached_exceeds_people_in_need"
 FIGURE_WARNINGS = {
-    TARGETED_EXCEEDS_PEOPLE_IN_NEED: "More people targeted than in need.",
-    REACHED_EXCEEDS_PEOPLE_IN_NEED: "More people reached than in need.",
+    TARGETED_EXCEEDS_PEOPLE_IN_NEED: _("More people targeted than in need."),
+    REACHED_EXCEEDS_PEOPLE_IN_NEED: _("More people reached than in need."),
 }
 
 

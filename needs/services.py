@@ -71,7 +71,7 @@ class UpsertResult:
 def row_warnings(figures: list[NeedFigure]) -> list[RowWarning]:
     """Each row's flags (needs.selectors.figure_warnings), named by the field that exceeds people in need."""
     return [
-        RowWarning(row, code.split("_", 1)[0], code, FIGURE_WARNINGS[code])
+        RowWarning(row, code.split("_", 1)[0], code, str(FIGURE_WARNINGS[code]))
         for row, figure in enumerate(figures)
         for code in figure_warnings(
             people_in_need=figure.people_in_need, targeted=figure.targeted, reached=figure.reached

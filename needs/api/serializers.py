@@ -12,8 +12,8 @@ from needs.selectors import FIGURE_WARNINGS, RULES, figure_warnings
 
 WARNINGS_FIELD = serializers.ListField(
     child=serializers.ChoiceField(choices=list(FIGURE_WARNINGS)),
-    help_text="What the figure is flagged for, saved all the same: "
-    + "; ".join(f"`{code}`: {text}" for code, text in FIGURE_WARNINGS.items()),
+    help_text="What the figure is flagged for (it is saved all the same): `targeted_exceeds_people_in_need`, "
+    "`reached_exceeds_people_in_need`. Empty when nothing is.",
 )
 
 # The keys of a need figure in a response, in order; the list's fast path builds exactly these.
