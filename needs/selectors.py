@@ -62,6 +62,7 @@ FIGURE_WARNINGS = {
     TARGETED_EXCEEDS_PEOPLE_IN_NEED: _("More people targeted than in need."),
     REACHED_EXCEEDS_PEOPLE_IN_NEED: _("More people reached than in need."),
 }
+FIGURE_WARNING_CODES = list(FIGURE_WARNINGS)  # one enum in the API schema (humtrack.settings ENUM_NAME_OVERRIDES)
 
 
 def figure_warnings(*, people_in_need: int | None, targeted: int | None, reached: int | None) -> list[str]:

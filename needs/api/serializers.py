@@ -8,10 +8,10 @@ from access.choices import Confidence
 from humtrack.api import fields
 from needs.models import NeedFigure
 from needs.sectors import SECTOR_CHOICES
-from needs.selectors import FIGURE_WARNINGS, RULES, figure_warnings
+from needs.selectors import FIGURE_WARNING_CODES, RULES, figure_warnings
 
 WARNINGS_FIELD = serializers.ListField(
-    child=serializers.ChoiceField(choices=list(FIGURE_WARNINGS)),
+    child=serializers.ChoiceField(choices=FIGURE_WARNING_CODES),
     help_text="What the figure is flagged for (it is saved all the same): `targeted_exceeds_people_in_need`, "
     "`reached_exceeds_people_in_need`. Empty when nothing is.",
 )
@@ -85,7 +85,7 @@ class BulkUploadSerializer(serializers.Serializer):
 class BulkRowWarningSerializer(serializers.Serializer):
     row = serializers.IntegerField(min_value=0, help_text="The row's position in the upload, from 0.")
     field = serializers.CharField(help_text="The count that exceeds people in need: targeted or reached.")
-    code = serializers.ChoiceField(choices=list(FIGURE_WARNINGS))
+    code = serializers.ChoiceField(choices=FIGURE_WARNING_CODES)
     message = serializers.CharField()
 
 
