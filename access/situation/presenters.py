@@ -128,7 +128,7 @@ def figure_detail(figure: RolledFigure, children_label: str) -> str:
     if figure.rule == "reported":
         return _("reported %(value)s · %(beside)s") % {"value": f"{figure.value:,}", "beside": beside} if beside else ""
     if figure.rule == "sum_of_children":
-        return _("sum over %(with_figure)s of %(count)s %(children)s") % {
+        return _("from %(with_figure)s of %(count)s %(children)s") % {
             "with_figure": figure.coverage.with_figure,
             "count": figure.coverage.children,
             "children": children_label,

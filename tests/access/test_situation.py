@@ -398,7 +398,7 @@ def test_region_details_give_status_since_source_confidence_restrictions_outages
         intersectoral["people_in_need"]["rule"],
         intersectoral["people_in_need"]["display"],
         intersectoral["people_in_need"]["detail"],
-    ) == (1700, "sum_of_children", "at least 1,700", "sum over 2 of 2 districts")
+    ) == (1700, "sum_of_children", "at least 1,700", "from 2 of 2 districts")
     assert intersectoral["reached"]["value"] == 200
     food = next(sector for sector in data["needs"]["sectors"] if sector["sector"] == "FSC")
     people_in_need = food["metrics"][0]["figure"]

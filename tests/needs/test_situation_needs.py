@@ -45,7 +45,7 @@ def test_an_area_without_its_own_figure_reads_at_least_with_its_coverage(logged_
     add_figure("AF0806", "WSH", 3_000)
 
     text = chart(logged_in.get(PAGE, {"within": "AF08"}))
-    assert "at least 15,000 sum over the regions under it sum over 2 of 7 districts" in text
+    assert "at least 15,000 sum over the regions under it from 2 of 7 districts" in text
 
     details = logged_in.get(reverse("situation:region-details", kwargs={"pcode": "AF08"})).json()
     water = next(sector for sector in details["needs"]["sectors"] if sector["sector"] == "WSH")
