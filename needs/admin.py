@@ -1,11 +1,17 @@
 """Need figures in the coordinators' admin: scoped to a coordinator's regions, saved by the services."""
 
-from django.contrib import admin
+from django.contrib import admin, messages
+from django.utils.translation import gettext_lazy as _
 
 from access.admin.forms import AuditedModelForm
 from access.admin.mixins import ProvinceFilter, RegionScopedAdmin, SourcedFactColumns, actor_for
 from needs.models import NeedFigure
+from needs.selectors import FIGURE_WARNINGS, figure_warnings
 from needs.services import record_need_figure, update_need_figure
+
+
+def warnings_of(figure: NeedFigure) -> list[str]:
+    return figure_warnings(people_in_need=figure.people_in_need, targeted=figure.targeted, reached=figure.reached)
 
 
 @admin.register(NeedFigure)
@@ -17,6 +23,7 @@ class NeedFigureAdmin(SourcedFactColumns, RegionScopedAdmin):
         "people_in_need",
         "targeted",
         "reached",
+        "flags",
         "period_start",
         "period_end",
         "is_urgent",
@@ -41,6 +48,21 @@ class NeedFigureAdmin(SourcedFactColumns, RegionScopedAdmin):
         "source",
         "confidence",
     ]
+
+    @admin.display(description=_("flags"))
+    def flags(self, figure):
+        # Text, not only a sign: the list must read the same without colour or icons.
+        return " ".join(f"⚠ {FIGURE_WARNINGS[code]}" for code in warnings_of(figure)) or "—"
+
+    def save_model(self, request, obj, form, change):
+        super().save_model(request, obj, form, change)
+        # Saved all the same (a source may count differently); the coordinator sees why it is flagged.
+        for code in warnings_of(obj):
+            messages.warning(
+                request,
+                _("%(warning)s Saved, and flagged in the list and the API (%(code)s).")
+                % {"warning": FIGURE_WARNINGS[code], "code": code},
+            )
 
     def create_through_service(self, request, form):
         return record_need_figure(actor=actor_for(request), **self.model_fields(form))

@@ -1,6 +1,6 @@
 """Every write of need figures."""
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
@@ -10,6 +10,7 @@ from humtrack.actor import Actor
 from humtrack.history import copy_to_history
 from humtrack.services import save_validated
 from needs.models import NeedFigure
+from needs.selectors import FIGURE_WARNINGS, figure_warnings
 
 
 def record_need_figure(*, actor: Actor, **fields) -> NeedFigure:
@@ -49,11 +50,33 @@ class RowsOfAnotherOrganisation(PermissionDenied):
         self.row_errors = errors
 
 
+@dataclass(frozen=True)
+class RowWarning:
+    """What one saved row of a bulk upload is flagged for: its position (from 0), the field, the code."""
+
+    row: int
+    field: str
+    code: str
+    message: str
+
+
 @dataclass
 class UpsertResult:
     created: int = 0
     updated: int = 0
     unchanged: int = 0
+    warnings: list[RowWarning] = field(default_factory=list)
+
+
+def row_warnings(figures: list[NeedFigure]) -> list[RowWarning]:
+    """Each row's flags (needs.selectors.figure_warnings), named by the field that exceeds people in need."""
+    return [
+        RowWarning(row, code.split("_", 1)[0], code, str(FIGURE_WARNINGS[code]))
+        for row, figure in enumerate(figures)
+        for code in figure_warnings(
+            people_in_need=figure.people_in_need, targeted=figure.targeted, reached=figure.reached
+        )
+    ]
 
 
 UPSERT_KEY = ("region_id", "sector", "period_start", "period_end")
@@ -70,7 +93,8 @@ def upsert_need_figures(*, figures: list[NeedFigure], actor: Actor, reason: str 
 
     `figures` are unsaved NeedFigure objects (region_id and source_id set). A partner organisation
     changes only figures it recorded (RowsOfAnotherOrganisation otherwise); rows breaking the model's
-    rules raise InvalidRows naming each. Figures that would not change are left alone. Every created
+    rules raise InvalidRows naming each. Figures that would not change are left alone. Rows with
+    targeted or reached above people in need are saved and named in the result's warnings. Every created
     or changed figure gets an audit-history row attributed to the actor. A few statements per 1,000 rows.
     """
     errors = []
@@ -133,4 +157,9 @@ def upsert_need_figures(*, figures: list[NeedFigure], actor: Actor, reason: str 
                 NeedFigure, pks, history_type=history_type, actor=actor, reason=reason, date=now,
                 batch_size=BULK_BATCH_SIZE,
             )  # fmt: skip
-    return UpsertResult(created=len(new), updated=len(changed), unchanged=len(figures) - len(new) - len(changed))
+    return UpsertResult(
+        created=len(new),
+        updated=len(changed),
+        unchanged=len(figures) - len(new) - len(changed),
+        warnings=row_warnings(figures),
+    )

@@ -5,20 +5,30 @@ The template and the page's script read the same shapes, so a figure is worked o
 
 from datetime import date, datetime
 
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+
 from access.choices import AccessStatus
 from access.models import AccessRestriction, Region, Source, StatusChange, UtilityOutage
 from access.selectors.status import status_change_in_force
+from needs.sectors import SECTOR_NAMES
 from needs.selectors import METRICS, NeedsRollup, RolledFigure, needs_rollup
 
 from .selectors import MapCorridor, MapRegion, outages_active_at, restrictions_active_at, stale_regions_at
 
-METRIC_LABELS = {"people_in_need": "People in need", "targeted": "Targeted", "reached": "Reached"}
+METRIC_LABELS = {
+    "people_in_need": gettext_lazy("People in need"),
+    "targeted": gettext_lazy("Targeted"),
+    "reached": gettext_lazy("Reached"),
+}
 # How needs.selectors arrived at a figure, in the words the chart shows beside it.
 RULE_LABELS = {
-    "reported": "reported",
-    "sum_of_children": "sum over the regions under it",
-    "max_over_sectors": "max over sectors (not their sum: people are in need in several sectors at once)",
+    "reported": gettext_lazy("reported"),
+    "sum_of_children": gettext_lazy("sum over the regions under it"),
+    "max_over_sectors": gettext_lazy("max over sectors (not their sum: people are in need in several sectors at once)"),
 }
+# The regions one level under an area, as the chart names them ("provinces: 12,000 from 1 of 34").
+CHILDREN_LABELS = {Region.Level.COUNTRY: gettext_lazy("provinces"), Region.Level.PROVINCE: gettext_lazy("districts")}
 
 
 def iso(moment: datetime | date | None) -> str | None:
@@ -94,14 +104,63 @@ def map_data(*, regions: list[MapRegion], corridors: list[MapCorridor], boundari
     }
 
 
-def figure_data(figure: RolledFigure | None, scale_max: int) -> dict | None:
+def count_text(value: int, lower_bound: bool) -> str:
+    return _("at least %(value)s") % {"value": f"{value:,}"} if lower_bound else f"{value:,}"
+
+
+def children_sum_text(figure: RolledFigure, children_label: str) -> str:
+    """ "provinces: 12,000 from 1 of 34": what the regions under the area sum to, beside another figure."""
+    summed = figure.children_sum
+    if summed is None:
+        return ""
+    complete = summed.coverage.with_figure == summed.coverage.children
+    return _("%(children)s: %(value)s from %(with_figure)s of %(count)s") % {
+        "children": children_label,
+        "value": count_text(summed.value, summed.lower_bound and complete),
+        "with_figure": summed.coverage.with_figure,
+        "count": summed.coverage.children,
+    }
+
+
+def figure_detail(figure: RolledFigure, children_label: str) -> str:
+    """How the figure was made, in a line: "reported 14,500,000 · provinces: 12,000 from 1 of 34"."""
+    beside = children_sum_text(figure, children_label)
+    if figure.rule == "reported":
+        return _("reported %(value)s · %(beside)s") % {"value": f"{figure.value:,}", "beside": beside} if beside else ""
+    if figure.rule == "sum_of_children":
+        return _("from %(with_figure)s of %(count)s %(children)s") % {
+            "with_figure": figure.coverage.with_figure,
+            "count": figure.coverage.children,
+            "children": children_label,
+        }
+    largest = _("largest sector: %(sector)s") % {"sector": SECTOR_NAMES.get(figure.sector or "", figure.sector)}
+    return f"{largest} · {beside}" if beside else largest
+
+
+def coverage_data(coverage) -> dict:
+    return {"with_figure": coverage.with_figure, "children": coverage.children}
+
+
+def figure_data(figure: RolledFigure | None, scale_max: int, children_label: str = "") -> dict | None:
     if figure is None:
         return None
+    summed = figure.children_sum
     return {
         "value": figure.value,
-        "display": f"{figure.value:,}",
+        "display": count_text(figure.value, figure.lower_bound),
         "rule": figure.rule,
-        "rule_label": RULE_LABELS[figure.rule],
+        "rule_label": str(RULE_LABELS[figure.rule]),
+        "lower_bound": figure.lower_bound,
+        "coverage": coverage_data(figure.coverage),
+        "children_sum": None
+        if summed is None
+        else {
+            "value": summed.value,
+            "lower_bound": summed.lower_bound,
+            "coverage": coverage_data(summed.coverage),
+            "regions": summed.regions,
+        },
+        "detail": figure_detail(figure, children_label),
         "regions": figure.regions,
         "percent": round(100 * figure.value / scale_max, 1) if scale_max else 0,
     }
@@ -113,9 +172,13 @@ def needs_data(rollup: NeedsRollup) -> dict:
         f for f in rollup.intersectoral.values() if f
     ]
     scale_max = max((f.value for f in figures), default=0)
+    children_label = str(CHILDREN_LABELS.get(rollup.area.admin_level, _("regions under it")))
 
     def metrics(values: dict[str, RolledFigure | None]) -> list[dict]:
-        return [{"metric": m, "label": METRIC_LABELS[m], "figure": figure_data(values[m], scale_max)} for m in METRICS]
+        return [
+            {"metric": m, "label": str(METRIC_LABELS[m]), "figure": figure_data(values[m], scale_max, children_label)}
+            for m in METRICS
+        ]
 
     return {
         "area": {"pcode": rollup.area.pcode, "name": rollup.area.name},

@@ -227,6 +227,7 @@ SPECTACULAR_SETTINGS = {
         "AccessStatusEnum": "access.choices.AccessStatus",
         "CorridorStatusEnum": "access.choices.CorridorStatus",
         "ConfidenceEnum": "access.choices.Confidence",
+        "NeedFigureWarningEnum": "needs.selectors.FIGURE_WARNING_CODES",
     },
 }
 

@@ -1,5 +1,6 @@
 """What the needs resources show and take. The list's fast path (needs.api.views) gives the same items."""
 
+from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from access.api.serializers import OrganisationName, RegionRef, SourceRef, WriteSerializer, hierarchy_of
@@ -7,10 +8,17 @@ from access.choices import Confidence
 from humtrack.api import fields
 from needs.models import NeedFigure
 from needs.sectors import SECTOR_CHOICES
+from needs.selectors import FIGURE_WARNING_CODES, RULES, figure_warnings
+
+WARNINGS_FIELD = serializers.ListField(
+    child=serializers.ChoiceField(choices=FIGURE_WARNING_CODES),
+    help_text="What the figure is flagged for (it is saved all the same): `targeted_exceeds_people_in_need`, "
+    "`reached_exceeds_people_in_need`. Empty when nothing is.",
+)
 
 # The keys of a need figure in a response, in order; the list's fast path builds exactly these.
 NEED_FIGURE_FIELDS = [
-    "id", "region", "region_hierarchy", "sector", "people_in_need", "targeted", "reached", "period_start",
+    "id", "region", "region_hierarchy", "sector", "people_in_need", "targeted", "reached", "warnings", "period_start",
     "period_end", "is_urgent", "notes", "source", "confidence", "organisation", "created_at", "updated_at",
 ]  # fmt: skip
 
@@ -18,6 +26,7 @@ NEED_FIGURE_FIELDS = [
 class NeedFigureSerializer(serializers.ModelSerializer):
     region = serializers.CharField(source="region.pcode", read_only=True)
     region_hierarchy = serializers.SerializerMethodField(help_text="The p-codes from the country down.")
+    warnings = serializers.SerializerMethodField()
     organisation = OrganisationName()
 
     class Meta:
@@ -27,6 +36,10 @@ class NeedFigureSerializer(serializers.ModelSerializer):
 
     def get_region_hierarchy(self, figure) -> list[str]:
         return hierarchy_of(figure.region.path)
+
+    @extend_schema_field(WARNINGS_FIELD)
+    def get_warnings(self, figure) -> list[str]:
+        return figure_warnings(people_in_need=figure.people_in_need, targeted=figure.targeted, reached=figure.reached)
 
 
 class NeedFigureWriteSerializer(WriteSerializer):
@@ -69,16 +82,57 @@ class BulkUploadSerializer(serializers.Serializer):
     )
 
 
+class BulkRowWarningSerializer(serializers.Serializer):
+    row = serializers.IntegerField(min_value=0, help_text="The row's position in the upload, from 0.")
+    field = serializers.CharField(help_text="The count that exceeds people in need: targeted or reached.")
+    code = serializers.ChoiceField(choices=FIGURE_WARNING_CODES)
+    message = serializers.CharField()
+
+
 class BulkResultSerializer(serializers.Serializer):
     created = serializers.IntegerField()
     updated = serializers.IntegerField()
     unchanged = serializers.IntegerField()
+    warnings = BulkRowWarningSerializer(
+        many=True, help_text="Rows saved but flagged (targeted or reached above people in need), each named."
+    )
+
+
+class CoverageSerializer(serializers.Serializer):
+    with_figure = serializers.IntegerField(
+        min_value=0, help_text="How many of the region's direct children have a figure."
+    )
+    children = serializers.IntegerField(min_value=0, help_text="How many direct children the region has.")
+
+
+class ChildrenSumSerializer(serializers.Serializer):
+    value = serializers.IntegerField(min_value=0, help_text="The sum of the direct children's figures.")
+    coverage = CoverageSerializer()
+    lower_bound = serializers.BooleanField(
+        help_text="True when not every child has a figure, or a child's figure is itself a lower bound."
+    )
+    regions = serializers.ListField(child=serializers.CharField(), help_text="p-codes whose figures made the sum.")
 
 
 class RolledFigureSerializer(serializers.Serializer):
-    value = serializers.IntegerField()
+    value = serializers.IntegerField(min_value=0)
+    rule = serializers.ChoiceField(
+        choices=list(RULES),
+        help_text="reported: the region's own figure, never replaced by a sum of parts; sum_of_children: no "
+        "reported figure, the sum of the children's; max_over_sectors (intersectoral only): the region's "
+        "largest sector figure, never the sum over sectors.",
+    )
+    lower_bound = serializers.BooleanField(help_text='True: the figure is a lower bound, shown "at least".')
+    coverage = CoverageSerializer(
+        help_text="How many of the region's direct children have a figure (for a reported figure too)."
+    )
     regions = serializers.ListField(child=serializers.CharField(), help_text="p-codes whose figures made it.")
-    rule = serializers.ChoiceField(choices=["reported", "sum_of_children", "max_over_sectors"])
+    children_sum = ChildrenSumSerializer(
+        allow_null=True, help_text="Where the children's figures sum to something other than `value`; else null."
+    )
+    sector = serializers.CharField(
+        allow_null=True, help_text="For max_over_sectors: the sector whose figure it is; else null."
+    )
 
 
 class MetricsSerializer(serializers.Serializer):
@@ -100,4 +154,7 @@ class NeedsSummarySerializer(serializers.Serializer):
     period_start = serializers.DateField(allow_null=True)
     period_end = serializers.DateField(allow_null=True)
     sectors = SectorRollupSerializer(many=True)
-    intersectoral = MetricsSerializer(help_text="Reported intersectoral figures, else the max over sectors.")
+    intersectoral = MetricsSerializer(
+        help_text="The reported intersectoral figure; else the larger of the children's intersectoral sum and the "
+        "largest sector figure, a lower bound. Never the sum over sectors."
+    )

@@ -21,7 +21,7 @@ from humtrack.api.renderers import CsvColumn, admin_columns
 from humtrack.api.viewsets import JSON, CreateMixin, PartnerViewSet, RetrieveMixin, UpdateMixin
 from needs import services
 from needs.sectors import SECTOR_CHOICES
-from needs.selectors import need_figures, needs_rollup
+from needs.selectors import figure_warnings, need_figures, needs_rollup
 
 from . import filters, serializers
 from .bulk import RowReader
@@ -59,6 +59,9 @@ def need_figure_items(rows) -> list[dict]:
             "people_in_need": row["people_in_need"],
             "targeted": row["targeted"],
             "reached": row["reached"],
+            "warnings": figure_warnings(
+                people_in_need=row["people_in_need"], targeted=row["targeted"], reached=row["reached"]
+            ),
             "period_start": row["period_start_text"],
             "period_end": row["period_end_text"],
             "is_urgent": row["is_urgent"],
@@ -124,8 +127,11 @@ class NeedFigureViewSet(RetrieveMixin, CreateMixin, UpdateMixin, PartnerViewSet)
 
     @extend_schema(
         summary="Roll-up of needs in an area",
-        description="Per sector: the sum over districts where they report; intersectoral: the reported "
-        "figure, else the maximum over sectors (never the sum). Each figure names the regions it came from.",
+        description="Per sector and intersectoral. A figure reported for a region is its figure, never replaced "
+        "by a sum of parts; a region without one is the sum of its children's (a lower bound when not every child "
+        "has one); where both exist and differ, `children_sum` gives the children's beside it. Intersectoral: the "
+        "reported figure, else the larger of the children's sum and the largest sector, a lower bound; never the "
+        "sum over sectors. Each figure says its rule, coverage and the regions it came from (docs/api.md).",
         parameters=[SummaryQuerySerializer],
         responses=serializers.NeedsSummarySerializer,
     )

@@ -391,10 +391,14 @@ def test_region_details_give_status_since_source_confidence_restrictions_outages
     assert data["restrictions"][0]["affected_groups"] == ["All aid workers", "Women aid workers"]
     assert [outage["utility"] for outage in data["outages"]] == ["Internet", "Electricity"]
     intersectoral = {item["metric"]: item["figure"] for item in data["needs"]["intersectoral"]}
-    assert (intersectoral["people_in_need"]["value"], intersectoral["people_in_need"]["rule"]) == (
-        1500,
-        "max_over_sectors",
-    )
+    # Bazarak at least 1,200 (health, its largest sector) + Shutul at least 500: more than Panjshir's largest
+    # sector (food, 1,500), so at least 1,700 from 2 of 2 districts; never 2,700, the sum over sectors.
+    assert (
+        intersectoral["people_in_need"]["value"],
+        intersectoral["people_in_need"]["rule"],
+        intersectoral["people_in_need"]["display"],
+        intersectoral["people_in_need"]["detail"],
+    ) == (1700, "sum_of_children", "at least 1,700", "from 2 of 2 districts")
     assert intersectoral["reached"]["value"] == 200
     food = next(sector for sector in data["needs"]["sectors"] if sector["sector"] == "FSC")
     people_in_need = food["metrics"][0]["figure"]

@@ -39,7 +39,7 @@ def test_a_bulk_upload_retried_is_not_applied_twice(writer, tree, source):
              "people_in_need": 5, "source": source.pk, "confidence": "reported"}]  # fmt: skip
     first = writer.post("/api/v1/needs/bulk/", {"rows": rows}, HTTP_IDEMPOTENCY_KEY="upload-7")
     retry = writer.post("/api/v1/needs/bulk/", {"rows": rows}, HTTP_IDEMPOTENCY_KEY="upload-7")
-    assert first.json() == retry.json() == {"created": 1, "updated": 0, "unchanged": 0}
+    assert first.json() == retry.json() == {"created": 1, "updated": 0, "unchanged": 0, "warnings": []}
     assert NeedFigure.history.count() == 1
 
 

@@ -72,7 +72,7 @@ def test_create_and_update_a_figure_of_ones_own(writer, other_writer, tree, sour
     assert reversed_period.status_code == 400 and "period_end" in reversed_period.json()["fields"]
 
 
-def test_summary_sums_districts_takes_the_max_over_sectors_and_names_the_regions(reader, tree):
+def test_summary_sums_districts_and_gives_intersectoral_at_least_and_names_the_regions(reader, tree):
     NeedFigureFactory(region=tree["AF0801"], sector="FSC", people_in_need=20_000)
     NeedFigureFactory(region=tree["AF0806"], sector="FSC", people_in_need=5_000)
     NeedFigureFactory(region=tree["AF0806"], sector="HEA", people_in_need=22_000)
@@ -81,10 +81,14 @@ def test_summary_sums_districts_takes_the_max_over_sectors_and_names_the_regions
     summary = response.json()
     food = next(s for s in summary["sectors"] if s["sector"] == "FSC")
     assert food["metrics"]["people_in_need"] == {
-        "value": 25_000, "regions": ["AF0801", "AF0806"], "rule": "sum_of_children"
+        "value": 25_000, "regions": ["AF0801", "AF0806"], "rule": "sum_of_children", "lower_bound": False,
+        "coverage": {"with_figure": 2, "children": 2}, "children_sum": None, "sector": None,
     }  # fmt: skip
+    # Bazarak at least 20,000 (food), Shutul at least 22,000 (health): Panjshir at least 42,000, more than
+    # its largest sector (food, 25,000), and never the 47,000 a sum over sectors would give.
     assert summary["intersectoral"]["people_in_need"] == {
-        "value": 25_000, "regions": ["AF0801", "AF0806"], "rule": "max_over_sectors"
+        "value": 42_000, "regions": ["AF0801", "AF0806"], "rule": "sum_of_children", "lower_bound": True,
+        "coverage": {"with_figure": 2, "children": 2}, "children_sum": None, "sector": None,
     }  # fmt: skip
     only_health = reader.get("/api/v1/needs/summary/", {"within": "AF08", "sector": "HEA"}).json()
     assert [s["sector"] for s in only_health["sectors"]] == ["HEA"]
@@ -105,11 +109,11 @@ def test_bulk_upserts_by_region_sector_and_period(writer, tree, source):
     rows = [bulk_row("AF0801", source=source), bulk_row("AF0806", source=source, people_in_need=None, is_urgent=True)]
     first = writer.post("/api/v1/needs/bulk/", {"rows": rows})
     assert first.status_code == 200, first.content
-    assert first.json() == {"created": 2, "updated": 0, "unchanged": 0}
+    assert first.json() == {"created": 2, "updated": 0, "unchanged": 0, "warnings": []}
     again = writer.post(
         "/api/v1/needs/bulk/", {"rows": [bulk_row("AF0801", source=source, people_in_need=1500), rows[1]]}
     )
-    assert again.json() == {"created": 0, "updated": 1, "unchanged": 1}
+    assert again.json() == {"created": 0, "updated": 1, "unchanged": 1, "warnings": []}
     assert NeedFigure.objects.get(region__pcode="AF0801").people_in_need == 1500
     assert NeedFigure.objects.get(region__pcode="AF0806").people_in_need is None
 
@@ -169,7 +173,7 @@ def test_bulk_neither_waits_for_nor_locks_the_figures_of_other_periods(writer, t
             cursor.execute("SET lock_timeout TO '2s'")  # waiting for the 2019 figure would fail, not hang
         response = writer.post("/api/v1/needs/bulk/", {"rows": [bulk_row("AF0801", source=source)]})
         assert response.status_code == 200, response.content
-        assert response.json() == {"created": 1, "updated": 0, "unchanged": 0}
+        assert response.json() == {"created": 1, "updated": 0, "unchanged": 0, "warnings": []}
     finally:
         other.rollback()
         other.close()
@@ -211,7 +215,7 @@ def test_bulk_of_ten_thousand_rows_in_a_few_queries(writer, django_assert_max_nu
     # 999-parameter limit makes its batches of figures about 70 rows, so about 160 statements there.
     with django_assert_max_num_queries(200):
         response = writer.post("/api/v1/needs/bulk/", {"rows": rows})
-    assert response.json() == {"created": 10_000, "updated": 0, "unchanged": 0}
+    assert response.json() == {"created": 10_000, "updated": 0, "unchanged": 0, "warnings": []}
     assert NeedFigure.objects.count() == 10_000
     assert NeedFigure.history.count() == 10_000
 

@@ -1,4 +1,4 @@
-"""The roll-up rules: sum over children where they report, max over sectors, never the sum."""
+"""The roll-up rules: a reported figure stays, else the sum over children; intersectoral never a sum over sectors."""
 
 from datetime import date
 
@@ -7,7 +7,7 @@ from django.core.exceptions import ValidationError
 
 from humtrack.actor import Actor
 from needs.models import NeedFigure
-from needs.selectors import needs_rollup
+from needs.selectors import ChildrenSum, Coverage, needs_rollup
 from needs.services import record_need_figure
 from tests.factories import NeedFigureFactory
 
@@ -18,14 +18,33 @@ def figure(region, sector, people_in_need=None, **fields):
     return NeedFigureFactory(region=region, sector=sector, people_in_need=people_in_need, **fields)
 
 
-def test_a_province_is_the_sum_of_its_districts_where_they_report(tree):
-    figure(tree["AF08"], "FSC", 99_000)  # the province's own figure, superseded by its districts
+def test_a_province_without_its_own_figure_is_the_sum_of_its_districts(tree):
     figure(tree["AF0801"], "FSC", 20_000)
     figure(tree["AF0806"], "FSC", 5_000)
-    food = needs_rollup(pcode="AF08").sectors[0]
-    assert food.metrics["people_in_need"].value == 25_000
-    assert sorted(food.metrics["people_in_need"].regions) == ["AF0801", "AF0806"]
-    assert food.metrics["people_in_need"].rule == "sum_of_children"
+    food = needs_rollup(pcode="AF08").sectors[0].metrics["people_in_need"]
+    assert (food.value, food.rule, food.lower_bound) == (25_000, "sum_of_children", False)
+    assert food.coverage == Coverage(with_figure=2, children=2)
+    assert sorted(food.regions) == ["AF0801", "AF0806"]
+    assert food.children_sum is None
+
+
+def test_a_province_reported_figure_stays_with_its_districts_sum_beside_it(tree):
+    figure(tree["AF08"], "FSC", 99_000)
+    figure(tree["AF0801"], "FSC", 20_000)
+    food = needs_rollup(pcode="AF08").sectors[0].metrics["people_in_need"]
+    assert (food.value, food.rule, food.lower_bound, food.regions) == (99_000, "reported", False, ["AF08"])
+    assert food.coverage == Coverage(with_figure=1, children=2)
+    assert food.children_sum == ChildrenSum(
+        value=20_000, coverage=Coverage(with_figure=1, children=2), lower_bound=True, regions=["AF0801"]
+    )
+
+
+def test_a_reported_figure_equal_to_its_childrens_sum_has_no_children_sum(tree):
+    figure(tree["AF08"], "FSC", 25_000)
+    figure(tree["AF0801"], "FSC", 20_000)
+    figure(tree["AF0806"], "FSC", 5_000)
+    food = needs_rollup(pcode="AF08").sectors[0].metrics["people_in_need"]
+    assert (food.value, food.rule, food.children_sum) == (25_000, "reported", None)
 
 
 def test_a_province_whose_districts_do_not_report_keeps_its_own_figure(tree):

@@ -287,8 +287,11 @@
       rect.setAttribute("width", String(item.figure.percent));
       rect.setAttribute("height", "1");
       svg.append(rect);
-      row.append(svg, el("span", { class: "bar-value" }, item.figure.display));
-      if (showRule || item.figure.rule !== "reported") row.append(el("span", { class: "bar-rule" }, item.figure.rule_label));
+      row.append(svg, el("span", { class: "bar-value" + (item.figure.lower_bound ? " bar-lower-bound" : "") }, item.figure.display));
+      const saysReported = item.figure.rule === "reported" && item.figure.detail;  // the detail says "reported …"
+      if (!saysReported && (showRule || item.figure.rule !== "reported")) row.append(el("span", { class: "bar-rule" }, item.figure.rule_label));
+      // "reported 14,500,000 · provinces: 12,000 from 1 of 34": worked out in presenters.figure_detail.
+      if (item.figure.detail) row.append(el("span", { class: "bar-rule bar-detail" }, item.figure.detail));
       return row;
     }));
   }
