@@ -55,7 +55,9 @@ def synced(reader, tree, source):
 def test_a_syncing_partner_sees_bazarak_inherit_panjshirs_new_status(reader, tree, synced):
     held, resume = synced()
     assert held["AF0801"]["status_basis"] == "none"
+    etag = reader.get("/api/v1/regions/AF0801/")["ETag"]
     change(tree["AF08"], AccessStatus.INACCESSIBLE)  # only Panjshir's own status changes
+    assert reader.get("/api/v1/regions/AF0801/")["ETag"] != etag  # a cached copy is stale too
     changed, _ = walk(reader, resume)
     assert set(changed) == {"AF08", "AF0801", "AF0806"}
     bazarak = changed["AF0801"]
