@@ -1,7 +1,6 @@
 """One FilterSet per access resource; `within` and `updated_since` come from humtrack.api.filters."""
 
 import django_filters
-from django.db.models import Q
 
 from access.choices import (
     AccessStatus,
@@ -13,12 +12,13 @@ from access.choices import (
     Reliability,
     Severity,
     SourceKind,
+    StatusBasis,
     Utility,
 )
 from access.models import AccessRestriction, AidCorridor, Region, Source, UtilityOutage
 from access.selectors.facts import outages_in_force_at, restrictions_in_force_at
 from access.selectors.regions import fresh_regions, stale_regions
-from access.selectors.status import annotate_status_as_of
+from access.selectors.status import status_basis_in, with_effective_status
 from humtrack.api.filters import BooleanFilter, DateTimeFilter, IntegerFilter, RegionFilter, SyncFilterSet, WithinFilter
 
 # The largest id a bigint holds: a larger one is a 400 rather than a database error.
@@ -26,10 +26,19 @@ MAX_ID = 2**63 - 1
 
 
 class RegionFilterSet(SyncFilterSet):
+    """Regions, annotated with their effective status (now, or at `as_of`) before any filter runs."""
+
     status = django_filters.MultipleChoiceFilter(
-        method="filter_status",
+        field_name="effective_status",
         choices=AccessStatus.choices,
-        help_text="The status (at `as_of` if given, else now); repeat for several.",
+        help_text="The effective status (at `as_of` if given, else now): a region's own record or the one it "
+        "inherits; add `status_basis=recorded` for own records only. `unknown` is an explicit, recorded unknown: "
+        "a region with no record on it or above it matches no status (ask `status_basis=none`). Repeat for several.",
+    )
+    status_basis = django_filters.MultipleChoiceFilter(
+        method="filter_status_basis",
+        choices=StatusBasis.choices,
+        help_text="recorded (its own record), inherited (its nearest ancestor's) or none; repeat for several.",
     )
     level = IntegerFilter(
         field_name="admin_level", min_value=0, max_value=5, help_text="0 country, 1 province, 2 district."
@@ -43,30 +52,24 @@ class RegionFilterSet(SyncFilterSet):
 
     class Meta:
         model = Region
-        fields = ["status", "level", "within", "parent", "stale", "as_of", "updated_since"]
+        fields = ["status", "status_basis", "level", "within", "parent", "stale", "as_of", "updated_since"]
+
+    def filter_queryset(self, queryset):
+        # One annotation, at `as_of` or now, that the status filters, the view and the serializer share.
+        return super().filter_queryset(with_effective_status(queryset, at=self.form.cleaned_data.get("as_of")))
 
     def filter_stale(self, queryset, name, value):
         if value is None:
             return queryset
         return stale_regions(queryset=queryset) if value else fresh_regions(queryset=queryset)
 
-    def filter_status(self, queryset, name, value):
+    def filter_status_basis(self, queryset, name, value):
         if not value:
             return queryset
-        as_of = self.form.cleaned_data.get("as_of")
-        if as_of is None:
-            return queryset.filter(access_status__in=value)
-        queryset = self.filter_as_of(queryset, "as_of", as_of)
-        condition = Q(status_as_of__in=value)
-        if AccessStatus.UNKNOWN in value:
-            condition |= Q(status_as_of__isnull=True)  # no change in force yet: unknown
-        return queryset.filter(condition)
+        return queryset.filter(status_basis_in(value))
 
     def filter_as_of(self, queryset, name, value):
-        # The view shows `status_as_of` and the change `status_change_as_of_id` instead of the current ones.
-        if value is None or "status_as_of" in queryset.query.annotations:
-            return queryset
-        return annotate_status_as_of(queryset, value)
+        return queryset  # read by filter_queryset, which annotates the statuses in force then
 
 
 class SourceFilterSet(SyncFilterSet):

@@ -9,7 +9,7 @@ from functools import lru_cache
 from django.db import models
 from rest_framework import serializers
 
-from access.choices import AccessStatus, AffectedGroupCode, Confidence, CorridorStatus
+from access.choices import AccessStatus, AffectedGroupCode, Confidence, CorridorStatus, StatusBasis
 from access.models import AccessRestriction, AidCorridor, Region, Source, StatusChange, UtilityOutage
 from access.models.regions import PATH_SEPARATOR, pcode_validator
 from humtrack.api import fields
@@ -71,8 +71,23 @@ class WriteSerializer(serializers.ModelSerializer):
 # Outputs -------------------------------------------------------------------------------------------
 
 
+class StatusOrNone(serializers.ChoiceField):
+    """A status, or null where there is none: a region with no record on it or above it, or a change
+    with no record of its own before it (stored as ""). Null, never "", so partners test one value."""
+
+    def __init__(self, **kwargs):
+        super().__init__(choices=AccessStatus.choices, allow_null=True, read_only=True, **kwargs)
+
+    def to_representation(self, value):
+        return super().to_representation(value) if value else None
+
+
 class RegionSerializer(serializers.Serializer):
-    """A region with its access status (current, or in force at `as_of`) and what is active there."""
+    """A region with its effective access status (now, or in force at `as_of`) and what is active there.
+
+    The effective status (access.selectors.status) is the region's own record, else its nearest
+    ancestor's (`status_basis` inherited, `status_from` that ancestor), else none (status null).
+    """
 
     pcode = serializers.CharField(read_only=True)
     name = serializers.CharField(read_only=True)
@@ -83,12 +98,33 @@ class RegionSerializer(serializers.Serializer):
     population = serializers.IntegerField(read_only=True, allow_null=True)
     latitude = serializers.FloatField(read_only=True, allow_null=True)
     longitude = serializers.FloatField(read_only=True, allow_null=True)
-    status = serializers.ChoiceField(choices=AccessStatus.choices, source="shown_status", read_only=True)
-    status_since = serializers.DateTimeField(source="shown_change.effective_at", read_only=True, allow_null=True)
-    status_confidence = serializers.CharField(source="shown_change.confidence", read_only=True, allow_null=True)
-    status_source = serializers.IntegerField(source="shown_change.source_id", read_only=True, allow_null=True)
-    status_source_title = serializers.CharField(source="shown_change.source", read_only=True, allow_null=True)
-    status_change = serializers.IntegerField(source="shown_change.pk", read_only=True, allow_null=True)
+    status = StatusOrNone(
+        source="effective_status",
+        help_text="The effective status: the region's own record, else its nearest ancestor's; "
+        "null when nothing is recorded on it or above it (not `unknown`, which is a recorded statement).",
+    )
+    status_basis = serializers.ChoiceField(
+        choices=StatusBasis.choices,
+        read_only=True,
+        help_text="recorded: the region's own record; inherited: its nearest ancestor's (`status_from`); "
+        "none: no record on it or above it.",
+    )
+    status_from = serializers.CharField(
+        source="status_from.pcode",
+        read_only=True,
+        allow_null=True,
+        help_text="The p-code of the region whose record the status is (this one when recorded); null for none.",
+    )
+    status_since = serializers.DateTimeField(source="effective_change.effective_at", read_only=True, allow_null=True)
+    status_confidence = serializers.CharField(source="effective_change.confidence", read_only=True, allow_null=True)
+    status_source = serializers.IntegerField(source="effective_change.source_id", read_only=True, allow_null=True)
+    status_source_title = serializers.CharField(source="effective_change.source", read_only=True, allow_null=True)
+    status_change = serializers.IntegerField(
+        source="effective_change.pk",
+        read_only=True,
+        allow_null=True,
+        help_text="The id of the status change in force (of `status_from`'s history).",
+    )
     active_restriction_count = serializers.IntegerField(read_only=True)
     active_outage_count = serializers.IntegerField(read_only=True)
     updated_at = serializers.DateTimeField(read_only=True)
@@ -99,6 +135,7 @@ class RegionSerializer(serializers.Serializer):
 
 class StatusChangeSerializer(serializers.ModelSerializer):
     region = serializers.CharField(source="region.pcode", read_only=True)
+    from_status = StatusOrNone(help_text="The region's own status before; null when it had no record of its own.")
     source_title = serializers.CharField(source="source", read_only=True)
     recorded_by = serializers.CharField(source="recorded_by_label", read_only=True)
     organisation = OrganisationName()

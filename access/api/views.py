@@ -14,12 +14,11 @@ from rest_framework.exceptions import PermissionDenied
 from rest_framework.response import Response
 
 from access import services
-from access.choices import AccessStatus
-from access.models import Region, StatusChange
+from access.models import Region
 from access.selectors.coordinators import can_edit_region
 from access.selectors.facts import corridors_with_route, outages_with_region, restrictions_with_groups, sources_listed
 from access.selectors.regions import regions_with_summary
-from access.selectors.status import status_history
+from access.selectors.status import attach_effective_status, status_history, with_effective_status
 from humtrack.api.permissions import request_token
 from humtrack.api.renderers import CsvColumn, GeoJSONRenderer, admin_columns
 from humtrack.api.viewsets import JSON, CreateMixin, ListMixin, PartnerViewSet, RetrieveMixin, UpdateMixin
@@ -58,7 +57,8 @@ class StatusChangeResult:
     retrieve=extend_schema(summary="One region, by p-code"),
 )
 class RegionViewSet(ListMixin, RetrieveMixin, PartnerViewSet):
-    """Regions by p-code: current status (or at `as_of`), since when, source, confidence, active counts."""
+    """Regions by p-code: effective status (now or at `as_of`) and its basis, since when, source, confidence,
+    active counts."""
 
     serializer_class = serializers.RegionSerializer
     filterset_class = filters.RegionFilterSet
@@ -74,6 +74,8 @@ class RegionViewSet(ListMixin, RetrieveMixin, PartnerViewSet):
         CsvColumn("latitude", "#geo+lat", "latitude"),
         CsvColumn("longitude", "#geo+lon", "longitude"),
         CsvColumn("status", "#access+status", "status"),
+        CsvColumn("status_basis", "#access+status+basis", "status_basis"),
+        CsvColumn("status_from", "#access+status+from+code", "status_from"),
         CsvColumn("status_since", "#date+status", "status_since"),
         CsvColumn("status_confidence", "#meta+confidence", "status_confidence"),
         CsvColumn("status_source_title", "#meta+source", "status_source_title"),
@@ -87,15 +89,15 @@ class RegionViewSet(ListMixin, RetrieveMixin, PartnerViewSet):
 
     def get_object(self):
         pcode = self._pcode()
-        region = regions_with_summary().filter(pcode=pcode).first()
+        region = with_effective_status(regions_with_summary()).filter(pcode=pcode).first()
         if region is None:
             raise Http404(f"No region with p-code {pcode}.")
         self.check_object_permissions(self.request, region)
-        return show_statuses([region])[0]
+        return attach_effective_status([region])[0]
 
     def list(self, request, *args, **kwargs):
-        queryset = self.filter_queryset(self.get_queryset())
-        page = show_statuses(self.paginate_queryset(queryset))
+        queryset = self.filter_queryset(self.get_queryset())  # RegionFilterSet annotates the effective status
+        page = attach_effective_status(self.paginate_queryset(queryset))
         return self.get_paginated_response(self.get_serializer(page, many=True).data)
 
     def geojson_feature(self, item):
@@ -141,22 +143,6 @@ class RegionViewSet(ListMixin, RetrieveMixin, PartnerViewSet):
         if region is None:
             raise Http404(f"No region with p-code {pcode}.")
         return region
-
-
-def show_statuses(regions: list[Region]) -> list[Region]:
-    """Set what the serializer shows: the status at `as_of` where the queryset was annotated, else now."""
-    as_of_ids = [r.status_change_as_of_id for r in regions if getattr(r, "status_change_as_of_id", None)]
-    changes = {}
-    if as_of_ids:
-        changes = StatusChange.objects.select_related("source").in_bulk(as_of_ids)
-    for region in regions:
-        if hasattr(region, "status_as_of"):
-            region.shown_status = region.status_as_of or AccessStatus.UNKNOWN
-            region.shown_change = changes.get(region.status_change_as_of_id)
-        else:
-            region.shown_status = region.access_status
-            region.shown_change = region.current_status_change
-    return regions
 
 
 class SourceViewSet(ListMixin, RetrieveMixin, CreateMixin, UpdateMixin, PartnerViewSet):

@@ -10,7 +10,7 @@ overrides its province like any other record.
 from collections.abc import Iterable
 from datetime import datetime
 
-from django.db.models import F, IntegerField, OuterRef, QuerySet, Subquery
+from django.db.models import F, IntegerField, OuterRef, Q, QuerySet, Subquery
 from django.db.models.functions import Coalesce
 
 from access.choices import StatusBasis
@@ -103,3 +103,17 @@ def regions_taking_status_from(region: Region) -> QuerySet[Region]:
     record now: the regions a change of its current status reaches."""
     under = Region.objects.filter(path__startswith=region.path)
     return with_effective_status(under).filter(status_from_id=region.pk)
+
+
+def status_basis_in(bases: Iterable[str]) -> Q:
+    """A filter, on regions annotated by with_effective_status, for those whose basis is one of `bases`
+    (the same basis attach_effective_status sets)."""
+    conditions = {
+        StatusBasis.RECORDED: Q(status_from_id=F("pk")),
+        StatusBasis.INHERITED: Q(status_from_id__isnull=False) & ~Q(status_from_id=F("pk")),
+        StatusBasis.NONE: Q(effective_change_id__isnull=True),
+    }
+    condition = Q(pk__in=[])  # matches nothing: the identity of |
+    for basis in bases:
+        condition |= conditions[StatusBasis(basis)]
+    return condition

@@ -7,7 +7,7 @@ from django.utils import timezone
 from access.alerts.services import record_status_change_event
 from access.choices import AccessStatus, Confidence
 from access.models import Region, Source, StatusChange
-from access.selectors.status import latest_status_change, status_change_in_force
+from access.selectors.status import latest_status_change, regions_taking_status_from, status_change_in_force
 from humtrack.actor import Actor
 from humtrack.history import stamp
 
@@ -79,6 +79,22 @@ def change_access_status(
             stamp(locked, actor, reason)
             locked.save(update_fields=["access_status", "current_status_change", "updated_at"])
             region.access_status, region.current_status_change = status, change
+            touch_regions_inheriting_from(locked)
         # The outbox: the alert commits or rolls back with the change (none for a silent one).
         record_status_change_event(change, became_current=latest.pk == change.pk)
         return change
+
+
+def touch_regions_inheriting_from(region: Region) -> int:
+    """Stamp `updated_at` on the regions under `region` whose effective status is its record, in one
+    UPDATE: their representation changed without a write of their own, and a partner syncing with
+    `resume` / `updated_since` must see it (docs/api.md, "Sync"). Called when the region's current change
+    changes, after it is saved. Those are the regions that inherited from it before too, or, if this
+    is its first record, those that inherited from above it (or had none): whichever regions under it
+    have no record of their own nearer than it. A back-dated change that does not become current
+    changes no one's effective status, and touches no one."""
+    inheriting = regions_taking_status_from(region).exclude(pk=region.pk).values("pk")
+    # Locked top-down first (an UPDATE locks in no set order): a concurrent change to a region above,
+    # touching this one and those under it, then waits for this one rather than deadlocking with it.
+    locked = list(Region.objects.select_for_update().filter(pk__in=inheriting).order_by("path").values_list("pk"))
+    return Region.objects.filter(pk__in=[pk for (pk,) in locked]).update(updated_at=region.updated_at)

@@ -10,11 +10,19 @@ from django.utils.translation import gettext_lazy
 
 from access.choices import AccessStatus
 from access.models import AccessRestriction, Region, Source, StatusChange, UtilityOutage
-from access.selectors.status import status_change_in_force
+from access.selectors.status import effective_status_of
 from needs.sectors import SECTOR_NAMES
 from needs.selectors import METRICS, NeedsRollup, RolledFigure, needs_rollup
 
-from .selectors import MapCorridor, MapRegion, outages_active_at, restrictions_active_at, stale_regions_at
+from .selectors import (
+    NO_INFORMATION,
+    MapCorridor,
+    MapRegion,
+    outages_active_at,
+    restrictions_active_at,
+    stale_regions_at,
+    status_text,
+)
 
 METRIC_LABELS = {
     "people_in_need": gettext_lazy("People in need"),
@@ -47,10 +55,15 @@ def source_data(source: Source | None) -> dict | None:
     }
 
 
-def status_data(status: str, change: StatusChange | None) -> dict:
+def status_data(*, status: str | None, basis: str, status_from: Region | None, change: StatusChange | None) -> dict:
+    """A region's effective status: its value (None: nothing recorded on it or above it), how it comes
+    to it (`basis`, `from`), and the record it is."""
     return {
         "value": status,
-        "label": AccessStatus(status).label,
+        "label": AccessStatus(status).label if status else str(NO_INFORMATION),
+        "basis": basis,
+        "from": {"pcode": status_from.pcode, "name": status_from.name} if status_from else None,
+        "text": status_text(status, basis, status_from),
         "since": iso(change.effective_at) if change else None,
         "reason": change.reason if change else "",
         "confidence": change.get_confidence_display() if change else None,
@@ -75,10 +88,13 @@ def map_data(*, regions: list[MapRegion], corridors: list[MapCorridor], boundari
                 "pcode": shown.region.pcode,
                 "name": shown.region.name,
                 "level": shown.region.admin_level,
+                # The effective status: own record, inherited (drawn hatched in its colour), or none (null,
+                # "no information recorded", which reads differently from the UN's recorded unknown).
                 "status": shown.status,
                 "status_label": shown.status_label,
-                # Unknown by a recorded change (the UN has no information) reads differently from no report.
-                "status_recorded": shown.status_change is not None,
+                "status_basis": shown.status_basis,
+                "status_from": shown.status_from.pcode if shown.status_from else None,
+                "status_text": status_text(shown.status, shown.status_basis, shown.status_from),
                 "since": iso(shown.status_change.effective_at) if shown.status_change else None,
                 "stale": shown.is_stale,
                 "centroid": [float(shown.region.latitude), float(shown.region.longitude)]
@@ -228,17 +244,21 @@ def outage_data(outage: UtilityOutage) -> dict:
 
 
 def region_details(*, region: Region, at: datetime, as_of: date | None) -> dict:
-    """One region as the details panel shows it, at `at`: status, what is in force under it, needs."""
-    change = status_change_in_force(region, at)
-    if change is not None:
-        change = StatusChange.objects.select_related("source").get(pk=change.pk)
+    """One region as the details panel shows it, at `at`: effective status, what is in force under it, needs."""
+    effective = effective_status_of(region, at)
+    change = effective.effective_change
     return {
         "pcode": region.pcode,
         "name": region.name,
         "level": region.get_admin_level_display(),
         "parent": region.parent.name if region.parent_id else None,
         "as_of": iso(as_of),
-        "status": status_data(change.to_status if change else AccessStatus.UNKNOWN, change),
+        "status": status_data(
+            status=change.to_status if change else None,
+            basis=effective.status_basis,
+            status_from=effective.status_from,
+            change=change,
+        ),
         "stale": stale_regions_at(at, Region.objects.filter(pk=region.pk)).exists(),
         "restrictions": [restriction_data(r) for r in restrictions_active_at(at, region.pcode)],
         "outages": [outage_data(o) for o in outages_active_at(at, region.pcode)],

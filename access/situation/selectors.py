@@ -1,18 +1,20 @@
 """The reads the situation page puts together, on top of access.selectors and needs.selectors.
 
 Everything is read "at" a moment: now, or the end of the day a user picks (`as_of`), so the page
-shows the picture as it stood that evening: the status in force then
-(`annotate_status_as_of`), the restrictions and outages that had started and not yet ended.
+shows the picture as it stood that evening: the effective status in force then (a region's own record,
+else its nearest ancestor's: access.selectors.status.with_effective_status), the restrictions and
+outages that had started and not yet ended.
 """
 
 from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import date, datetime, time
 
-from django.db.models import Count, Q, QuerySet
+from django.db.models import Count, F, Q, QuerySet
 from django.utils import timezone
+from django.utils.translation import gettext, gettext_lazy
 
-from access.choices import AccessStatus
+from access.choices import AccessStatus, StatusBasis
 from access.models import AccessRestriction, AidCorridor, CorridorStatusChange, Region, StatusChange, UtilityOutage
 from access.selectors.facts import (
     corridors_with_route,
@@ -22,9 +24,11 @@ from access.selectors.facts import (
     restrictions_with_groups,
 )
 from access.selectors.regions import regions_within, stale_regions, within_filter
-from access.selectors.status import annotate_status_as_of
+from access.selectors.status import attach_effective_status, with_effective_status
 
 WHAT_CHANGED_LIMIT = 10
+# A region with no status record on it or above it: not the UN's recorded "Unknown".
+NO_INFORMATION = gettext_lazy("No information recorded")
 
 
 def moment(as_of: date | None) -> datetime:
@@ -54,27 +58,52 @@ def stale_regions_at(at: datetime, queryset: QuerySet[Region]) -> QuerySet[Regio
     return stale_regions(now=at, queryset=queryset)
 
 
+def status_text(status: str | None, basis: str, status_from: Region | None) -> str:
+    """The effective status in words: "Inaccessible", "Inaccessible — inherited from Panjsher (AF08)",
+    or "No information recorded" (which is not the UN's recorded "Unknown")."""
+    if not status:
+        return str(NO_INFORMATION)
+    label = AccessStatus(status).label
+    if basis == StatusBasis.INHERITED and status_from is not None:
+        return gettext("%(status)s — inherited from %(name)s (%(pcode)s)") % {
+            "status": label,
+            "name": status_from.name,
+            "pcode": status_from.pcode,
+        }
+    return label
+
+
 @dataclass
 class MapRegion:
-    """A region as the map and the region list show it."""
+    """A region as the map and the region list show it, with its effective status at the moment shown."""
 
     region: Region
-    status: str
-    status_change: StatusChange | None
+    status: str | None  # None: nothing recorded on it or above it
+    status_basis: str  # access.choices.StatusBasis
+    status_from: Region | None  # the region whose record the status is (itself when recorded)
+    status_change: StatusChange | None  # that record
     is_stale: bool
     active_restriction_count: int
     outages: list[UtilityOutage] = field(default_factory=list)
 
     @property
     def status_label(self) -> str:
-        return AccessStatus(self.status).label
+        return AccessStatus(self.status).label if self.status else str(NO_INFORMATION)
+
+    @property
+    def status_text(self) -> str:
+        return status_text(self.status, self.status_basis, self.status_from)
+
+    @property
+    def is_inherited(self) -> bool:
+        return self.status_basis == StatusBasis.INHERITED
 
 
 def map_regions(*, within: str | None, at: datetime) -> list[MapRegion]:
     """The regions under `within` (all without it) that the map can draw or that have something to show.
 
-    Four queries: the regions with their status at `at` and counts, the status changes in force,
-    the active outages and the stale flags.
+    Four queries: the regions with their effective status at `at` and counts, the status changes in
+    force (with their sources and regions), the active outages and the stale flags.
     """
     regions = regions_within(within) if within else Region.objects.all()
     restriction_active = Q(restrictions__starts_at__lte=at) & (
@@ -83,20 +112,19 @@ def map_regions(*, within: str | None, at: datetime) -> list[MapRegion]:
     outage_active = Q(outages__started_at__lte=at) & (
         Q(outages__restored_at__isnull=True) | Q(outages__restored_at__gt=at)
     )
-    regions = annotate_status_as_of(regions.defer("boundary"), at).annotate(
+    regions = with_effective_status(regions.defer("boundary"), at).annotate(
         restrictions_at=Count("restrictions", filter=restriction_active, distinct=True),
         outages_at=Count("outages", filter=outage_active, distinct=True),
     )
-    shown = list(
+    shown = attach_effective_status(
         regions.filter(
             Q(boundary__isnull=False)
             | Q(latitude__isnull=False)
-            | Q(status_change_as_of_id__isnull=False)
+            | Q(status_from_id=F("pk"))  # a record of its own in force
             | Q(restrictions_at__gt=0)
             | Q(outages_at__gt=0)
         ).order_by("path")
     )
-    changes = StatusChange.objects.select_related("source").in_bulk([r.status_change_as_of_id for r in shown])
     outages = defaultdict(list)
     for outage in outages_active_at(at, within):
         outages[outage.region_id].append(outage)
@@ -104,8 +132,10 @@ def map_regions(*, within: str | None, at: datetime) -> list[MapRegion]:
     return [
         MapRegion(
             region=region,
-            status=region.status_as_of or AccessStatus.UNKNOWN,
-            status_change=changes.get(region.status_change_as_of_id),
+            status=region.effective_change.to_status if region.effective_change else None,
+            status_basis=region.status_basis,
+            status_from=region.status_from,
+            status_change=region.effective_change,
             is_stale=region.pk in stale,
             active_restriction_count=region.restrictions_at,
             outages=outages[region.pk],

@@ -19,8 +19,8 @@ from access.choices import (
     Severity,
     Utility,
 )
-from access.models import AccessRestriction, UtilityOutage
-from access.selectors.regions import regions_with_summary
+from access.models import AccessRestriction, Region, UtilityOutage
+from access.selectors.status import with_effective_status
 from access.services import (
     change_access_status,
     create_corridor,
@@ -231,7 +231,11 @@ def test_the_map_colours_each_region_by_its_status_with_its_outages(logged_in, p
     assert response.status_code == 200
     regions = {region["pcode"]: region for region in map_data(response)["regions"]}
     panjshir = regions["AF08"]
-    assert (panjshir["status"], panjshir["status_label"], panjshir["status_recorded"]) == ("unknown", "Unknown", True)
+    assert (panjshir["status"], panjshir["status_label"], panjshir["status_basis"]) == (
+        "unknown",
+        "Unknown",
+        "recorded",
+    )
     assert panjshir["outages"] == ["Internet", "Electricity"]  # latest first
     assert panjshir["restriction_count"] == 1
     # Parwan's landslide was cleared and its water restored in September: neither is active now.
@@ -240,8 +244,10 @@ def test_the_map_colours_each_region_by_its_status_with_its_outages(logged_in, p
         [],
         0,
     )
-    # No change recorded: unknown too, but shown as "nothing recorded", not as the UN's unknown.
-    assert (regions["AF0801"]["status"], regions["AF0801"]["status_recorded"]) == ("unknown", False)
+    # No record of its own: Bazarak inherits Panjshir's recorded unknown, and says so.
+    bazarak = regions["AF0801"]
+    assert (bazarak["status"], bazarak["status_basis"], bazarak["status_from"]) == ("unknown", "inherited", "AF08")
+    assert bazarak["status_text"] == "Unknown — inherited from Panjsher (AF08)"
     assert map_data(response)["boundaries"] == {"AF08": SQUARE}
     row = region_row(response, "AF08")
     assert 'data-status="unknown"' in row and "Internet, Electricity" in row
@@ -250,8 +256,8 @@ def test_the_map_colours_each_region_by_its_status_with_its_outages(logged_in, p
 def test_the_map_shows_the_same_statuses_as_the_api_selectors(logged_in, picture):
     shown = {region["pcode"]: region["status"] for region in map_data(logged_in.get(PAGE))["regions"]}
 
-    current = dict(regions_with_summary().filter(pcode__in=shown).values_list("pcode", "access_status"))
-    assert shown == current
+    effective = with_effective_status(Region.objects.filter(pcode__in=shown))
+    assert shown == dict(effective.values_list("pcode", "effective_status"))
 
 
 def test_the_legend_gives_the_ordered_scale_then_unknown_in_words(logged_in, picture):
@@ -268,7 +274,7 @@ def test_the_legend_gives_the_ordered_scale_then_unknown_in_words(logged_in, pic
         ("severely_constrained", "Severely constrained"),
         ("inaccessible", "Inaccessible"),
         ("unknown", "Unknown"),
-        ("unrecorded", "Unknown"),
+        ("unrecorded", "No information recorded"),
     ]
     assert "Administrative boundaries courtesy of geoBoundaries.org" in response.text
 
@@ -336,7 +342,7 @@ def test_as_of_shows_the_picture_at_the_end_of_a_past_day(logged_in, picture):
     # Before anything was recorded, the corridor had no status.
     before = map_data(logged_in.get(PAGE, {"as_of": "2021-08-29"}))
     assert before["corridors"][0]["status"] is None
-    assert {r["pcode"]: r["status_recorded"] for r in before["regions"]}["AF08"] is False
+    assert {r["pcode"]: (r["status"], r["status_basis"]) for r in before["regions"]}["AF08"] == (None, "none")
 
 
 def test_within_keeps_the_region_and_everything_under_it(logged_in, picture):
@@ -421,10 +427,66 @@ def test_region_details_as_of_give_the_picture_of_that_day(logged_in, picture):
     assert details(logged_in, "AF08", as_of="2021-08-31").json()["needs"]["has_figures"] is False
 
 
-def test_a_region_without_a_recorded_status_is_unknown_with_no_since(logged_in, picture):
+def test_region_details_say_a_district_inherits_its_provinces_status(logged_in, picture):
     status = details(logged_in, "AF0801").json()["status"]
 
-    assert (status["value"], status["since"], status["source"]) == ("unknown", None, None)
+    assert (status["value"], status["basis"], status["from"]) == (
+        "unknown",
+        "inherited",
+        {"pcode": "AF08", "name": "Panjsher"},
+    )
+    assert status["text"] == "Unknown — inherited from Panjsher (AF08)"
+    assert (status["since"], status["confidence"]) == ("2021-09-01T14:00:00+00:00", "Confirmed")
+    assert status["source"]["title"] == "Flash update 3"
+
+
+def test_region_details_say_no_information_recorded_where_nothing_is_on_or_above_a_region(logged_in, picture):
+    status = details(logged_in, "AF").json()["status"]
+
+    assert (status["value"], status["basis"], status["from"], status["since"], status["source"]) == (
+        None,
+        "none",
+        None,
+        None,
+        None,
+    )
+    assert status["label"] == status["text"] == "No information recorded"
+    before = details(logged_in, "AF0801", as_of="2021-08-29").json()["status"]
+    assert (before["value"], before["basis"], before["text"]) == (None, "none", "No information recorded")
+
+
+def test_an_inherited_region_is_hatched_in_its_ancestors_colour_and_names_it(logged_in, picture, tree):
+    change_access_status(
+        region=tree["AF08"], status=AccessStatus.INACCESSIBLE, reason="Fighting", source=SourceFactory(),
+        confidence=Confidence.REPORTED, actor=SYSTEM,
+    )  # fmt: skip
+    response = logged_in.get(PAGE)
+
+    row = region_row(response, "AF0801")
+    assert 'data-status="inaccessible" data-status-basis="inherited"' in row
+    assert '<span class="swatch status-inaccessible hatched" aria-hidden="true"></span>' in row
+    assert "Inaccessible — inherited from Panjsher (AF08)" in row
+    own = region_row(response, "AF08")
+    assert '<span class="swatch status-inaccessible" aria-hidden="true"></span>Inaccessible <small>' in own
+    # The map fills inherited regions with the hatch pattern of their status: it is on the page.
+    assert re.search(r'<pattern id="hatch-inaccessible"[^>]*>\s*<rect class="hatch-ground"', response.text)
+    assert 'class="hatch-stripe status-inaccessible"' in response.text
+    bazarak = {r["pcode"]: r for r in map_data(response)["regions"]}["AF0801"]
+    assert (bazarak["status"], bazarak["status_basis"], bazarak["status_from"]) == ("inaccessible", "inherited", "AF08")
+    legend = re.search(r'<ul class="legend-basis">(.*?)</ul>', response.text, re.S).group(1)
+    assert 'class="swatch status-inaccessible hatched"' in legend and "Hatched: inherited" in legend
+
+
+def test_a_region_with_nothing_recorded_on_or_above_it_says_no_information_recorded(logged_in, picture):
+    response = logged_in.get(PAGE, {"as_of": "2021-08-29"})
+
+    row = region_row(response, "AF08")
+    assert 'data-status="none" data-status-basis="none"' in row
+    assert '<span class="swatch status-unrecorded" aria-hidden="true"></span>No information recorded' in row
+    assert "Unknown" not in row
+    # The first change of a region had no record of its own before it.
+    changes = re.search(r'<ol class="changes" id="status-changes">(.*?)</ol>', logged_in.get(PAGE).text, re.S)
+    assert "No record of its own → " in changes.group(1)
 
 
 def test_region_details_refuse_an_unknown_region_and_a_bad_date(logged_in, picture):

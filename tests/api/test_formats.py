@@ -6,8 +6,8 @@ from decimal import Decimal
 
 import pytest
 
-from access.choices import Confidence, CorridorStatus
-from access.services import create_corridor
+from access.choices import AccessStatus, Confidence, CorridorStatus
+from access.services import change_access_status, create_corridor
 from humtrack.actor import SYSTEM
 from humtrack.api.renderers import csv_safe
 from tests.factories import NeedFigureFactory
@@ -62,6 +62,37 @@ def test_regions_as_geojson_points_at_their_centroids(reader, tree):
     assert features["AF0801"]["geometry"] is None  # no centroid known: no invented position
     single = reader.get("/api/v1/regions/AF08/?format=geojson").json()
     assert single["type"] == "Feature" and single["id"] == "AF08"
+
+
+def inaccessible_panjshir(tree, source):
+    change_access_status(
+        region=tree["AF08"], status=AccessStatus.INACCESSIBLE, reason="Fighting", source=source,
+        confidence=Confidence.CONFIRMED, actor=SYSTEM,
+    )  # fmt: skip
+
+
+def test_regions_csv_gives_the_effective_status_its_basis_and_where_it_comes_from(reader, tree, source):
+    inaccessible_panjshir(tree, source)
+    header, hashtags, *rows = rows_of(reader.get("/api/v1/regions/?format=csv"))
+    assert {"#access+status", "#access+status+basis", "#access+status+from+code", "#date+status"} <= set(hashtags)
+    records = {row[header.index("pcode")]: dict(zip(header, row, strict=True)) for row in rows}
+    bazarak, parwan = records["AF0801"], records["AF03"]
+    assert (bazarak["status"], bazarak["status_basis"], bazarak["status_from"]) == ("inaccessible", "inherited", "AF08")
+    assert bazarak["status_source_title"] == str(source) and bazarak["status_confidence"] == "confirmed"
+    # Nothing recorded: an empty status, not "unknown".
+    shown = (parwan["status"], parwan["status_basis"], parwan["status_from"], parwan["status_since"])
+    assert shown == ("", "none", "", "")
+
+
+def test_regions_geojson_properties_carry_the_effective_status(reader, tree, source):
+    inaccessible_panjshir(tree, source)
+    collection = reader.get("/api/v1/regions/?format=geojson&within=AF08").json()
+    properties = {f["id"]: f["properties"] for f in collection["features"]}
+    assert {pcode: (p["status"], p["status_basis"], p["status_from"]) for pcode, p in properties.items()} == {
+        "AF08": ("inaccessible", "recorded", "AF08"),
+        "AF0801": ("inaccessible", "inherited", "AF08"),
+        "AF0806": ("inaccessible", "inherited", "AF08"),
+    }
 
 
 def test_corridors_as_geojson_lines_through_their_regions(reader, tree, source):

@@ -42,8 +42,9 @@ def many(tree, source):
 @pytest.mark.parametrize(
     "url, queries",
     [
-        ("/api/v1/regions/", 1),  # regions with their current change, its source and the active counts
-        ("/api/v1/regions/?as_of=2021-09-02T00:00:00Z", 2),  # + the changes in force then
+        ("/api/v1/regions/", 2),  # regions with their effective status and counts; the changes and sources
+        ("/api/v1/regions/?as_of=2021-09-02T00:00:00Z", 2),  # the same, with the changes in force then
+        ("/api/v1/regions/?status=constrained&status_basis=inherited", 2),
         ("/api/v1/regions/AF0810/status-history/", 2),  # the region, its changes
         ("/api/v1/corridors/", 2),  # + the route
         ("/api/v1/restrictions/", 2),  # + affected groups

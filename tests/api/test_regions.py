@@ -62,9 +62,52 @@ def test_an_unknown_pcode_is_404_in_the_error_shape(reader, tree):
 def test_filter_by_status_and_level(reader, tree, source):
     change(tree["AF08"], AccessStatus.INACCESSIBLE, source, AUG_31)
     change(tree["AF0801"], AccessStatus.INACCESSIBLE, source, AUG_31)
-    assert pcodes(reader.get("/api/v1/regions/?status=inaccessible")) == ["AF08", "AF0801"]
+    change(tree["AF03"], AccessStatus.UNKNOWN, source, AUG_31)
+    # AF0806 has no record of its own: it is inaccessible by Panjshir's.
+    assert pcodes(reader.get("/api/v1/regions/?status=inaccessible")) == ["AF08", "AF0801", "AF0806"]
     assert pcodes(reader.get("/api/v1/regions/?status=inaccessible&level=1")) == ["AF08"]
     assert pcodes(reader.get("/api/v1/regions/?status=inaccessible&status=unknown&level=1")) == ["AF03", "AF08"]
+
+
+def test_the_status_filter_takes_inherited_statuses_unless_asked_for_recorded_ones(reader, tree, source):
+    change(tree["AF08"], AccessStatus.INACCESSIBLE, source, AUG_31)
+    change(tree["AF0801"], AccessStatus.CONSTRAINED, source, AUG_31)
+    assert pcodes(reader.get("/api/v1/regions/?status=inaccessible")) == ["AF08", "AF0806"]
+    assert pcodes(reader.get("/api/v1/regions/?status=inaccessible&status_basis=recorded")) == ["AF08"]
+    assert pcodes(reader.get("/api/v1/regions/?status_basis=inherited")) == ["AF0806"]
+    assert pcodes(reader.get("/api/v1/regions/?status_basis=none")) == ["AF", "AF03", "AF0305"]
+    both = reader.get("/api/v1/regions/?status_basis=recorded&status_basis=none")
+    assert pcodes(both) == ["AF", "AF03", "AF0305", "AF08", "AF0801"]
+
+
+def test_unknown_is_an_explicit_unknown_and_no_record_matches_no_status(reader, tree, source):
+    change(tree["AF03"], AccessStatus.UNKNOWN, source, AUG_31)
+    # AF0305 inherits Parwan's recorded unknown; the rest of the country has nothing recorded.
+    assert pcodes(reader.get("/api/v1/regions/?status=unknown")) == ["AF03", "AF0305"]
+    every_status = "&".join(f"status={status}" for status in AccessStatus.values)
+    assert pcodes(reader.get(f"/api/v1/regions/?{every_status}")) == ["AF03", "AF0305"]
+
+
+def test_a_district_under_an_inaccessible_province_is_inaccessible_inherited_from_it(reader, tree, source):
+    panjshir = change(tree["AF08"], AccessStatus.INACCESSIBLE, source, AUG_31, Confidence.CONFIRMED)
+    bazarak = reader.get("/api/v1/regions/AF0801/").json()
+    assert (bazarak["status"], bazarak["status_basis"], bazarak["status_from"]) == ("inaccessible", "inherited", "AF08")
+    assert (bazarak["status_since"], bazarak["status_confidence"]) == ("2021-08-31T12:00:00Z", "confirmed")
+    assert (bazarak["status_source"], bazarak["status_change"]) == (source.pk, panjshir.pk)
+    listed = {item["pcode"]: item for item in reader.get("/api/v1/regions/").json()["results"]}
+    assert (listed["AF08"]["status_basis"], listed["AF08"]["status_from"]) == ("recorded", "AF08")
+    assert (listed["AF0806"]["status"], listed["AF0806"]["status_from"]) == ("inaccessible", "AF08")
+    nothing = listed["AF0305"]
+    assert (nothing["status"], nothing["status_basis"], nothing["status_from"]) == (None, "none", None)
+    assert (nothing["status_since"], nothing["status_source"], nothing["status_change"]) == (None, None, None)
+
+
+def test_a_district_record_overrides_its_province_even_an_explicit_unknown(reader, tree, source):
+    change(tree["AF08"], AccessStatus.INACCESSIBLE, source, AUG_31)
+    change(tree["AF0801"], AccessStatus.UNKNOWN, source, SEP_1)
+    bazarak = reader.get("/api/v1/regions/AF0801/").json()
+    assert (bazarak["status"], bazarak["status_basis"], bazarak["status_from"]) == ("unknown", "recorded", "AF0801")
+    assert bazarak["status_since"] == "2021-09-01T12:00:00Z"
 
 
 def test_filter_within_a_region_includes_it_and_everything_under_it(reader, tree):
@@ -87,24 +130,33 @@ def test_filter_stale_regions_have_no_recent_confirmed_update(reader, tree, sour
 
 
 def test_as_of_shows_the_statuses_in_force_at_that_moment(reader, tree, source):
-    change(tree["AF08"], AccessStatus.SEVERELY_CONSTRAINED, source, AUG_31)
+    aug_31 = change(tree["AF08"], AccessStatus.SEVERELY_CONSTRAINED, source, AUG_31)
     change(tree["AF08"], AccessStatus.UNKNOWN, source, SEP_1, Confidence.CONFIRMED)
+    change(tree["AF0806"], AccessStatus.INACCESSIBLE, source, SEP_1)
     response = reader.get("/api/v1/regions/", {"as_of": "2021-08-31T18:00:00Z", "within": "AF08"})
     shown = {item["pcode"]: item for item in response.json()["results"]}
     assert shown["AF08"]["status"] == "severely_constrained"
     assert shown["AF08"]["status_since"] == "2021-08-31T12:00:00Z"
-    assert shown["AF0801"]["status"] == "unknown" and shown["AF0801"]["status_change"] is None
+    # The districts inherit what Panjshir had then; Rokha's own record came later.
+    for district in ("AF0801", "AF0806"):
+        assert (shown[district]["status"], shown[district]["status_basis"]) == ("severely_constrained", "inherited")
+        assert (shown[district]["status_from"], shown[district]["status_change"]) == ("AF08", aug_31.pk)
+    before = reader.get("/api/v1/regions/", {"as_of": "2021-08-01T00:00:00Z", "within": "AF08"}).json()["results"]
+    assert {(item["status"], item["status_basis"]) for item in before} == {(None, "none")}
     before = reader.get("/api/v1/regions/", {"as_of": "2021-08-01T00:00:00Z", "status": "severely_constrained"})
     assert pcodes(before) == []
     during = reader.get("/api/v1/regions/", {"as_of": "2021-08-31T18:00:00Z", "status": "severely_constrained"})
-    assert pcodes(during) == ["AF08"]
+    assert pcodes(during) == ["AF08", "AF0801", "AF0806"]
+    recorded = {"as_of": "2021-08-31T18:00:00Z", "status": "severely_constrained", "status_basis": "recorded"}
+    assert pcodes(reader.get("/api/v1/regions/", recorded)) == ["AF08"]
     assert reader.get("/api/v1/regions/AF08/").json()["status"] == "unknown"
+    assert pcodes(reader.get("/api/v1/regions/", {"status": "unknown"})) == ["AF08", "AF0801"]
 
 
 def test_bad_filter_values_are_400_naming_the_parameter(reader, tree):
-    response = reader.get("/api/v1/regions/?status=fine&as_of=yesterday&updated_since=2021-09-01")
+    response = reader.get("/api/v1/regions/?status=fine&status_basis=guessed&as_of=yesterday&updated_since=2021-09-01")
     assert response.status_code == 400
-    assert set(response.json()["fields"]) == {"status", "as_of", "updated_since"}
+    assert set(response.json()["fields"]) == {"status", "status_basis", "as_of", "updated_since"}
 
 
 def test_status_history_lists_every_change_of_the_region(reader, tree, source):
@@ -115,7 +167,7 @@ def test_status_history_lists_every_change_of_the_region(reader, tree, source):
     assert response.status_code == 200
     history = response.json()["results"]
     assert [(c["from_status"], c["to_status"]) for c in history] == [
-        ("unknown", "severely_constrained"),
+        (None, "severely_constrained"),  # no record of its own before: null, not "unknown" nor ""
         ("severely_constrained", "unknown"),
     ]
     assert all(c["region"] == "AF08" for c in history)
@@ -130,7 +182,7 @@ def test_a_status_change_is_201_recorded_by_the_service_and_attributed_to_the_or
     response = post_change(writer, "AF08", source, effective_at="2021-09-01T12:00:00Z")
     assert response.status_code == 201
     body = response.json()
-    assert body["from_status"] == "unknown" and body["to_status"] == "inaccessible"
+    assert body["from_status"] is None and body["to_status"] == "inaccessible"
     assert body["organisation"] == "Logistics Cluster"
     region = Region.objects.get(pcode="AF08")
     assert region.access_status == "inaccessible"

@@ -48,12 +48,16 @@
   const regionLayers = {};
   const overlays = []; // drawn above the outlines, in order: corridors, then regions drawn as points
 
+  /* The effective status: its own colour when recorded; hatched in the colour of the ancestor it comes
+   * from when inherited (the patterns are in the page's <svg class="map-patterns">); the pale "no
+   * information recorded" fill when there is none, distinct from the recorded Unknown's grey. */
   function regionFill(region) {
-    return colour(region.status_recorded ? "status-" + region.status : "status-unrecorded");
+    if (region.status_basis === "inherited") return "url(#hatch-" + region.status + ")";
+    return colour(region.status ? "status-" + region.status : "status-unrecorded");
   }
 
   function statusText(region) {
-    return region.name + ": " + region.status_label + (region.status_recorded ? "" : " (nothing recorded)");
+    return region.name + ": " + region.status_text;
   }
 
   // Outlines first; corridors and the regions drawn as points (districts inside provinces) go on top.
@@ -65,7 +69,7 @@
     const layer = L.geoJSON(mapData.boundaries[region.pcode], {
       style: {
         fillColor: regionFill(region), fillOpacity: 0.85, color: "#3d4350", weight: 1,
-        className: "region region-" + region.pcode,
+        className: "region region-" + region.pcode + " status-basis-" + region.status_basis,
       },
     });
     addRegionLayer(region, layer);
@@ -80,7 +84,7 @@
 
   // A permanent label for the provinces with something recorded: a status, a restriction or an outage.
   for (const region of mapData.regions) {
-    const notable = region.status_recorded || region.restriction_count > 0 || region.outages.length > 0;
+    const notable = region.status_basis === "recorded" || region.restriction_count > 0 || region.outages.length > 0;
     if (!notable || !region.centroid || region.level > 1) continue;
     L.tooltip(region.centroid, {
       permanent: true, direction: "auto", offset: [8, 0], className: "region-label region-label-" + region.pcode,
@@ -107,7 +111,7 @@
   for (const region of asPoints) {
     const layer = L.circleMarker(region.centroid, {
       radius: 7, fillColor: regionFill(region), fillOpacity: 1, color: "#1b1b1b", weight: 1.5,
-      className: "region region-point region-" + region.pcode,
+      className: "region region-point region-" + region.pcode + " status-basis-" + region.status_basis,
     });
     addRegionLayer(region, layer);
     overlays.push(layer);
@@ -200,14 +204,21 @@
       el("h3", { id: "details-region" }, details.name, " ", el("span", { class: "pcode" }, details.pcode)),
       el("p", { class: "note" }, details.level + (details.parent ? " in " + details.parent : "")
         + (details.as_of ? ", at the end of " + day(details.as_of) : ", now")),
-      el("p", { class: "details-status", id: "details-status" },
-        el("span", { class: "swatch " + (status.since ? "status-" + status.value : "status-unrecorded"), "aria-hidden": "true" }),
-        status.label,
+      el("p", { class: "details-status", id: "details-status", "data-status-basis": status.basis },
+        el("span", {
+          class: "swatch " + (status.value ? "status-" + status.value : "status-unrecorded")
+            + (status.basis === "inherited" ? " hatched" : ""),
+          "aria-hidden": "true",
+        }),
+        status.text,
         details.stale ? el("span", { class: "badge badge-stale" }, "Stale") : null),
     ];
-    const statusTerms = status.since
+    const statusTerms = status.value
       ? [["Since", when(status.since)], ["Why", status.reason], ["Confidence", status.confidence], ["Source", sourceNode(status.source)]]
-      : [["Since", details.as_of ? "No status recorded by then" : "No status recorded yet"]];
+      : [["Since", details.as_of ? "Nothing recorded on it or above it by then" : "Nothing recorded on it or above it yet"]];
+    if (status.basis === "inherited") {
+      statusTerms.unshift(["Recorded for", status.from.name + " (" + status.from.pcode + "); none of its own"]);
+    }
     if (details.stale) {
       statusTerms.push(["Updates", "No confirmed update in the " + config.stale_after_days + " days before"
         + (details.as_of ? " that day" : " now")]);
