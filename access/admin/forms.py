@@ -6,6 +6,7 @@ from django import forms
 from django.contrib.admin.widgets import AdminSplitDateTime
 from django.db.models import BLANK_CHOICE_DASH
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 
 from access.choices import AccessStatus, Confidence, CorridorStatus
 from access.models import AidCorridor, Region, Source
@@ -155,3 +156,50 @@ class CorridorAddForm(CorridorForm):
             "last_verified_at",
             "notes",
         ]
+
+
+class FactEndForm(forms.Form):
+    """When a fact ended (a restriction) or was restored (an outage), why, and on whose word.
+
+    The time is when it happened on the ground: it starts at now and may be set back (a 2021 internet
+    cut restored in 2021), never forward. `time_field` is the service's name for it, so the service's
+    errors land on it.
+    """
+
+    time_field = ""
+    time_label = ""
+    time_help = ""
+
+    reason = forms.CharField(
+        max_length=100,  # what the audit history keeps (humtrack.history.short_reason)
+        widget=forms.TextInput(attrs={"size": 80}),
+        label=_("Reason"),
+        help_text=_("What happened, in a sentence partners will read; it goes into each record's history."),
+    )
+    source = forms.ModelChoiceField(
+        queryset=Source.objects.order_by("-published_at", "-id"),
+        label=_("Source"),
+        help_text=_("Who reports it. It becomes each record's source; the history keeps the earlier one."),
+    )
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        when = forms.SplitDateTimeField(
+            widget=AdminSplitDateTime, initial=timezone.now, label=self.time_label, help_text=self.time_help
+        )
+        self.fields = {self.time_field: when, **self.fields}
+
+    def add_service_errors(self, error) -> None:
+        add_service_errors(self, error)
+
+
+class RestrictionEndForm(FactEndForm):
+    time_field = "ended_at"
+    time_label = _("Ended at (UTC)")
+    time_help = _("When the restriction ended on the ground: now or earlier, not later.")
+
+
+class OutageRestoreForm(FactEndForm):
+    time_field = "restored_at"
+    time_label = _("Restored at (UTC)")
+    time_help = _("When the service came back: now or earlier, not later.")

@@ -1,23 +1,26 @@
 """Utility outages: recorded, changed and marked restored through the outage services."""
 
 from django.contrib import admin
+from django.utils.translation import gettext_lazy as _
 
 from access.models import UtilityOutage
 from access.services import record_outage, restore_outages, update_outage
 
-from .forms import AuditedModelForm
+from .ending import EndFactsActionMixin
+from .forms import AuditedModelForm, OutageRestoreForm
 from .mixins import OpenFilter, ProvinceFilter, RegionScopedAdmin, SourcedFactColumns, actor_for
 
 
 class OpenOutageFilter(OpenFilter):
     title = "restored"
     parameter_name = "open"
-    end_field = "restored_at"
+    start_field, end_field = "started_at", "restored_at"
     labels = ("Still out", "Restored")
 
 
 @admin.register(UtilityOutage)
-class UtilityOutageAdmin(SourcedFactColumns, RegionScopedAdmin):
+class UtilityOutageAdmin(EndFactsActionMixin, SourcedFactColumns, RegionScopedAdmin):
+    start_field, end_field = "started_at", "restored_at"
     form = AuditedModelForm
     list_display = ["utility", "region", "started_at", "restored_at", "cause", "extent", "confidence", "source_label"]
     list_filter = [OpenOutageFilter, "utility", "cause", "extent", "confidence", ProvinceFilter]
@@ -35,7 +38,7 @@ class UtilityOutageAdmin(SourcedFactColumns, RegionScopedAdmin):
         "source",
         "confidence",
     ]
-    actions = ["restore_now"]
+    actions = ["restore_selected"]
 
     def create_through_service(self, request, form):
         return record_outage(actor=actor_for(request), **self.model_fields(form))
@@ -43,9 +46,23 @@ class UtilityOutageAdmin(SourcedFactColumns, RegionScopedAdmin):
     def update_through_service(self, request, outage, form, reason):
         update_outage(outage=outage, actor=actor_for(request), reason=reason, **self.model_fields(form))
 
-    @admin.action(description="Mark selected outages restored now", permissions=["change"])
-    def restore_now(self, request, queryset):
-        selected = queryset.count()
-        restored = restore_outages(outages=self.editable(request, queryset), actor=actor_for(request))
-        why = "already restored, or outside your regions."
-        self.report_skipped(request, selected, restored, "marked restored", why)
+    @admin.action(description=_("Mark selected outages restored…"), permissions=["change"])
+    def restore_selected(self, request, queryset):
+        def restore(outages, data):
+            return restore_outages(
+                outages=outages,
+                actor=actor_for(request),
+                restored_at=data["restored_at"],
+                reason=data["reason"],
+                source=data["source"],
+            )
+
+        return self.end_with_form(
+            request,
+            queryset,
+            form_class=OutageRestoreForm,
+            end=restore,
+            title=_("Mark the selected outages restored"),
+            submit_label=_("Mark them restored"),
+            done_verb=_("marked restored"),
+        )
