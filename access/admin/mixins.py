@@ -11,7 +11,6 @@ the API does.
 from django.contrib import admin, messages
 from django.contrib.admin import SimpleListFilter
 from django.contrib.admin.utils import unquote
-from django.contrib.admin.widgets import RelatedFieldWidgetWrapper
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db.models import QuerySet
 from django.http import HttpResponseRedirect
@@ -19,6 +18,7 @@ from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils.html import format_html
 from django.utils.text import Truncator
+from django.utils.translation import gettext
 from simple_history.admin import SimpleHistoryAdmin
 
 from access.choices import AccessStatus, CorridorStatus
@@ -26,6 +26,9 @@ from access.models import AidCorridor, Region, StatusChange
 from access.selectors.coordinators import can_edit_region, editable_region_filter, regions_editable_by
 from access.selectors.regions import within_filter
 from humtrack.actor import Actor
+
+from .ending import wrap_source_widget
+from .refusals import coverage_sentence, refusal_response
 
 # Colour helps the eye; the label carries the meaning (colour is never the only cue).
 BADGE_COLOURS = {
@@ -49,6 +52,44 @@ def status_badge(value: str, label: str):
         background,
         colour,
         label,
+    )
+
+
+def change_badges(change) -> str:
+    """ "Inaccessible → Accessible"; a first record of a region (or corridor) starts from "no record"."""
+    if change.from_status:
+        before = status_badge(change.from_status, change.get_from_status_display())
+    else:
+        before = format_html('<span class="status-none">{}</span>', gettext("no record"))
+    return format_html("{} → {}", before, status_badge(change.to_status, change.get_to_status_display()))
+
+
+def effective_time(moment) -> str:
+    """When something took effect on the ground: the time histories show first."""
+    if moment is None:
+        return "—"
+    return format_html(
+        '<span class="effective-time" style="white-space:nowrap">{} UTC</span>', f"{moment:%Y-%m-%d %H:%M}"
+    )
+
+
+def recorded_time(moment, who: str = "") -> str:
+    """When (and by whom) it was recorded, beside the effective time: muted, it is the lesser fact."""
+    text = f"{moment:%Y-%m-%d %H:%M} UTC" if moment else "—"
+    if who:
+        text = gettext("%(when)s by %(who)s") % {"when": text, "who": who}
+    return format_html('<span class="recorded-time" style="color:var(--body-quiet-color)">{}</span>', text)
+
+
+def silent_mark(silent: bool) -> str:
+    """Only a silent change is marked; a normal, alerted change shows nothing (no red cross)."""
+    if not silent:
+        return ""
+    title = gettext("Recorded without alerting subscribers")
+    return format_html(
+        '<span class="silent-mark" title="{}" style="color:var(--body-quiet-color);font-style:italic">{}</span>',
+        title,
+        gettext("silent"),
     )
 
 
@@ -182,6 +223,47 @@ class RegionScopedAdmin(ServiceSaveAdmin):
             return allowed
         return self.is_editable(request, obj)
 
+    # --- refusals that say why -----------------------------------------------------------------
+    def regions_of(self, obj) -> list[Region]:
+        """The regions a record belongs to (a corridor: its route)."""
+        if self.region_lookup == "":
+            return [obj]
+        if self.region_lookup == "regions":
+            return list(obj.regions.order_by("path"))
+        return [getattr(obj, self.region_lookup)]
+
+    def refusal(self, request, obj, what: str):
+        """A 403 page naming the regions the user covers and the record's regions outside them."""
+        outside = [region for region in self.regions_of(obj) if not can_edit_region(request.user, region)]
+        back_url = reverse(f"admin:{self.opts.app_label}_{self.opts.model_name}_change", args=[obj.pk])
+        return refusal_response(request, outside=outside, what=what, admin_site=self.admin_site, back_url=back_url)
+
+    def refused_change(self, request, object_id, view, *args):
+        """Run an admin view; a refusal for a record outside the user's regions says why."""
+        try:
+            return view(request, object_id, *args)
+        except PermissionDenied:
+            obj = self.get_object(request, unquote(object_id)) if object_id else None
+            if obj is None or request.user.is_superuser:
+                raise
+            return self.refusal(request, obj, gettext("%(record)s is not yours to change.") % {"record": obj})
+
+    def changeform_view(self, request, object_id=None, form_url="", extra_context=None):
+        return self.refused_change(request, object_id, super().changeform_view, form_url, extra_context)
+
+    def delete_view(self, request, object_id, extra_context=None):
+        return self.refused_change(request, object_id, super().delete_view, extra_context)
+
+    def change_view(self, request, object_id, form_url="", extra_context=None):
+        # A record outside the user's regions opens read-only; say why rather than leave them guessing.
+        if request.method == "GET" and not request.user.is_superuser and super().has_change_permission(request):
+            obj = self.get_object(request, unquote(object_id))
+            if obj is not None and not self.is_editable(request, obj):
+                outside = [region for region in self.regions_of(obj) if not can_edit_region(request.user, region)]
+                read_only = gettext("Read-only for you.")
+                self.message_user(request, f"{read_only} {coverage_sentence(request.user, outside)}", messages.INFO)
+        return super().change_view(request, object_id, form_url, extra_context)
+
     def has_delete_permission(self, request, obj=None):
         allowed = super().has_delete_permission(request, obj)
         if not allowed or obj is None or obj.pk is None:
@@ -192,10 +274,14 @@ class RegionScopedAdmin(ServiceSaveAdmin):
         # Only the regions (and corridors) a coordinator covers are offered, and so accepted: a
         # crafted POST naming another region fails the form's validation.
         if not request.user.is_superuser:
+            choose = gettext("Choose one of your regions.")
             if db_field.related_model is Region:
                 kwargs["queryset"] = regions_editable_by(request.user)
+                kwargs["error_messages"] = {"invalid_choice": f"{coverage_sentence(request.user)} {choose}"}
             elif db_field.related_model is AidCorridor:
                 kwargs["queryset"] = editable_corridors(request.user)
+                choose = gettext("Choose a corridor through one of your regions.")
+                kwargs["error_messages"] = {"invalid_choice": f"{coverage_sentence(request.user)} {choose}"}
         return super().formfield_for_foreignkey(db_field, request, **kwargs)
 
 
@@ -255,16 +341,13 @@ class StatusChangeToolMixin:
         if obj is None:
             return self._get_obj_does_not_exist_redirect(request, self.opts, object_id)
         if not self.can_change_status(request, obj):
-            raise PermissionDenied
+            if not request.user.has_perm(self.status_permission):
+                what = gettext("Only coordinators change a status.")
+            else:
+                what = gettext("You cannot change the status of %(record)s.") % {"record": obj}
+            return self.refusal(request, obj, what)
         form = self.status_form_class(request.POST if request.method == "POST" else None)
-        # The admin's "+" beside the source: record a new source in a pop-up without leaving.
-        source_field = form.fields["source"]
-        source_field.widget = RelatedFieldWidgetWrapper(
-            source_field.widget,
-            StatusChange._meta.get_field("source").remote_field,
-            self.admin_site,
-            can_add_related=request.user.has_perm("access.add_source"),
-        )
+        wrap_source_widget(form, request, self.admin_site, StatusChange)
         if request.method == "POST" and form.is_valid():
             try:
                 change = self.record_status_change(request, obj, form.cleaned_data)
