@@ -61,7 +61,9 @@ class AidCorridorAdmin(StatusChangeToolMixin, RegionScopedAdmin):
     list_filter = ["status", "confidence", ProvinceFilter]
     search_fields = ["name", "notes", "regions__name", "^regions__pcode"]
     list_select_related = ["origin", "destination"]
-    history_list_display = ["status", "partner"]  # the status is not an editable field: no delta shows it
+    # The status is not an editable field (no delta shows it): each version shows its status and when
+    # that took effect, before the history's own recorded time.
+    history_list_display = ["status", "took_effect", "partner"]
     inlines = [CorridorHistoryInline]
 
     status_form_class = CorridorStatusChangeForm
@@ -93,7 +95,11 @@ class AidCorridorAdmin(StatusChangeToolMixin, RegionScopedAdmin):
         """The history page's status column (a historical record has the model's choices)."""
         return self.status_display(record)
 
-    @admin.display(description="route")
+    @admin.display(description=_("took effect"))
+    def took_effect(self, record):
+        return effective_time(record.status_since)
+
+    @admin.display(description=_("route"))
     def route(self, corridor):
         return " → ".join(f"{w.region.name} ({w.region.pcode})" for w in corridor.waypoints.all())
 

@@ -81,6 +81,11 @@ def recorded_time(moment, who: str = "") -> str:
     return format_html('<span class="recorded-time" style="color:var(--body-quiet-color)">{}</span>', text)
 
 
+def in_force_span(start, end) -> str:
+    """When a fact held on the ground: "2021-09-01 08:00 UTC → 2021-09-05 14:30 UTC" (→ … while it holds)."""
+    return format_html("{} → {}", effective_time(start), effective_time(end) if end else "…")
+
+
 def silent_mark(silent: bool) -> str:
     """Only a silent change is marked; a normal, alerted change shows nothing (no red cross)."""
     if not silent:
@@ -115,6 +120,7 @@ class ServiceSaveAdmin(SimpleHistoryAdmin):
 
     # Columns of the history page (admin methods, so they read well): who acted for which partner.
     history_list_display = ["partner"]
+    object_history_list_template = "admin/access/object_history_list.html"
 
     def get_fieldsets(self, request, obj=None):
         fieldsets = super().get_fieldsets(request, obj)
@@ -180,13 +186,6 @@ class ServiceSaveAdmin(SimpleHistoryAdmin):
                 raise
             request._humtrack_service_error = error
             return super().changeform_view(request, object_id, form_url, extra_context)
-
-    # --- actions -------------------------------------------------------------------------------
-    def report_skipped(self, request, selected: int, done: int, verb: str, why: str):
-        noun = self.model._meta.verbose_name if done == 1 else self.model._meta.verbose_name_plural
-        self.message_user(request, f"{done} {noun} {verb}.", level=messages.SUCCESS if done else messages.WARNING)
-        if selected > done:
-            self.message_user(request, f"{selected - done} left unchanged: {why}", level=messages.WARNING)
 
 
 class RegionScopedAdmin(ServiceSaveAdmin):

@@ -8,7 +8,7 @@ from access.services import record_outage, restore_outages, update_outage
 
 from .ending import EndFactsActionMixin
 from .forms import AuditedModelForm, OutageRestoreForm
-from .mixins import OpenFilter, ProvinceFilter, RegionScopedAdmin, SourcedFactColumns, actor_for
+from .mixins import OpenFilter, ProvinceFilter, RegionScopedAdmin, SourcedFactColumns, actor_for, in_force_span
 
 
 class OpenOutageFilter(OpenFilter):
@@ -26,6 +26,8 @@ class UtilityOutageAdmin(EndFactsActionMixin, SourcedFactColumns, RegionScopedAd
     list_filter = [OpenOutageFilter, "utility", "cause", "extent", "confidence", ProvinceFilter]
     search_fields = ["region__name", "region__alternative_names", "^region__pcode", "cause_detail"]
     list_select_related = ["region", "source"]
+    # Each version shows when the fact held on the ground first; the history's own time is when it was recorded.
+    history_list_display = ["in_force", "partner"]
     date_hierarchy = "started_at"
     fields = [
         "region",
@@ -39,6 +41,10 @@ class UtilityOutageAdmin(EndFactsActionMixin, SourcedFactColumns, RegionScopedAd
         "confidence",
     ]
     actions = ["restore_selected"]
+
+    @admin.display(description=_("in force (took effect → ended)"))
+    def in_force(self, record):
+        return in_force_span(record.started_at, record.restored_at)
 
     def create_through_service(self, request, form):
         return record_outage(actor=actor_for(request), **self.model_fields(form))

@@ -9,7 +9,7 @@ from access.services import end_restrictions, record_restriction, update_restric
 
 from .ending import EndFactsActionMixin
 from .forms import AuditedModelForm, RestrictionEndForm
-from .mixins import OpenFilter, ProvinceFilter, RegionScopedAdmin, SourcedFactColumns, actor_for
+from .mixins import OpenFilter, ProvinceFilter, RegionScopedAdmin, SourcedFactColumns, actor_for, in_force_span
 
 
 class ActiveRestrictionFilter(OpenFilter):
@@ -34,6 +34,8 @@ class AccessRestrictionAdmin(EndFactsActionMixin, SourcedFactColumns, RegionScop
     ]
     search_fields = ["region__name", "region__alternative_names", "^region__pcode", "description", "imposed_by"]
     list_select_related = ["region", "source"]
+    # Each version shows when the fact held on the ground first; the history's own time is when it was recorded.
+    history_list_display = ["in_force", "partner"]
     date_hierarchy = "starts_at"
     fields = [
         "region",
@@ -65,6 +67,10 @@ class AccessRestrictionAdmin(EndFactsActionMixin, SourcedFactColumns, RegionScop
     def restriction_fields(self, form) -> tuple[list[str], dict]:
         groups = [group.code for group in form.cleaned_data["affected_groups"]]
         return groups, self.model_fields(form)
+
+    @admin.display(description=_("in force (took effect → ended)"))
+    def in_force(self, record):
+        return in_force_span(record.starts_at, record.ends_at)
 
     def create_through_service(self, request, form):
         groups, fields = self.restriction_fields(form)

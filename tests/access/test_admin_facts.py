@@ -475,3 +475,27 @@ def test_the_restriction_form_offers_only_corridors_through_the_coordinators_reg
     response = coordinator_client.post(reverse("admin:access_accessrestriction_add"), data)
     assert response.status_code == 200 and "corridor" in response.context["adminform"].form.errors
     assert not AccessRestriction.objects.exists()
+
+
+def test_a_facts_history_shows_when_it_held_first_and_when_each_version_was_recorded(coordinator_client, tree, source):
+    cut = outage(tree["AF08"], source)
+    coordinator_client.post(
+        reverse("admin:access_utilityoutage_changelist"), action_post("restore_selected", [cut], **restore_form(source))
+    )
+    page = coordinator_client.get(reverse("admin:access_utilityoutage_history", args=[cut.pk])).content.decode()
+    in_force = "2021-09-01 08:00 UTC</span> → <span"
+    assert in_force in page and "2021-09-05 14:30 UTC" in page
+    recorded = f"{cut.history.first().history_date:%Y-%m-%d %H:%M} UTC"
+    assert "Recorded at" in page and recorded in page
+    assert page.index("2021-09-05 14:30 UTC") < page.index(recorded)
+
+
+def test_a_crafted_choice_of_another_region_names_the_regions_the_coordinator_covers(coordinator_client, tree, source):
+    response = coordinator_client.post(
+        reverse("admin:access_accessrestriction_add"), restriction_post(tree["AF03"], source)
+    )
+    assert response.status_code == 200
+    assert response.context["adminform"].form.errors["region"] == [
+        "You cover Panjsher (AF08). Choose one of your regions."
+    ]
+    assert not AccessRestriction.objects.exists()
