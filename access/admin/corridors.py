@@ -25,8 +25,8 @@ from .regions import ReadOnlyInline
 
 class CorridorHistoryInline(ReadOnlyInline):
     model = CorridorStatusChange
-    verbose_name = "status change"
-    verbose_name_plural = "Status history"
+    verbose_name = _("status change")
+    verbose_name_plural = _("Status history")
     fields = ["took_effect", "change", "reason", "source", "confidence", "recorded", "silent_change"]
     readonly_fields = fields
     ordering = ["-effective_at", "-id"]
@@ -67,7 +67,7 @@ class AidCorridorAdmin(StatusChangeToolMixin, RegionScopedAdmin):
     inlines = [CorridorHistoryInline]
 
     status_form_class = CorridorStatusChangeForm
-    status_tool_label = "Change corridor status"
+    status_tool_label = _("Change corridor status")
     status_permission = "access.add_corridorstatuschange"
 
     def get_queryset(self, request):
@@ -87,7 +87,7 @@ class AidCorridorAdmin(StatusChangeToolMixin, RegionScopedAdmin):
         form.editor = request.user
         return form
 
-    @admin.display(description="status", ordering="status")
+    @admin.display(description=_("status"), ordering="status")
     def status_display(self, corridor):
         return status_badge(corridor.status, corridor.get_status_display())
 

@@ -12,6 +12,8 @@ from access.choices import AccessStatus, Confidence, CorridorStatus
 from access.models import AidCorridor, Region, Source
 from access.selectors.coordinators import can_edit_route
 
+from .refusals import coverage_sentence
+
 
 def add_service_errors(form: forms.Form, error) -> None:
     """Show a service's ValidationError on the fields it names (the rest above the form)."""
@@ -32,10 +34,10 @@ class AuditedModelForm(forms.ModelForm):
     service_error = None
 
     change_reason = forms.CharField(
-        label="Reason for this change",
+        label=_("Reason for this change"),
         required=False,
         max_length=100,
-        help_text="Optional; shown in the history beside your name.",
+        help_text=_("Optional; shown in the history beside your name."),
     )
 
     def clean(self):
@@ -56,24 +58,25 @@ class StatusChangeForm(forms.Form):
     status = forms.ChoiceField()
     reason = forms.CharField(
         widget=forms.Textarea(attrs={"rows": 3, "cols": 80}),
-        help_text="What happened, in a sentence partners will read (e.g. 'The valley is closed by fighting').",
+        help_text=_("What happened, in a sentence partners will read (e.g. 'The valley is closed by fighting')."),
     )
     source = forms.ModelChoiceField(queryset=Source.objects.order_by("-published_at", "-id"))
     confidence = forms.ChoiceField(
         choices=BLANK_CHOICE_DASH + Confidence.choices,
-        help_text="Confirmed by the source itself; reported by others; claimed by a party to the conflict; "
-        "or not verified.",
+        help_text=_(
+            "Confirmed by the source itself; reported by others; claimed by a party to the conflict; or not verified."
+        ),
     )
     effective_at = forms.SplitDateTimeField(
         widget=AdminSplitDateTime,
         initial=timezone.now,
-        label="Effective at (UTC)",
-        help_text="When the change happened on the ground. Back-dating is allowed; the future is not.",
+        label=_("Effective at (UTC)"),
+        help_text=_("When the change happened on the ground. Back-dating is allowed; the future is not."),
     )
     silent = forms.BooleanField(
         required=False,
-        label="Silent (no alerts)",
-        help_text="Record without alerting subscribers, e.g. when entering old history.",
+        label=_("Silent (no alerts)"),
+        help_text=_("Record without alerting subscribers, e.g. when entering old history."),
     )
 
     def __init__(self, *args, **kwargs):
@@ -107,7 +110,7 @@ class CorridorForm(AuditedModelForm):
     editor = None
 
     route = forms.CharField(
-        help_text="P-codes from origin to destination, in order, e.g. AF01 → AF0301 → AF08.",
+        help_text=_("P-codes from origin to destination, in order, e.g. AF01 → AF0301 → AF08."),
         widget=forms.TextInput(attrs={"size": 60}),
     )
 
@@ -124,14 +127,15 @@ class CorridorForm(AuditedModelForm):
     def clean_route(self) -> list[Region]:
         pcodes = parse_route(self.cleaned_data["route"])
         if len(pcodes) < 2:
-            raise forms.ValidationError("A corridor passes through at least two regions.")
+            raise forms.ValidationError(_("A corridor passes through at least two regions."))
         regions = {r.pcode: r for r in Region.objects.filter(pcode__in=pcodes)}
         unknown = [code for code in pcodes if code not in regions]
         if unknown:
-            raise forms.ValidationError(f"Unknown p-code(s): {', '.join(unknown)}.")
+            raise forms.ValidationError(_("Unknown p-code(s): %(pcodes)s.") % {"pcodes": ", ".join(unknown)})
         route = [regions[code] for code in pcodes]
         if not can_edit_route(self.editor, route):
-            raise forms.ValidationError("The route must pass through at least one region you coordinate.")
+            must = _("The route must pass through at least one region you coordinate.")
+            raise forms.ValidationError(f"{must} {coverage_sentence(self.editor)}")
         return route
 
 
@@ -139,10 +143,10 @@ class CorridorAddForm(CorridorForm):
     """A new corridor also states its first status, and why (with its source and confidence)."""
 
     initial_status = forms.ChoiceField(
-        label="Status", choices=BLANK_CHOICE_DASH + CorridorStatus.choices, help_text="The corridor's status now."
+        label=_("Status"), choices=BLANK_CHOICE_DASH + CorridorStatus.choices, help_text="The corridor's status now."
     )
     status_reason = forms.CharField(
-        label="Why", required=False, widget=forms.Textarea(attrs={"rows": 2}), initial="Corridor recorded"
+        label=_("Why"), required=False, widget=forms.Textarea(attrs={"rows": 2}), initial="Corridor recorded"
     )
 
     class Meta(CorridorForm.Meta):

@@ -19,6 +19,7 @@ from django.urls import path, reverse
 from django.utils.html import format_html
 from django.utils.text import Truncator
 from django.utils.translation import gettext
+from django.utils.translation import gettext_lazy as _
 from simple_history.admin import SimpleHistoryAdmin
 
 from access.choices import AccessStatus, CorridorStatus
@@ -125,7 +126,7 @@ class ServiceSaveAdmin(SimpleHistoryAdmin):
     def get_fieldsets(self, request, obj=None):
         fieldsets = super().get_fieldsets(request, obj)
         if obj is not None and self.has_change_permission(request, obj):
-            fieldsets = [*fieldsets, ("Why", {"fields": ["change_reason"]})]
+            fieldsets = [*fieldsets, (_("Why"), {"fields": ["change_reason"]})]
         return fieldsets
 
     def partner(self, record) -> str:
@@ -243,7 +244,9 @@ class RegionScopedAdmin(ServiceSaveAdmin):
             return view(request, object_id, *args)
         except PermissionDenied:
             obj = self.get_object(request, unquote(object_id)) if object_id else None
-            if obj is None or request.user.is_superuser:
+            # Only a record outside the user's regions is refused for that reason; a missing permission
+            # (coordinators never delete) stays Django's own refusal.
+            if obj is None or request.user.is_superuser or self.is_editable(request, obj):
                 raise
             return self.refusal(request, obj, gettext("%(record)s is not yours to change.") % {"record": obj})
 
@@ -287,7 +290,7 @@ class RegionScopedAdmin(ServiceSaveAdmin):
 class SourcedFactColumns:
     """List columns every sourced fact shares."""
 
-    @admin.display(description="source", ordering="source__publisher")
+    @admin.display(description=_("source"), ordering="source__publisher")
     def source_label(self, fact):
         # The full citation is long; the list shows its start, the record its whole.
         return Truncator(str(fact.source)).chars(60)
@@ -302,7 +305,7 @@ class StatusChangeToolMixin:
     """
 
     status_form_class = None
-    status_tool_label = "Change status"
+    status_tool_label = _("Change status")
     status_permission = ""
     change_form_template = "admin/access/change_form_with_status_tool.html"
 
@@ -355,10 +358,12 @@ class StatusChangeToolMixin:
             else:
                 if change is None:
                     self.message_user(
-                        request, f"{obj} already had that status then: nothing recorded.", level=messages.WARNING
+                        request,
+                        gettext("%(record)s already had that status then: nothing recorded.") % {"record": obj},
+                        level=messages.WARNING,
                     )
                 else:
-                    self.message_user(request, f"Recorded: {change}.", level=messages.SUCCESS)
+                    self.message_user(request, gettext("Recorded: %(change)s.") % {"change": change}, messages.SUCCESS)
                 return HttpResponseRedirect(
                     reverse(f"admin:{self.opts.app_label}_{self.opts.model_name}_change", args=[obj.pk])
                 )
@@ -378,7 +383,7 @@ class StatusChangeToolMixin:
 class ProvinceFilter(SimpleListFilter):
     """Records in a province (itself or its districts), for any admin with a `region_lookup`."""
 
-    title = "province"
+    title = _("province")
     parameter_name = "province"
 
     def __init__(self, request, params, model, model_admin):
@@ -401,7 +406,7 @@ class OpenFilter(SimpleListFilter):
     """Still in force (no end) or over. Subclasses name the end field."""
 
     end_field = ""
-    labels = ("Active", "Over")
+    labels = (_("Active"), _("Over"))
 
     def lookups(self, request, model_admin):
         return [("yes", self.labels[0]), ("no", self.labels[1])]

@@ -12,10 +12,10 @@ from .mixins import OpenFilter, ProvinceFilter, RegionScopedAdmin, SourcedFactCo
 
 
 class OpenOutageFilter(OpenFilter):
-    title = "restored"
+    title = _("restored")
     parameter_name = "open"
     start_field, end_field = "started_at", "restored_at"
-    labels = ("Still out", "Restored")
+    labels = (_("Still out"), _("Restored"))
 
 
 @admin.register(UtilityOutage)

@@ -95,11 +95,11 @@ def effective_status_badge(region) -> str:
 class StaleFilter(admin.SimpleListFilter):
     """Regions without a confirmed status update for HUMTRACK_STALE_AFTER_DAYS days (the selectors' rule)."""
 
-    title = "freshness"
+    title = _("freshness")
     parameter_name = "stale"
 
     def lookups(self, request, model_admin):
-        return [("yes", "Stale (no recent confirmed update)"), ("no", "Recently confirmed")]
+        return [("yes", _("Stale (no recent confirmed update)")), ("no", _("Recently confirmed"))]
 
     def queryset(self, request, queryset):
         if self.value() == "yes":
@@ -129,8 +129,8 @@ class StatusHistoryInline(ReadOnlyInline):
     """The region's status changes, latest effective first: append-only, never edited here."""
 
     model = StatusChange
-    verbose_name = "status change"
-    verbose_name_plural = "Status history"
+    verbose_name = _("status change")
+    verbose_name_plural = _("Status history")
     fields = ["took_effect", "change", "reason", "source", "confidence", "recorded", "silent_change"]
     readonly_fields = fields
     ordering = ["-effective_at", "-id"]
@@ -157,7 +157,7 @@ class StatusHistoryInline(ReadOnlyInline):
 
 class ActiveRestrictionInline(ReadOnlyInline):
     model = AccessRestriction
-    verbose_name_plural = "Active restrictions"
+    verbose_name_plural = _("Active restrictions")
     fields = ["category", "severity", "affected", "imposed_by", "starts_at", "confidence"]
     readonly_fields = fields
     show_change_link = True
@@ -165,14 +165,14 @@ class ActiveRestrictionInline(ReadOnlyInline):
     def get_queryset(self, request):
         return super().get_queryset(request).filter(ends_at__isnull=True).prefetch_related("affected_groups")
 
-    @admin.display(description="affects")
+    @admin.display(description=_("affects"))
     def affected(self, restriction):
         return ", ".join(str(group) for group in restriction.affected_groups.all())
 
 
 class ActiveOutageInline(ReadOnlyInline):
     model = UtilityOutage
-    verbose_name_plural = "Active outages"
+    verbose_name_plural = _("Active outages")
     fields = ["utility", "started_at", "cause", "extent", "confidence"]
     readonly_fields = fields
     show_change_link = True

@@ -13,10 +13,10 @@ from .mixins import OpenFilter, ProvinceFilter, RegionScopedAdmin, SourcedFactCo
 
 
 class ActiveRestrictionFilter(OpenFilter):
-    title = "in force"
+    title = _("in force")
     parameter_name = "active"
     start_field, end_field = "starts_at", "ends_at"
-    labels = ("Active (no end)", "Ended")
+    labels = (_("Active (no end)"), _("Ended"))
 
 
 @admin.register(AccessRestriction)
@@ -60,7 +60,7 @@ class AccessRestrictionAdmin(EndFactsActionMixin, SourcedFactColumns, RegionScop
     def get_queryset(self, request):
         return super().get_queryset(request).prefetch_related("affected_groups")
 
-    @admin.display(description="affects")
+    @admin.display(description=_("affects"))
     def affects(self, restriction):
         return ", ".join(str(group) for group in restriction.affected_groups.all())
 
