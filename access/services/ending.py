@@ -11,6 +11,7 @@ from datetime import datetime
 from django.core.exceptions import ValidationError
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from access.models import Source
 from access.services.status import FUTURE_TOLERANCE
@@ -21,15 +22,21 @@ def is_future(moment: datetime | None) -> bool:
     return moment is not None and moment > timezone.now() + FUTURE_TOLERANCE
 
 
-def check_end(*, ended_at: datetime | None, reason: str, source: Source | None, field: str, what: str) -> None:
+FUTURE_END = {
+    "ended_at": gettext_lazy(
+        "A restriction cannot be ended in the future here; to announce a later end, set its end date."
+    ),
+    "restored_at": gettext_lazy("An outage cannot be restored in the future; record the restoration when it happens."),
+}
+
+
+def check_end(*, ended_at: datetime | None, reason: str, source: Source | None, field: str) -> None:
     """Refuse an end without a time, in the future, without a reason or without a source."""
     errors = {}
     if ended_at is None:
         errors[field] = _("Say when it happened.")
     elif is_future(ended_at):
-        errors[field] = _("%(what)s cannot be ended in the future; record the end when it has happened.") % {
-            "what": what
-        }
+        errors[field] = FUTURE_END[field]
     if not (reason or "").strip():
         errors["reason"] = _("Say why (what happened, in a sentence partners will read).")
     if source is None:
@@ -40,9 +47,7 @@ def check_end(*, ended_at: datetime | None, reason: str, source: Source | None, 
 
 def refuse_future_restore(restored_at: datetime | None) -> None:
     if is_future(restored_at):
-        raise ValidationError(
-            {"restored_at": _("An outage cannot be restored in the future; record the restoration when it happens.")}
-        )
+        raise ValidationError({"restored_at": FUTURE_END["restored_at"]})
 
 
 def ended_before_start(fact, started_at: datetime) -> str:

@@ -2,7 +2,6 @@ from datetime import datetime
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
-from django.utils.translation import gettext as _
 
 from access.models import Source, UtilityOutage
 from access.services.ending import check_end, ended_before_start, refuse_future_restore
@@ -28,7 +27,7 @@ def restore_outages(*, outages, actor: Actor, restored_at: datetime, reason: str
     """Mark open outages restored at `restored_at` (when it happened: now or earlier, never later),
     saying why and on whose word. The source becomes each outage's source (its history keeps the one it
     was recorded with); the reason goes to the history. All or nothing; returns how many."""
-    check_end(ended_at=restored_at, reason=reason, source=source, field="restored_at", what=_("An outage"))
+    check_end(ended_at=restored_at, reason=reason, source=source, field="restored_at")
     count = 0
     with transaction.atomic():
         for outage in outages.select_for_update().filter(restored_at__isnull=True):

@@ -2,7 +2,6 @@ from datetime import datetime
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
-from django.utils.translation import gettext as _
 
 from access.choices import AffectedGroupCode
 from access.models import AccessRestriction, AffectedGroup, Source
@@ -55,7 +54,7 @@ def end_restrictions(*, restrictions, actor: Actor, ended_at: datetime, reason: 
 
     An end announced for a later date is not "ended": set the restriction's `ends_at` (update_restriction).
     """
-    check_end(ended_at=ended_at, reason=reason, source=source, field="ended_at", what=_("A restriction"))
+    check_end(ended_at=ended_at, reason=reason, source=source, field="ended_at")
     count = 0
     with transaction.atomic():
         for restriction in restrictions.select_for_update().filter(ends_at__isnull=True):
