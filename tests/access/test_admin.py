@@ -487,3 +487,11 @@ def test_a_status_change_outside_the_assignment_says_which_regions_the_coordinat
     read_only = client.get(reverse("admin:access_region_change", args=[kandahar.pk]))
     assert read_only.status_code == 200 and coverage in read_only.content.decode()
     assert not StatusChange.objects.exists()
+
+
+def test_a_districts_page_shows_the_status_it_inherits_and_from_where(coordinator_client, tree, source):
+    record(tree["AF08"], source, AccessStatus.INACCESSIBLE, reason="The valley is closed by fighting")
+    page = coordinator_client.get(reverse("admin:access_region_change", args=[tree["AF0801"].pk])).content.decode()
+    assert "(inherited from Panjsher (AF08))" in page and "The valley is closed by fighting" in page
+    parwan = coordinator_client.get(reverse("admin:access_region_change", args=[tree["AF03"].pk])).content.decode()
+    assert "No information recorded" in parwan

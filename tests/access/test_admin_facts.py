@@ -168,6 +168,7 @@ def test_a_crafted_change_post_for_another_regions_outage_is_refused(coordinator
     url = reverse("admin:access_utilityoutage_change", args=[parwan_outage.pk])
     response = coordinator_client.post(url, outage_post(tree["AF03"], source, cause="technical_failure"))
     assert response.status_code == 403
+    assert "You cover Panjsher (AF08); Parwan (AF03) is not among them." in response.content.decode()
     parwan_outage.refresh_from_db()
     assert parwan_outage.cause == "unknown"
 
