@@ -10,6 +10,7 @@ from django.http import Http404
 from django.urls import reverse
 from django.utils.html import format_html
 from django.utils.text import Truncator
+from django.utils.translation import gettext_lazy as _
 from simple_history.admin import SimpleHistoryAdmin
 
 from access.alerts import selectors, services
@@ -20,11 +21,11 @@ from .mixins import actor_for
 
 
 class PausedFilter(admin.SimpleListFilter):
-    title = "delivery"
+    title = _("delivery")
     parameter_name = "paused"
 
     def lookups(self, request, model_admin):
-        return [("yes", "Paused after failures"), ("no", "Receiving")]
+        return [("yes", _("Paused after failures")), ("no", _("Receiving"))]
 
     def queryset(self, request, queryset):
         if self.value() == "yes":
@@ -71,11 +72,11 @@ class SubscriptionAdmin(SimpleHistoryAdmin):
             raise PermissionDenied("History is read-only; change the subscription itself.")
         return super().history_form_view(request, object_id, version_id, extra_context)
 
-    @admin.display(description="regions")
+    @admin.display(description=_("regions"))
     def followed(self, subscription):
         return ", ".join(region.pcode for region in subscription.regions.all())
 
-    @admin.display(description="delivery", ordering="paused_at")
+    @admin.display(description=_("delivery"), ordering="paused_at")
     def delivery_state(self, subscription):
         if subscription.paused_at:
             return format_html(
@@ -91,7 +92,7 @@ class SubscriptionAdmin(SimpleHistoryAdmin):
             subscription.created_by = request.user
             services.create_subscription_from(subscription=subscription, actor=actor)
 
-    @admin.action(description="Resume the selected paused subscriptions", permissions=["change"])
+    @admin.action(description=_("Resume the selected paused subscriptions"), permissions=["change"])
     def resume_selected(self, request, queryset):
         paused = list(queryset.filter(paused_at__isnull=False))
         for subscription in paused:
@@ -119,11 +120,11 @@ class AlertEventAdmin(ReadOnlyAdmin):
     fields = ["kind", "change_shown", "state", "created_at", "fanned_out_at", "recipient_count", "deliveries_link"]
     readonly_fields = fields
 
-    @admin.display(description="change")
+    @admin.display(description=_("change"))
     def change_shown(self, event):
         return str(event.change)
 
-    @admin.display(description="deliveries")
+    @admin.display(description=_("deliveries"))
     def deliveries_link(self, event):
         url = reverse("admin:access_alertdelivery_changelist") + f"?event__id__exact={event.pk}"
         return format_html('<a href="{}">deliveries</a>', url)
@@ -146,15 +147,15 @@ class AlertDeliveryAdmin(ReadOnlyAdmin):
         visible = selectors.subscriptions_visible_to(request.user).values("pk")
         return super().get_queryset(request).filter(subscription__in=visible)
 
-    @admin.display(description="recipient", ordering="subscription__email")
+    @admin.display(description=_("recipient"), ordering="subscription__email")
     def recipient(self, delivery):
         return delivery.subscription.email
 
-    @admin.display(description="last error")
+    @admin.display(description=_("last error"))
     def error(self, delivery):
         return Truncator(delivery.last_error).chars(80)
 
-    @admin.action(description="Retry the selected failed deliveries")
+    @admin.action(description=_("Retry the selected failed deliveries"))
     def retry_failed(self, request, queryset):
         count = services.retry_failed_deliveries(queryset)
         skipped = queryset.exclude(status__in=[DeliveryStatus.FAILED_TEMPORARY, DeliveryStatus.FAILED_PERMANENT])

@@ -2,6 +2,8 @@
 
 from django.contrib import admin
 from django.utils.html import format_html
+from django.utils.translation import gettext
+from django.utils.translation import gettext_lazy as _
 
 from access.models import AidCorridor, CorridorStatusChange
 from access.services import change_corridor_status, create_corridor, update_corridor
@@ -12,6 +14,10 @@ from .mixins import (
     RegionScopedAdmin,
     StatusChangeToolMixin,
     actor_for,
+    change_badges,
+    effective_time,
+    recorded_time,
+    silent_mark,
     status_badge,
 )
 from .regions import ReadOnlyInline
@@ -19,24 +25,31 @@ from .regions import ReadOnlyInline
 
 class CorridorHistoryInline(ReadOnlyInline):
     model = CorridorStatusChange
-    verbose_name = "status change"
-    verbose_name_plural = "Status history"
-    fields = ["effective_at", "change", "reason", "source", "confidence", "recorded", "silent"]
+    verbose_name = _("status change")
+    verbose_name_plural = _("Status history")
+    fields = ["took_effect", "change", "reason", "source", "confidence", "recorded", "silent_change"]
     readonly_fields = fields
     ordering = ["-effective_at", "-id"]
 
     def get_queryset(self, request):
         return super().get_queryset(request).select_related("source", "recorded_by", "organisation")
 
-    @admin.display(description="change")
-    def change(self, change):
-        before = status_badge(change.from_status, change.get_from_status_display()) if change.from_status else "—"
-        return format_html("{} → {}", before, status_badge(change.to_status, change.get_to_status_display()))
+    @admin.display(description=_("took effect"))
+    def took_effect(self, change):
+        return effective_time(change.effective_at)
 
-    @admin.display(description="recorded")
+    @admin.display(description=_("change"))
+    def change(self, change):
+        return change_badges(change)
+
+    @admin.display(description=_("recorded"))
     def recorded(self, change):
-        who = change.recorded_by.get_username() if change.recorded_by else "system"
-        return f"{who}, {change.recorded_at:%Y-%m-%d %H:%M}"
+        who = change.recorded_by.get_username() if change.recorded_by else gettext("system")
+        return recorded_time(change.recorded_at, who)
+
+    @admin.display(description=_("silent"))
+    def silent_change(self, change):
+        return silent_mark(change.silent)
 
 
 @admin.register(AidCorridor)
@@ -48,11 +61,13 @@ class AidCorridorAdmin(StatusChangeToolMixin, RegionScopedAdmin):
     list_filter = ["status", "confidence", ProvinceFilter]
     search_fields = ["name", "notes", "regions__name", "^regions__pcode"]
     list_select_related = ["origin", "destination"]
-    history_list_display = ["status", "partner"]  # the status is not an editable field: no delta shows it
+    # The status is not an editable field (no delta shows it): each version shows its status and when
+    # that took effect, before the history's own recorded time.
+    history_list_display = ["status", "took_effect", "partner"]
     inlines = [CorridorHistoryInline]
 
     status_form_class = CorridorStatusChangeForm
-    status_tool_label = "Change corridor status"
+    status_tool_label = _("Change corridor status")
     status_permission = "access.add_corridorstatuschange"
 
     def get_queryset(self, request):
@@ -72,7 +87,7 @@ class AidCorridorAdmin(StatusChangeToolMixin, RegionScopedAdmin):
         form.editor = request.user
         return form
 
-    @admin.display(description="status", ordering="status")
+    @admin.display(description=_("status"), ordering="status")
     def status_display(self, corridor):
         return status_badge(corridor.status, corridor.get_status_display())
 
@@ -80,7 +95,11 @@ class AidCorridorAdmin(StatusChangeToolMixin, RegionScopedAdmin):
         """The history page's status column (a historical record has the model's choices)."""
         return self.status_display(record)
 
-    @admin.display(description="route")
+    @admin.display(description=_("took effect"))
+    def took_effect(self, record):
+        return effective_time(record.status_since)
+
+    @admin.display(description=_("route"))
     def route(self, corridor):
         return " → ".join(f"{w.region.name} ({w.region.pcode})" for w in corridor.waypoints.all())
 

@@ -6,10 +6,13 @@ from django import forms
 from django.contrib.admin.widgets import AdminSplitDateTime
 from django.db.models import BLANK_CHOICE_DASH
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 
 from access.choices import AccessStatus, Confidence, CorridorStatus
 from access.models import AidCorridor, Region, Source
 from access.selectors.coordinators import can_edit_route
+
+from .refusals import coverage_sentence
 
 
 def add_service_errors(form: forms.Form, error) -> None:
@@ -31,10 +34,10 @@ class AuditedModelForm(forms.ModelForm):
     service_error = None
 
     change_reason = forms.CharField(
-        label="Reason for this change",
+        label=_("Reason for this change"),
         required=False,
         max_length=100,
-        help_text="Optional; shown in the history beside your name.",
+        help_text=_("Optional; shown in the history beside your name."),
     )
 
     def clean(self):
@@ -55,24 +58,25 @@ class StatusChangeForm(forms.Form):
     status = forms.ChoiceField()
     reason = forms.CharField(
         widget=forms.Textarea(attrs={"rows": 3, "cols": 80}),
-        help_text="What happened, in a sentence partners will read (e.g. 'The valley is closed by fighting').",
+        help_text=_("What happened, in a sentence partners will read (e.g. 'The valley is closed by fighting')."),
     )
     source = forms.ModelChoiceField(queryset=Source.objects.order_by("-published_at", "-id"))
     confidence = forms.ChoiceField(
         choices=BLANK_CHOICE_DASH + Confidence.choices,
-        help_text="Confirmed by the source itself; reported by others; claimed by a party to the conflict; "
-        "or not verified.",
+        help_text=_(
+            "Confirmed by the source itself; reported by others; claimed by a party to the conflict; or not verified."
+        ),
     )
     effective_at = forms.SplitDateTimeField(
         widget=AdminSplitDateTime,
         initial=timezone.now,
-        label="Effective at (UTC)",
-        help_text="When the change happened on the ground. Back-dating is allowed; the future is not.",
+        label=_("Effective at (UTC)"),
+        help_text=_("When the change happened on the ground. Back-dating is allowed; the future is not."),
     )
     silent = forms.BooleanField(
         required=False,
-        label="Silent (no alerts)",
-        help_text="Record without alerting subscribers, e.g. when entering old history.",
+        label=_("Silent (no alerts)"),
+        help_text=_("Record without alerting subscribers, e.g. when entering old history."),
     )
 
     def __init__(self, *args, **kwargs):
@@ -106,7 +110,7 @@ class CorridorForm(AuditedModelForm):
     editor = None
 
     route = forms.CharField(
-        help_text="P-codes from origin to destination, in order, e.g. AF01 → AF0301 → AF08.",
+        help_text=_("P-codes from origin to destination, in order, e.g. AF01 → AF0301 → AF08."),
         widget=forms.TextInput(attrs={"size": 60}),
     )
 
@@ -123,14 +127,15 @@ class CorridorForm(AuditedModelForm):
     def clean_route(self) -> list[Region]:
         pcodes = parse_route(self.cleaned_data["route"])
         if len(pcodes) < 2:
-            raise forms.ValidationError("A corridor passes through at least two regions.")
+            raise forms.ValidationError(_("A corridor passes through at least two regions."))
         regions = {r.pcode: r for r in Region.objects.filter(pcode__in=pcodes)}
         unknown = [code for code in pcodes if code not in regions]
         if unknown:
-            raise forms.ValidationError(f"Unknown p-code(s): {', '.join(unknown)}.")
+            raise forms.ValidationError(_("Unknown p-code(s): %(pcodes)s.") % {"pcodes": ", ".join(unknown)})
         route = [regions[code] for code in pcodes]
         if not can_edit_route(self.editor, route):
-            raise forms.ValidationError("The route must pass through at least one region you coordinate.")
+            must = _("The route must pass through at least one region you coordinate.")
+            raise forms.ValidationError(f"{must} {coverage_sentence(self.editor)}")
         return route
 
 
@@ -138,10 +143,10 @@ class CorridorAddForm(CorridorForm):
     """A new corridor also states its first status, and why (with its source and confidence)."""
 
     initial_status = forms.ChoiceField(
-        label="Status", choices=BLANK_CHOICE_DASH + CorridorStatus.choices, help_text="The corridor's status now."
+        label=_("Status"), choices=BLANK_CHOICE_DASH + CorridorStatus.choices, help_text="The corridor's status now."
     )
     status_reason = forms.CharField(
-        label="Why", required=False, widget=forms.Textarea(attrs={"rows": 2}), initial="Corridor recorded"
+        label=_("Why"), required=False, widget=forms.Textarea(attrs={"rows": 2}), initial="Corridor recorded"
     )
 
     class Meta(CorridorForm.Meta):
@@ -155,3 +160,50 @@ class CorridorAddForm(CorridorForm):
             "last_verified_at",
             "notes",
         ]
+
+
+class FactEndForm(forms.Form):
+    """When a fact ended (a restriction) or was restored (an outage), why, and on whose word.
+
+    The time is when it happened on the ground: it starts at now and may be set back (a 2021 internet
+    cut restored in 2021), never forward. `time_field` is the service's name for it, so the service's
+    errors land on it.
+    """
+
+    time_field = ""
+    time_label = ""
+    time_help = ""
+
+    reason = forms.CharField(
+        max_length=100,  # what the audit history keeps (humtrack.history.short_reason)
+        widget=forms.TextInput(attrs={"size": 80}),
+        label=_("Reason"),
+        help_text=_("What happened, in a sentence partners will read; it goes into each record's history."),
+    )
+    source = forms.ModelChoiceField(
+        queryset=Source.objects.order_by("-published_at", "-id"),
+        label=_("Source"),
+        help_text=_("Who reports it. It becomes each record's source; the history keeps the earlier one."),
+    )
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        when = forms.SplitDateTimeField(
+            widget=AdminSplitDateTime, initial=timezone.now, label=self.time_label, help_text=self.time_help
+        )
+        self.fields = {self.time_field: when, **self.fields}
+
+    def add_service_errors(self, error) -> None:
+        add_service_errors(self, error)
+
+
+class RestrictionEndForm(FactEndForm):
+    time_field = "ended_at"
+    time_label = _("Ended at (UTC)")
+    time_help = _("When the restriction ended on the ground: now or earlier, not later.")
+
+
+class OutageRestoreForm(FactEndForm):
+    time_field = "restored_at"
+    time_label = _("Restored at (UTC)")
+    time_help = _("When the service came back: now or earlier, not later.")

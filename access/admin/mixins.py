@@ -11,7 +11,6 @@ the API does.
 from django.contrib import admin, messages
 from django.contrib.admin import SimpleListFilter
 from django.contrib.admin.utils import unquote
-from django.contrib.admin.widgets import RelatedFieldWidgetWrapper
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db.models import QuerySet
 from django.http import HttpResponseRedirect
@@ -19,6 +18,8 @@ from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils.html import format_html
 from django.utils.text import Truncator
+from django.utils.translation import gettext
+from django.utils.translation import gettext_lazy as _
 from simple_history.admin import SimpleHistoryAdmin
 
 from access.choices import AccessStatus, CorridorStatus
@@ -26,6 +27,9 @@ from access.models import AidCorridor, Region, StatusChange
 from access.selectors.coordinators import can_edit_region, editable_region_filter, regions_editable_by
 from access.selectors.regions import within_filter
 from humtrack.actor import Actor
+
+from .ending import wrap_source_widget
+from .refusals import coverage_sentence, refusal_response
 
 # Colour helps the eye; the label carries the meaning (colour is never the only cue).
 BADGE_COLOURS = {
@@ -52,6 +56,49 @@ def status_badge(value: str, label: str):
     )
 
 
+def change_badges(change) -> str:
+    """ "Inaccessible → Accessible"; a first record of a region (or corridor) starts from "no record"."""
+    if change.from_status:
+        before = status_badge(change.from_status, change.get_from_status_display())
+    else:
+        before = format_html('<span class="status-none">{}</span>', gettext("no record"))
+    return format_html("{} → {}", before, status_badge(change.to_status, change.get_to_status_display()))
+
+
+def effective_time(moment) -> str:
+    """When something took effect on the ground: the time histories show first."""
+    if moment is None:
+        return "—"
+    return format_html(
+        '<span class="effective-time" style="white-space:nowrap">{} UTC</span>', f"{moment:%Y-%m-%d %H:%M}"
+    )
+
+
+def recorded_time(moment, who: str = "") -> str:
+    """When (and by whom) it was recorded, beside the effective time: muted, it is the lesser fact."""
+    text = f"{moment:%Y-%m-%d %H:%M} UTC" if moment else "—"
+    if who:
+        text = gettext("%(when)s by %(who)s") % {"when": text, "who": who}
+    return format_html('<span class="recorded-time" style="color:var(--body-quiet-color)">{}</span>', text)
+
+
+def in_force_span(start, end) -> str:
+    """When a fact held on the ground: "2021-09-01 08:00 UTC → 2021-09-05 14:30 UTC" (→ … while it holds)."""
+    return format_html("{} → {}", effective_time(start), effective_time(end) if end else "…")
+
+
+def silent_mark(silent: bool) -> str:
+    """Only a silent change is marked; a normal, alerted change shows nothing (no red cross)."""
+    if not silent:
+        return ""
+    title = gettext("Recorded without alerting subscribers")
+    return format_html(
+        '<span class="silent-mark" title="{}" style="color:var(--body-quiet-color);font-style:italic">{}</span>',
+        title,
+        gettext("silent"),
+    )
+
+
 def actor_for(request) -> Actor:
     return Actor(user=request.user)
 
@@ -74,11 +121,12 @@ class ServiceSaveAdmin(SimpleHistoryAdmin):
 
     # Columns of the history page (admin methods, so they read well): who acted for which partner.
     history_list_display = ["partner"]
+    object_history_list_template = "admin/access/object_history_list.html"
 
     def get_fieldsets(self, request, obj=None):
         fieldsets = super().get_fieldsets(request, obj)
         if obj is not None and self.has_change_permission(request, obj):
-            fieldsets = [*fieldsets, ("Why", {"fields": ["change_reason"]})]
+            fieldsets = [*fieldsets, (_("Why"), {"fields": ["change_reason"]})]
         return fieldsets
 
     def partner(self, record) -> str:
@@ -140,13 +188,6 @@ class ServiceSaveAdmin(SimpleHistoryAdmin):
             request._humtrack_service_error = error
             return super().changeform_view(request, object_id, form_url, extra_context)
 
-    # --- actions -------------------------------------------------------------------------------
-    def report_skipped(self, request, selected: int, done: int, verb: str, why: str):
-        noun = self.model._meta.verbose_name if done == 1 else self.model._meta.verbose_name_plural
-        self.message_user(request, f"{done} {noun} {verb}.", level=messages.SUCCESS if done else messages.WARNING)
-        if selected > done:
-            self.message_user(request, f"{selected - done} left unchanged: {why}", level=messages.WARNING)
-
 
 class RegionScopedAdmin(ServiceSaveAdmin):
     """A model admin whose records belong to a region: changed only by that region's coordinators.
@@ -182,6 +223,49 @@ class RegionScopedAdmin(ServiceSaveAdmin):
             return allowed
         return self.is_editable(request, obj)
 
+    # --- refusals that say why -----------------------------------------------------------------
+    def regions_of(self, obj) -> list[Region]:
+        """The regions a record belongs to (a corridor: its route)."""
+        if self.region_lookup == "":
+            return [obj]
+        if self.region_lookup == "regions":
+            return list(obj.regions.order_by("path"))
+        return [getattr(obj, self.region_lookup)]
+
+    def refusal(self, request, obj, what: str):
+        """A 403 page naming the regions the user covers and the record's regions outside them."""
+        outside = [region for region in self.regions_of(obj) if not can_edit_region(request.user, region)]
+        back_url = reverse(f"admin:{self.opts.app_label}_{self.opts.model_name}_change", args=[obj.pk])
+        return refusal_response(request, outside=outside, what=what, admin_site=self.admin_site, back_url=back_url)
+
+    def refused_change(self, request, object_id, view, *args):
+        """Run an admin view; a refusal for a record outside the user's regions says why."""
+        try:
+            return view(request, object_id, *args)
+        except PermissionDenied:
+            obj = self.get_object(request, unquote(object_id)) if object_id else None
+            # Only a record outside the user's regions is refused for that reason; a missing permission
+            # (coordinators never delete) stays Django's own refusal.
+            if obj is None or request.user.is_superuser or self.is_editable(request, obj):
+                raise
+            return self.refusal(request, obj, gettext("%(record)s is not yours to change.") % {"record": obj})
+
+    def changeform_view(self, request, object_id=None, form_url="", extra_context=None):
+        return self.refused_change(request, object_id, super().changeform_view, form_url, extra_context)
+
+    def delete_view(self, request, object_id, extra_context=None):
+        return self.refused_change(request, object_id, super().delete_view, extra_context)
+
+    def change_view(self, request, object_id, form_url="", extra_context=None):
+        # A record outside the user's regions opens read-only; say why rather than leave them guessing.
+        if request.method == "GET" and not request.user.is_superuser and super().has_change_permission(request):
+            obj = self.get_object(request, unquote(object_id))
+            if obj is not None and not self.is_editable(request, obj):
+                outside = [region for region in self.regions_of(obj) if not can_edit_region(request.user, region)]
+                read_only = gettext("Read-only for you.")
+                self.message_user(request, f"{read_only} {coverage_sentence(request.user, outside)}", messages.INFO)
+        return super().change_view(request, object_id, form_url, extra_context)
+
     def has_delete_permission(self, request, obj=None):
         allowed = super().has_delete_permission(request, obj)
         if not allowed or obj is None or obj.pk is None:
@@ -192,17 +276,21 @@ class RegionScopedAdmin(ServiceSaveAdmin):
         # Only the regions (and corridors) a coordinator covers are offered, and so accepted: a
         # crafted POST naming another region fails the form's validation.
         if not request.user.is_superuser:
+            choose = gettext("Choose one of your regions.")
             if db_field.related_model is Region:
                 kwargs["queryset"] = regions_editable_by(request.user)
+                kwargs["error_messages"] = {"invalid_choice": f"{coverage_sentence(request.user)} {choose}"}
             elif db_field.related_model is AidCorridor:
                 kwargs["queryset"] = editable_corridors(request.user)
+                choose = gettext("Choose a corridor through one of your regions.")
+                kwargs["error_messages"] = {"invalid_choice": f"{coverage_sentence(request.user)} {choose}"}
         return super().formfield_for_foreignkey(db_field, request, **kwargs)
 
 
 class SourcedFactColumns:
     """List columns every sourced fact shares."""
 
-    @admin.display(description="source", ordering="source__publisher")
+    @admin.display(description=_("source"), ordering="source__publisher")
     def source_label(self, fact):
         # The full citation is long; the list shows its start, the record its whole.
         return Truncator(str(fact.source)).chars(60)
@@ -217,7 +305,7 @@ class StatusChangeToolMixin:
     """
 
     status_form_class = None
-    status_tool_label = "Change status"
+    status_tool_label = _("Change status")
     status_permission = ""
     change_form_template = "admin/access/change_form_with_status_tool.html"
 
@@ -255,16 +343,13 @@ class StatusChangeToolMixin:
         if obj is None:
             return self._get_obj_does_not_exist_redirect(request, self.opts, object_id)
         if not self.can_change_status(request, obj):
-            raise PermissionDenied
+            if not request.user.has_perm(self.status_permission):
+                what = gettext("Only coordinators change a status.")
+            else:
+                what = gettext("You cannot change the status of %(record)s.") % {"record": obj}
+            return self.refusal(request, obj, what)
         form = self.status_form_class(request.POST if request.method == "POST" else None)
-        # The admin's "+" beside the source: record a new source in a pop-up without leaving.
-        source_field = form.fields["source"]
-        source_field.widget = RelatedFieldWidgetWrapper(
-            source_field.widget,
-            StatusChange._meta.get_field("source").remote_field,
-            self.admin_site,
-            can_add_related=request.user.has_perm("access.add_source"),
-        )
+        wrap_source_widget(form, request, self.admin_site, StatusChange)
         if request.method == "POST" and form.is_valid():
             try:
                 change = self.record_status_change(request, obj, form.cleaned_data)
@@ -273,10 +358,12 @@ class StatusChangeToolMixin:
             else:
                 if change is None:
                     self.message_user(
-                        request, f"{obj} already had that status then: nothing recorded.", level=messages.WARNING
+                        request,
+                        gettext("%(record)s already had that status then: nothing recorded.") % {"record": obj},
+                        level=messages.WARNING,
                     )
                 else:
-                    self.message_user(request, f"Recorded: {change}.", level=messages.SUCCESS)
+                    self.message_user(request, gettext("Recorded: %(change)s.") % {"change": change}, messages.SUCCESS)
                 return HttpResponseRedirect(
                     reverse(f"admin:{self.opts.app_label}_{self.opts.model_name}_change", args=[obj.pk])
                 )
@@ -296,7 +383,7 @@ class StatusChangeToolMixin:
 class ProvinceFilter(SimpleListFilter):
     """Records in a province (itself or its districts), for any admin with a `region_lookup`."""
 
-    title = "province"
+    title = _("province")
     parameter_name = "province"
 
     def __init__(self, request, params, model, model_admin):
@@ -319,7 +406,7 @@ class OpenFilter(SimpleListFilter):
     """Still in force (no end) or over. Subclasses name the end field."""
 
     end_field = ""
-    labels = ("Active", "Over")
+    labels = (_("Active"), _("Over"))
 
     def lookups(self, request, model_admin):
         return [("yes", self.labels[0]), ("no", self.labels[1])]

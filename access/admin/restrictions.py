@@ -2,23 +2,26 @@
 
 from django import forms
 from django.contrib import admin
+from django.utils.translation import gettext_lazy as _
 
 from access.models import AccessRestriction
 from access.services import end_restrictions, record_restriction, update_restriction
 
-from .forms import AuditedModelForm
-from .mixins import OpenFilter, ProvinceFilter, RegionScopedAdmin, SourcedFactColumns, actor_for
+from .ending import EndFactsActionMixin
+from .forms import AuditedModelForm, RestrictionEndForm
+from .mixins import OpenFilter, ProvinceFilter, RegionScopedAdmin, SourcedFactColumns, actor_for, in_force_span
 
 
 class ActiveRestrictionFilter(OpenFilter):
-    title = "in force"
+    title = _("in force")
     parameter_name = "active"
-    end_field = "ends_at"
-    labels = ("Active (no end)", "Ended")
+    start_field, end_field = "starts_at", "ends_at"
+    labels = (_("Active (no end)"), _("Ended"))
 
 
 @admin.register(AccessRestriction)
-class AccessRestrictionAdmin(SourcedFactColumns, RegionScopedAdmin):
+class AccessRestrictionAdmin(EndFactsActionMixin, SourcedFactColumns, RegionScopedAdmin):
+    start_field, end_field = "starts_at", "ends_at"
     form = AuditedModelForm
     list_display = ["__str__", "severity", "affects", "starts_at", "ends_at", "confidence", "source_label"]
     list_filter = [
@@ -31,6 +34,8 @@ class AccessRestrictionAdmin(SourcedFactColumns, RegionScopedAdmin):
     ]
     search_fields = ["region__name", "region__alternative_names", "^region__pcode", "description", "imposed_by"]
     list_select_related = ["region", "source"]
+    # Each version shows when the fact held on the ground first; the history's own time is when it was recorded.
+    history_list_display = ["in_force", "partner"]
     date_hierarchy = "starts_at"
     fields = [
         "region",
@@ -45,7 +50,7 @@ class AccessRestrictionAdmin(SourcedFactColumns, RegionScopedAdmin):
         "source",
         "confidence",
     ]
-    actions = ["end_now"]
+    actions = ["end_selected"]
 
     def formfield_for_manytomany(self, db_field, request, **kwargs):
         if db_field.name == "affected_groups":
@@ -55,13 +60,17 @@ class AccessRestrictionAdmin(SourcedFactColumns, RegionScopedAdmin):
     def get_queryset(self, request):
         return super().get_queryset(request).prefetch_related("affected_groups")
 
-    @admin.display(description="affects")
+    @admin.display(description=_("affects"))
     def affects(self, restriction):
         return ", ".join(str(group) for group in restriction.affected_groups.all())
 
     def restriction_fields(self, form) -> tuple[list[str], dict]:
         groups = [group.code for group in form.cleaned_data["affected_groups"]]
         return groups, self.model_fields(form)
+
+    @admin.display(description=_("in force (took effect → ended)"))
+    def in_force(self, record):
+        return in_force_span(record.starts_at, record.ends_at)
 
     def create_through_service(self, request, form):
         groups, fields = self.restriction_fields(form)
@@ -73,8 +82,23 @@ class AccessRestrictionAdmin(SourcedFactColumns, RegionScopedAdmin):
             restriction=restriction, actor=actor_for(request), reason=reason, affected_groups=groups, **fields
         )
 
-    @admin.action(description="End selected restrictions now", permissions=["change"])
-    def end_now(self, request, queryset):
-        selected = queryset.count()
-        ended = end_restrictions(restrictions=self.editable(request, queryset), actor=actor_for(request))
-        self.report_skipped(request, selected, ended, "ended", "already ended, or outside your regions.")
+    @admin.action(description=_("End selected restrictions…"), permissions=["change"])
+    def end_selected(self, request, queryset):
+        def end(restrictions, data):
+            return end_restrictions(
+                restrictions=restrictions,
+                actor=actor_for(request),
+                ended_at=data["ended_at"],
+                reason=data["reason"],
+                source=data["source"],
+            )
+
+        return self.end_with_form(
+            request,
+            queryset,
+            form_class=RestrictionEndForm,
+            end=end,
+            title=_("End the selected restrictions"),
+            submit_label=_("End them"),
+            done_verb=_("ended"),
+        )

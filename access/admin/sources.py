@@ -2,6 +2,7 @@
 
 from django.contrib import admin
 from django.utils.html import format_html
+from django.utils.translation import gettext_lazy as _
 
 from access.models import Source
 from access.services import create_source, update_source
@@ -24,7 +25,7 @@ class SourceAdmin(ServiceSaveAdmin):
             kwargs["assume_scheme"] = "https"  # "news.un.org/…" means https, as Django 6 will assume
         return super().formfield_for_dbfield(db_field, request, **kwargs)
 
-    @admin.display(description="link")
+    @admin.display(description=_("link"))
     def link(self, source):
         if not source.url:
             return "—"

@@ -2,10 +2,10 @@ from datetime import datetime
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
-from django.utils import timezone
 
 from access.choices import AffectedGroupCode
-from access.models import AccessRestriction, AffectedGroup
+from access.models import AccessRestriction, AffectedGroup, Source
+from access.services.ending import check_end, ended_before_start
 from humtrack.actor import Actor
 from humtrack.services import save_validated
 
@@ -47,13 +47,21 @@ def update_restriction(
     return restriction
 
 
-def end_restrictions(*, restrictions, actor: Actor, ended_at: datetime | None = None) -> int:
-    """End active restrictions (at `ended_at`, default now). All or nothing; returns how many."""
-    ended_at = ended_at or timezone.now()
+def end_restrictions(*, restrictions, actor: Actor, ended_at: datetime, reason: str, source: Source) -> int:
+    """End active restrictions at `ended_at` (when it happened: now or earlier, never later), saying why
+    and on whose word. The source becomes each restriction's source (its history keeps the one it was
+    recorded with); the reason goes to the history. All or nothing; returns how many were ended.
+
+    An end announced for a later date is not "ended": set the restriction's `ends_at` (update_restriction).
+    """
+    check_end(ended_at=ended_at, reason=reason, source=source, field="ended_at")
     count = 0
     with transaction.atomic():
         for restriction in restrictions.select_for_update().filter(ends_at__isnull=True):
+            if ended_at < restriction.starts_at:
+                raise ValidationError({"ended_at": ended_before_start(restriction, restriction.starts_at)})
             restriction.ends_at = ended_at
-            save_validated(restriction, actor=actor, reason="Marked ended")
+            restriction.source = source
+            save_validated(restriction, actor=actor, reason=reason.strip())
             count += 1
     return count

@@ -98,7 +98,9 @@ def test_region_list_shows_badge_label_level_parent_and_last_change(coordinator_
 @pytest.mark.parametrize(
     "query, expected",
     [
-        ({"access_status": "constrained"}, {"AF0305"}),
+        ({"status": "constrained"}, {"AF0305"}),
+        ({"status": "none"}, {"AF", "AF08", "AF0801", "AF0806", "AF03"}),  # nothing recorded on them or above
+        ({"basis": "recorded"}, {"AF0305"}),
         ({"admin_level": "1"}, {"AF08", "AF03"}),
         ({"province": "AF08"}, {"AF08", "AF0801", "AF0806"}),
         ({"stale": "no"}, {"AF0305"}),
@@ -187,7 +189,8 @@ def test_coordinator_changes_panjshir_status_through_the_form_and_history_record
     assert response.status_code == 302
     assert response["Location"] == reverse("admin:access_region_change", args=[panjshir.pk])
     change = StatusChange.objects.get(region=panjshir)
-    assert (change.from_status, change.to_status) == (AccessStatus.UNKNOWN, AccessStatus.INACCESSIBLE)
+    # Panjshir had no record of its own: the change starts from none, not from a recorded "unknown".
+    assert (change.from_status, change.to_status) == ("", AccessStatus.INACCESSIBLE)
     assert change.reason == "The valley is closed by fighting"
     assert change.recorded_by == coordinator and change.source == source and change.confidence == "confirmed"
     panjshir.refresh_from_db()
@@ -219,7 +222,7 @@ def test_a_status_change_for_a_region_outside_the_assignment_is_refused_and_noth
     assert response.status_code == 403
     assert not StatusChange.objects.exists()
     parwan.refresh_from_db()
-    assert parwan.access_status == AccessStatus.UNKNOWN
+    assert parwan.access_status == ""  # still no record of its own
     # They still see Parwan's page, read-only and without the tool.
     page = coordinator_client.get(reverse("admin:access_region_change", args=[parwan.pk]))
     assert page.status_code == 200 and "Change access status" not in page.content.decode()
@@ -257,12 +260,15 @@ def test_an_incomplete_status_change_shows_form_errors_and_records_nothing(
 
 
 def test_a_change_to_the_current_status_records_nothing_and_says_so(coordinator_client, tree, source):
+    # A first explicit "unknown" is a record of its own (not a no-op); saying it again is.
+    coordinator_client.post(change_status_url(tree["AF08"]), status_post(source, {"status": AccessStatus.UNKNOWN}))
+    assert StatusChange.objects.count() == 1
     response = coordinator_client.post(
         change_status_url(tree["AF08"]), status_post(source, {"status": AccessStatus.UNKNOWN}), follow=True
     )
     assert response.status_code == 200
     assert "nothing recorded" in response.content.decode()
-    assert not StatusChange.objects.exists()
+    assert StatusChange.objects.count() == 1
 
 
 # --- the region form itself -------------------------------------------------------------------
@@ -278,7 +284,7 @@ def test_the_status_cannot_be_changed_by_editing_the_region_form(coordinator_cli
     assert response.status_code == 302
     panjshir.refresh_from_db()
     assert panjshir.population == 173000  # the form saved …
-    assert panjshir.access_status == AccessStatus.UNKNOWN  # … but not the status
+    assert panjshir.access_status == ""  # … but not the status
     assert not StatusChange.objects.exists()
     assert panjshir.history.first().history_change_reason == "2021 estimate"
 
@@ -325,6 +331,14 @@ def test_the_region_list_costs_the_same_number_of_queries_however_many_regions_i
             assert coordinator_client.get(url).status_code == 200
         return len(captured.captured_queries)
 
+    change_access_status(
+        region=tree["AF08"],
+        status=AccessStatus.INACCESSIBLE,
+        reason="Fighting",
+        source=source,
+        confidence=Confidence.REPORTED,
+        actor=Actor(),
+    )
     before = queries()
     for number in range(10, 20):
         district = make_region(f"AF08{number}", parent=tree["AF08"])
@@ -369,3 +383,115 @@ def test_a_superuser_adds_and_moves_regions_through_the_region_service(client, t
     response = client.post(reverse("admin:access_region_change", args=[tree["AF08"].pk]), loop)
     assert response.status_code == 200 and "parent" in response.context["adminform"].form.errors
     assert Region.objects.get(pcode="AF08").parent == tree["AF"]
+
+
+# --- issue 11 §5: the regions list tells the effective status, and refusals say why --------------
+
+
+def record(region, source, status, **fields):
+    return change_access_status(
+        region=region,
+        status=status,
+        reason=fields.pop("reason", "Fighting in the valley"),
+        source=source,
+        confidence=fields.pop("confidence", Confidence.REPORTED),
+        actor=Actor(),
+        **fields,
+    )
+
+
+def row_of(response, pcode):
+    """The text of one row of the result table (tags stripped)."""
+    import re
+
+    body = response.content.decode()
+    rows = re.findall(r"<tr>(.*?)</tr>", body.split('id="result_list"')[1], re.S)
+    row = next(row for row in rows if f">{pcode}<" in row)
+    return " ".join(re.sub(r"<[^>]+>", " ", row).split())
+
+
+def test_region_list_shows_the_effective_status_with_basis_since_source_and_confidence(
+    coordinator_client, tree, source
+):
+    Region.objects.filter(pcode="AF08").update(population=173000)
+    record(tree["AF08"], source, AccessStatus.INACCESSIBLE, effective_at=timezone.now() - timedelta(days=3))
+    response = coordinator_client.get(reverse("admin:access_region_changelist"))
+    assert response.status_code == 200
+
+    panjshir = row_of(response, "AF08")
+    assert "Inaccessible" in panjshir and "inherited" not in panjshir
+    assert str(source)[:30] in panjshir and "Reported" in panjshir and "3 days ago" in panjshir
+    assert "173,000" in panjshir  # thousands separators
+    bazarak = row_of(response, "AF0801")
+    assert "Inaccessible (inherited from Panjsher (AF08))" in bazarak and "Reported" in bazarak
+    parwan = row_of(response, "AF03")
+    assert "No information recorded" in parwan and "Unknown" not in parwan
+
+
+def test_region_status_filter_includes_inherited_statuses_and_basis_tells_them_apart(coordinator_client, tree, source):
+    record(tree["AF08"], source, AccessStatus.INACCESSIBLE)
+    record(tree["AF0806"], source, AccessStatus.UNKNOWN)  # an explicit unknown overrides its province
+    url = reverse("admin:access_region_changelist")
+    assert listed_pcodes(coordinator_client.get(url, {"status": "inaccessible"})) == {"AF08", "AF0801"}
+    assert listed_pcodes(coordinator_client.get(url, {"status": "unknown"})) == {"AF0806"}
+    assert listed_pcodes(coordinator_client.get(url, {"basis": "inherited"})) == {"AF0801"}
+    assert listed_pcodes(coordinator_client.get(url, {"basis": "none"})) == {"AF", "AF03", "AF0305"}
+
+
+def test_histories_show_when_a_change_took_effect_beside_when_it_was_recorded(coordinator_client, tree, source):
+    from datetime import UTC, datetime
+
+    back_dated = datetime(2021, 9, 6, 8, 0, tzinfo=UTC)
+    record(tree["AF08"], source, AccessStatus.INACCESSIBLE, effective_at=back_dated)
+    recorded_at = StatusChange.objects.get().recorded_at
+
+    page = coordinator_client.get(reverse("admin:access_region_change", args=[tree["AF08"].pk])).content.decode()
+    assert "2021-09-06 08:00 UTC" in page and f"{recorded_at:%Y-%m-%d %H:%M} UTC" in page
+    assert page.index("2021-09-06 08:00 UTC") < page.index(f"{recorded_at:%Y-%m-%d %H:%M} UTC")
+
+    history = coordinator_client.get(reverse("admin:access_region_history", args=[tree["AF08"].pk]))
+    assert "2021-09-06 08:00 UTC" in history.content.decode()
+    changes = coordinator_client.get(reverse("admin:access_statuschange_changelist")).content.decode()
+    assert "2021-09-06 08:00 UTC" in changes and f"{recorded_at:%Y-%m-%d %H:%M} UTC" in changes
+
+
+def test_only_a_silent_change_is_marked_and_a_normal_one_shows_no_red_cross(coordinator_client, tree, source):
+    record(tree["AF08"], source, AccessStatus.INACCESSIBLE, effective_at=timezone.now() - timedelta(days=9))
+    record(tree["AF08"], source, AccessStatus.CONSTRAINED, silent=True)
+    for url in (
+        reverse("admin:access_statuschange_changelist"),
+        reverse("admin:access_region_change", args=[tree["AF08"].pk]),
+    ):
+        body = coordinator_client.get(url).content.decode()
+        assert body.count('class="silent-mark"') == 1
+        assert "icon-no.svg" not in body and "icon-yes.svg" not in body
+
+
+def test_a_status_change_outside_the_assignment_says_which_regions_the_coordinator_covers(client, tree, source):
+    from tests.factories import make_region
+
+    kandahar = make_region("AF23", "Kandahar", parent=tree["AF"])
+    coordinator = make_coordinator(tree["AF08"], tree["AF03"], username="two-provinces")
+    client.force_login(coordinator)
+    coverage = "You cover Parwan (AF03), Panjsher (AF08); Kandahar (AF23) is not among them."
+
+    for response in (
+        client.get(change_status_url(kandahar)),
+        client.post(change_status_url(kandahar), status_post(source)),
+    ):
+        assert response.status_code == 403
+        body = response.content.decode()
+        assert coverage in body and 'id="user-tools"' in body  # the admin's page, not a bare "403 Forbidden"
+    form_post = client.post(reverse("admin:access_region_change", args=[kandahar.pk]), region_post(kandahar))
+    assert form_post.status_code == 403 and coverage in form_post.content.decode()
+    read_only = client.get(reverse("admin:access_region_change", args=[kandahar.pk]))
+    assert read_only.status_code == 200 and coverage in read_only.content.decode()
+    assert not StatusChange.objects.exists()
+
+
+def test_a_districts_page_shows_the_status_it_inherits_and_from_where(coordinator_client, tree, source):
+    record(tree["AF08"], source, AccessStatus.INACCESSIBLE, reason="The valley is closed by fighting")
+    page = coordinator_client.get(reverse("admin:access_region_change", args=[tree["AF0801"].pk])).content.decode()
+    assert "(inherited from Panjsher (AF08))" in page and "The valley is closed by fighting" in page
+    parwan = coordinator_client.get(reverse("admin:access_region_change", args=[tree["AF03"].pk])).content.decode()
+    assert "No information recorded" in parwan

@@ -72,3 +72,45 @@ def test_demo_coordinator_changes_panjshirs_status_with_a_new_source_in_the_brow
     change = panjshir.current_status_change
     assert change.recorded_by.username == DEMO_COORDINATOR_USERNAME
     assert change.source == Source.objects.get(title="Flash update: Panjshir road closed")
+
+
+def log_in(browser, wait, live_server):
+    browser.get(f"{live_server.url}/admin/")
+    wait.until(ec.presence_of_element_located((By.NAME, "username")))
+    browser.find_element(By.NAME, "username").send_keys(DEMO_COORDINATOR_USERNAME)
+    browser.find_element(By.NAME, "password").send_keys(settings.HUMTRACK_DEMO_PASSWORD)
+    browser.find_element(By.CSS_SELECTOR, "input[type=submit]").click()
+    wait.until(ec.presence_of_element_located((By.ID, "user-tools")))
+
+
+def test_the_regions_list_fits_a_1366_pixel_screen_without_horizontal_scrolling(request, live_server):
+    browser = request.getfixturevalue("chromium")
+    browser.set_window_size(1366, 768)
+    wait = WebDriverWait(browser, WAIT_SECONDS)
+    AffectedGroup.objects.bulk_create([AffectedGroup(code=code) for code in AffectedGroupCode], ignore_conflicts=True)
+    load_demo()
+    log_in(browser, wait, live_server)
+
+    # The whole list, then Panjshir's province (the rows with a status, a basis and a long source).
+    for query, screenshot in (("", "admin-regions-1366.png"), ("?province=AF08", "admin-regions-af08-1366.png")):
+        browser.get(f"{live_server.url}/admin/access/region/{query}")
+        wait.until(ec.presence_of_element_located((By.ID, "result_list")))
+        width = browser.execute_script("return window.innerWidth")
+        assert 1300 <= width <= 1366  # the viewport a 1,366 px screen gives a browser window
+        overflow = browser.execute_script(
+            """
+            const table = document.getElementById('result_list');
+            const box = table.closest('.results') || table.parentElement;
+            return {
+                table: table.scrollWidth, box: box.clientWidth,
+                right: table.getBoundingClientRect().right, page: document.documentElement.scrollWidth,
+                viewport: document.documentElement.clientWidth,
+            };
+            """
+        )
+        browser.save_screenshot(str(request.getfixturevalue("artifacts") / screenshot))
+        assert overflow["table"] <= overflow["box"], overflow
+        assert overflow["right"] <= overflow["viewport"] and overflow["page"] <= overflow["viewport"], overflow
+    # What the columns say, as a coordinator reads them.
+    text = browser.find_element(By.ID, "result_list").text
+    assert "(inherited from Panjsher (AF08))" in text and "Unknown" in text  # the UN said it had no information

@@ -168,6 +168,7 @@ def test_a_crafted_change_post_for_another_regions_outage_is_refused(coordinator
     url = reverse("admin:access_utilityoutage_change", args=[parwan_outage.pk])
     response = coordinator_client.post(url, outage_post(tree["AF03"], source, cause="technical_failure"))
     assert response.status_code == 403
+    assert "You cover Panjsher (AF08); Parwan (AF03) is not among them." in response.content.decode()
     parwan_outage.refresh_from_db()
     assert parwan_outage.cause == "unknown"
 
@@ -230,30 +231,110 @@ def test_a_coordinator_records_a_restriction_with_its_groups(coordinator_client,
 # --- actions touch only permitted rows --------------------------------------------------------
 
 
-def test_mark_restored_now_restores_only_the_coordinators_outages(coordinator_client, tree, source):
+SEP_5 = datetime(2021, 9, 5, 14, 30, tzinfo=UTC)
+
+
+def action_post(action, records, **form):
+    return {"action": action, "_selected_action": [record.pk for record in records], **form}
+
+
+def restore_form(source, moment=SEP_5, **overrides):
+    return {"apply": "1", **split(moment, "restored_at"), "reason": "Internet back", "source": source.pk} | overrides
+
+
+def end_form(source, moment=SEP_5, **overrides):
+    return {"apply": "1", **split(moment, "ended_at"), "reason": "Checkpoint lifted", "source": source.pk} | overrides
+
+
+def test_marking_outages_restored_first_asks_when_why_and_on_whose_word(coordinator_client, tree, source):
     mine, theirs = outage(tree["AF0806"], source), outage(tree["AF0305"], source)
+    url = reverse("admin:access_utilityoutage_changelist")
+
+    page = coordinator_client.post(url, action_post("restore_selected", [mine, theirs]))
+
+    assert page.status_code == 200
+    assert set(page.context["form"].fields) == {"restored_at", "reason", "source"}
+    body = page.content.decode()
+    assert "not one of your regions" in body
+    assert "You cover Panjsher (AF08); Jabal Saraj (AF0305) is not among them." in body
+    mine.refresh_from_db()
+    assert mine.restored_at is None  # nothing happens before the form is sent
+
+
+def test_a_2021_outage_restored_in_the_admin_keeps_the_past_time_and_only_the_coordinators(
+    coordinator_client, coordinator, tree, source
+):
+    mine, theirs = outage(tree["AF0806"], source), outage(tree["AF0305"], source)
+    netblocks = Source.objects.create(publisher="NetBlocks", title="Panjshir back online", kind="news")
     response = coordinator_client.post(
         reverse("admin:access_utilityoutage_changelist"),
-        {"action": "restore_now", "_selected_action": [mine.pk, theirs.pk]},
+        action_post("restore_selected", [mine, theirs], **restore_form(netblocks)),
         follow=True,
     )
     assert response.status_code == 200
     mine.refresh_from_db()
     theirs.refresh_from_db()
-    assert mine.restored_at is not None and theirs.restored_at is None
-    assert "1 left unchanged" in response.content.decode()
+    assert mine.restored_at == SEP_5 and theirs.restored_at is None
+    assert mine.source == netblocks
+    history = mine.history.first()
+    assert history.history_user == coordinator and history.history_change_reason == "Internet back"
+    body = response.content.decode()
+    assert "1 left unchanged" in body and "Jabal Saraj (AF0305) is not among them" in body
 
 
-def test_end_now_ends_only_the_coordinators_restrictions(coordinator_client, coordinator, tree, source):
-    mine, theirs = restriction(tree["AF08"], source), restriction(tree["AF03"], source)
-    coordinator_client.post(
-        reverse("admin:access_accessrestriction_changelist"),
-        {"action": "end_now", "_selected_action": [mine.pk, theirs.pk]},
+@pytest.mark.parametrize(
+    "moment, message",
+    [
+        (timezone.now() + timedelta(days=1), "in the future"),
+        (SEP_1 - timedelta(days=1), "cannot end before it started"),
+    ],
+)
+def test_a_restore_in_the_future_or_before_the_outage_started_is_a_form_error_and_saves_nothing(
+    coordinator_client, tree, source, moment, message
+):
+    cut = outage(tree["AF08"], source)
+    response = coordinator_client.post(
+        reverse("admin:access_utilityoutage_changelist"),
+        action_post("restore_selected", [cut], **restore_form(source, moment)),
     )
+    assert response.status_code == 200
+    errors = response.context["form"].errors
+    assert message in " ".join(errors["restored_at"])
+    cut.refresh_from_db()
+    assert cut.restored_at is None
+
+
+def test_ending_restrictions_keeps_a_past_time_and_refuses_a_future_one(coordinator_client, coordinator, tree, source):
+    mine, theirs = restriction(tree["AF08"], source), restriction(tree["AF03"], source)
+    url = reverse("admin:access_accessrestriction_changelist")
+
+    future = coordinator_client.post(
+        url, action_post("end_selected", [mine], **end_form(source, timezone.now() + timedelta(hours=2)))
+    )
+    assert future.status_code == 200 and "ended_at" in future.context["form"].errors
+    before_start = coordinator_client.post(
+        url, action_post("end_selected", [mine], **end_form(source, SEP_1 - timedelta(hours=2)))
+    )
+    assert "ended_at" in before_start.context["form"].errors
+    mine.refresh_from_db()
+    assert mine.ends_at is None
+
+    coordinator_client.post(url, action_post("end_selected", [mine, theirs], **end_form(source)))
     mine.refresh_from_db()
     theirs.refresh_from_db()
-    assert mine.ends_at is not None and theirs.ends_at is None
+    assert mine.ends_at == SEP_5 and theirs.ends_at is None
     assert mine.history.first().history_user == coordinator
+    assert mine.history.first().history_change_reason == "Checkpoint lifted"
+
+
+def test_an_ending_action_on_records_outside_the_regions_only_says_why(coordinator_client, tree, source):
+    theirs = restriction(tree["AF03"], source)
+    response = coordinator_client.post(
+        reverse("admin:access_accessrestriction_changelist"), action_post("end_selected", [theirs]), follow=True
+    )
+    assert "You cover Panjsher (AF08); Parwan (AF03) is not among them." in response.content.decode()
+    theirs.refresh_from_db()
+    assert theirs.ends_at is None
 
 
 # --- corridors --------------------------------------------------------------------------------
@@ -394,4 +475,28 @@ def test_the_restriction_form_offers_only_corridors_through_the_coordinators_reg
     data = restriction_post(tree["AF08"], source, corridor=salang.pk)
     response = coordinator_client.post(reverse("admin:access_accessrestriction_add"), data)
     assert response.status_code == 200 and "corridor" in response.context["adminform"].form.errors
+    assert not AccessRestriction.objects.exists()
+
+
+def test_a_facts_history_shows_when_it_held_first_and_when_each_version_was_recorded(coordinator_client, tree, source):
+    cut = outage(tree["AF08"], source)
+    coordinator_client.post(
+        reverse("admin:access_utilityoutage_changelist"), action_post("restore_selected", [cut], **restore_form(source))
+    )
+    page = coordinator_client.get(reverse("admin:access_utilityoutage_history", args=[cut.pk])).content.decode()
+    in_force = "2021-09-01 08:00 UTC</span> → <span"
+    assert in_force in page and "2021-09-05 14:30 UTC" in page
+    recorded = f"{cut.history.first().history_date:%Y-%m-%d %H:%M} UTC"
+    assert "Recorded at" in page and recorded in page
+    assert page.index("2021-09-05 14:30 UTC") < page.index(recorded)
+
+
+def test_a_crafted_choice_of_another_region_names_the_regions_the_coordinator_covers(coordinator_client, tree, source):
+    response = coordinator_client.post(
+        reverse("admin:access_accessrestriction_add"), restriction_post(tree["AF03"], source)
+    )
+    assert response.status_code == 200
+    assert response.context["adminform"].form.errors["region"] == [
+        "You cover Panjsher (AF08). Choose one of your regions."
+    ]
     assert not AccessRestriction.objects.exists()

@@ -25,9 +25,10 @@ from access.services import (
     record_restriction,
     restore_outages,
     update_outage,
+    update_restriction,
 )
 from humtrack.actor import Actor
-from tests.factories import OrganisationFactory
+from tests.factories import OrganisationFactory, SourceFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -50,7 +51,14 @@ def test_a_restriction_records_who_it_affects_and_is_active_while_it_has_no_end(
     restriction = record_restriction(actor=Actor(), **restriction_fields(tree, source))
     assert restriction.is_active
     assert [g.code for g in restriction.affected_groups.all()] == ["women_aid_workers"]
-    assert end_restrictions(restrictions=AccessRestriction.objects.all(), actor=Actor()) == 1
+    ended = end_restrictions(
+        restrictions=AccessRestriction.objects.all(),
+        actor=Actor(),
+        ended_at=SEP_1 + timedelta(days=2),
+        reason="Lifted",
+        source=source,
+    )
+    assert ended == 1
     restriction.refresh_from_db()
     assert not restriction.is_active
 
@@ -122,15 +130,21 @@ def test_restoring_outages_touches_only_open_ones_and_records_who(tree, source):
         source=source,
         confidence=Confidence.REPORTED,
     )
-    restored = restore_outages(outages=UtilityOutage.objects.all(), actor=Actor(organisation=organisation))
+    restored = restore_outages(
+        outages=UtilityOutage.objects.all(),
+        actor=Actor(organisation=organisation),
+        restored_at=SEP_1 + timedelta(days=3),
+        reason="Grid repaired",
+        source=source,
+    )
     assert restored == 1
     open_outage.refresh_from_db()
     closed.refresh_from_db()
-    assert open_outage.restored_at is not None
+    assert open_outage.restored_at == SEP_1 + timedelta(days=3)
     assert closed.restored_at == SEP_1 + timedelta(days=1)
     latest = open_outage.history.first()
     assert latest.history_organisation == organisation
-    assert latest.history_change_reason == "Marked restored"
+    assert latest.history_change_reason == "Grid repaired"
 
 
 def test_a_corridor_runs_through_its_regions_in_order_with_a_status_history(tree, source):
@@ -207,3 +221,130 @@ def test_a_restriction_affects_its_groups_even_when_the_seeded_rows_are_gone(tre
     AffectedGroup.objects.all().delete()
     restriction = record_restriction(actor=Actor(), **restriction_fields(tree, source))
     assert [g.code for g in restriction.affected_groups.all()] == ["women_aid_workers"]
+
+
+# --- ending a fact keeps the time it happened ---------------------------------------------------
+
+SEP_5 = datetime(2021, 9, 5, 14, 30, tzinfo=UTC)
+
+
+def internet_cut(tree, source, started_at=SEP_1):
+    return record_outage(
+        actor=Actor(),
+        region=tree["AF08"],
+        utility=Utility.INTERNET,
+        started_at=started_at,
+        source=source,
+        confidence=Confidence.CONFIRMED,
+    )
+
+
+def test_a_2021_internet_cut_restored_with_a_past_time_keeps_that_time_the_reason_and_the_source(tree, source):
+    cut = internet_cut(tree, source)
+    netblocks = SourceFactory(publisher="NetBlocks", title="Connectivity restored in Panjshir")
+
+    restore_outages(
+        outages=UtilityOutage.objects.all(),
+        actor=Actor(),
+        restored_at=SEP_5,
+        reason="Mobile internet back in the valley",
+        source=netblocks,
+    )
+
+    cut.refresh_from_db()
+    assert cut.restored_at == SEP_5
+    # The end's source becomes the record's; the history keeps the source it was recorded with.
+    assert cut.source == netblocks
+    latest, recorded = cut.history.all()[:2]
+    assert latest.history_change_reason == "Mobile internet back in the valley" and latest.source == netblocks
+    assert recorded.source == source
+
+
+@pytest.mark.parametrize(
+    "restored_at, field",
+    [
+        (lambda: timezone.now() + timedelta(hours=1), "restored_at"),  # not known restored in advance
+        (lambda: SEP_1 - timedelta(minutes=1), "restored_at"),  # before the cut began
+    ],
+)
+def test_a_restore_in_the_future_or_before_the_start_is_refused_and_nothing_saved(tree, source, restored_at, field):
+    cut = internet_cut(tree, source)
+    with pytest.raises(ValidationError) as error:
+        restore_outages(
+            outages=UtilityOutage.objects.all(), actor=Actor(), restored_at=restored_at(), reason="Back", source=source
+        )
+    assert field in error.value.message_dict
+    cut.refresh_from_db()
+    assert cut.restored_at is None and cut.history.count() == 1
+
+
+def test_one_outage_starting_after_the_restore_time_keeps_every_selected_one_open_and_is_named(tree, source):
+    internet_cut(tree, source)
+    later = internet_cut(tree, source, started_at=SEP_5 + timedelta(days=1))
+    with pytest.raises(ValidationError) as error:
+        restore_outages(
+            outages=UtilityOutage.objects.all(), actor=Actor(), restored_at=SEP_5, reason="Back", source=source
+        )
+    assert str(later) in error.value.message_dict["restored_at"][0]
+    assert UtilityOutage.objects.filter(restored_at__isnull=True).count() == 2
+
+
+@pytest.mark.parametrize("missing, field", [({"reason": " "}, "reason"), ({"source": None}, "source")])
+def test_an_end_without_a_reason_or_a_source_is_refused(tree, source, missing, field):
+    internet_cut(tree, source)
+    arguments = {"restored_at": SEP_5, "reason": "Back", "source": source} | missing
+    with pytest.raises(ValidationError) as error:
+        restore_outages(outages=UtilityOutage.objects.all(), actor=Actor(), **arguments)
+    assert field in error.value.message_dict
+    assert UtilityOutage.objects.get().restored_at is None
+
+
+def test_a_restriction_ended_at_a_past_time_keeps_it_and_the_end_cannot_be_in_the_future_or_before_the_start(
+    tree, source
+):
+    restriction = record_restriction(actor=Actor(), **restriction_fields(tree, source))
+    for refused in (timezone.now() + timedelta(days=1), SEP_1 - timedelta(days=1)):
+        with pytest.raises(ValidationError) as error:
+            end_restrictions(
+                restrictions=AccessRestriction.objects.all(),
+                actor=Actor(),
+                ended_at=refused,
+                reason="Lifted",
+                source=source,
+            )
+        assert "ended_at" in error.value.message_dict
+    restriction.refresh_from_db()
+    assert restriction.ends_at is None
+
+    end_restrictions(
+        restrictions=AccessRestriction.objects.all(), actor=Actor(), ended_at=SEP_5, reason="Lifted", source=source
+    )
+    restriction.refresh_from_db()
+    assert restriction.ends_at == SEP_5
+    assert restriction.history.first().history_change_reason == "Lifted"
+
+
+def test_an_update_may_announce_a_restrictions_future_end_but_not_an_outages_future_restore(tree, source):
+    restriction = record_restriction(actor=Actor(), **restriction_fields(tree, source))
+    announced = timezone.now() + timedelta(days=7)
+    update_restriction(restriction=restriction, actor=Actor(), ends_at=announced)
+    restriction.refresh_from_db()
+    assert restriction.ends_at == announced
+
+    cut = internet_cut(tree, source)
+    with pytest.raises(ValidationError) as error:
+        update_outage(outage=cut, actor=Actor(), restored_at=timezone.now() + timedelta(days=1))
+    assert "restored_at" in error.value.message_dict
+    cut.refresh_from_db()
+    assert cut.restored_at is None
+    with pytest.raises(ValidationError) as error:
+        record_outage(
+            actor=Actor(),
+            region=tree["AF08"],
+            utility=Utility.WATER,
+            started_at=SEP_1,
+            restored_at=timezone.now() + timedelta(days=1),
+            source=source,
+            confidence=Confidence.REPORTED,
+        )
+    assert "restored_at" in error.value.message_dict

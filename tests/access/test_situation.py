@@ -118,12 +118,24 @@ def picture(tree):
         starts_at=at(30),
         **common,
     )
-    end_restrictions(restrictions=AccessRestriction.objects.filter(pk=lifted.pk), actor=SYSTEM, ended_at=at(5))
+    end_restrictions(
+        restrictions=AccessRestriction.objects.filter(pk=lifted.pk),
+        actor=SYSTEM,
+        ended_at=at(5),
+        reason="Salang road reopened",
+        source=un,
+    )
     outage_fields = {"source": un, "confidence": Confidence.REPORTED, "actor": SYSTEM}
     record_outage(region=tree["AF08"], utility=Utility.ELECTRICITY, started_at=at(1), **outage_fields)
     record_outage(region=tree["AF08"], utility=Utility.INTERNET, started_at=at(1, 15), **outage_fields)
     repaired = record_outage(region=tree["AF03"], utility=Utility.WATER, started_at=at(30), **outage_fields)
-    restore_outages(outages=UtilityOutage.objects.filter(pk=repaired.pk), actor=SYSTEM, restored_at=at(2))
+    restore_outages(
+        outages=UtilityOutage.objects.filter(pk=repaired.pk),
+        actor=SYSTEM,
+        restored_at=at(2),
+        reason="Water supply repaired",
+        source=un,
+    )
     create_corridor(
         actor=SYSTEM,
         name="Charikar – Jabal Saraj – Bazarak",

@@ -1,8 +1,9 @@
 """Corridors, restrictions, outages and sources: create, update, filters, ownership, ETag and If-Match."""
 
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 import pytest
+from django.utils import timezone
 
 from access.choices import Confidence, Utility
 from access.models import AccessRestriction, AidCorridor, CorridorStatusChange, Source, UtilityOutage
@@ -222,3 +223,46 @@ def test_a_coordinators_session_records_facts_only_in_their_regions(tree, source
     moved = client.patch(f"/api/v1/restrictions/{theirs.json()['id']}/", {"region": "AF0305"}, format="json")
     assert moved.status_code == 403
     assert list(AccessRestriction.objects.values_list("region__pcode", flat=True)) == ["AF0801"]
+
+
+# --- ends and restores keep the time they happened ----------------------------------------------
+
+
+def outage_body(source, **extra):
+    body = {
+        "region": "AF08", "utility": "internet", "started_at": "2021-08-30T00:00:00Z", "cause": "deliberate_cut",
+        "extent": "full", "source": source.pk, "confidence": "confirmed",
+    }  # fmt: skip
+    return {**body, **extra}
+
+
+def test_a_past_restore_time_is_kept_a_future_or_pre_start_one_is_400_naming_the_field(writer, tree, source):
+    cut = writer.post("/api/v1/outages/", outage_body(source)).json()["id"]
+    url = f"/api/v1/outages/{cut}/"
+    tomorrow = (timezone.now() + timedelta(days=1)).isoformat()
+
+    future = writer.patch(url, {"restored_at": tomorrow})
+    assert future.status_code == 400
+    assert list(future.json()["fields"]) == ["restored_at"] and "future" in future.json()["fields"]["restored_at"][0]
+    before_start = writer.patch(url, {"restored_at": "2021-08-29T00:00:00Z"})
+    assert before_start.status_code == 400 and list(before_start.json()["fields"]) == ["restored_at"]
+    assert UtilityOutage.objects.get().restored_at is None
+
+    restored = writer.patch(url, {"restored_at": "2021-09-05T14:30:00Z"})
+    assert restored.status_code == 200 and restored.json()["restored_at"] == "2021-09-05T14:30:00Z"
+    assert UtilityOutage.objects.get().restored_at == datetime(2021, 9, 5, 14, 30, tzinfo=UTC)
+
+    created_restored = writer.post("/api/v1/outages/", outage_body(source, restored_at=tomorrow))
+    assert created_restored.status_code == 400 and "restored_at" in created_restored.json()["fields"]
+
+
+def test_a_restriction_may_announce_a_future_end_but_not_end_before_it_started(writer, tree, source):
+    url = f"/api/v1/restrictions/{writer.post('/api/v1/restrictions/', restriction_body(source)).json()['id']}/"
+    before_start = writer.patch(url, {"ends_at": "2021-08-30T00:00:00Z"})
+    assert before_start.status_code == 400
+    assert before_start.json()["fields"] == {"ends_at": ["A restriction cannot end before it starts."]}
+
+    announced = (timezone.now() + timedelta(days=7)).replace(microsecond=0)
+    response = writer.patch(url, {"ends_at": announced.isoformat()})
+    assert response.status_code == 200
+    assert AccessRestriction.objects.get().ends_at == announced

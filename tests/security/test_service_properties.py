@@ -237,7 +237,13 @@ def test_restoring_outages_is_all_or_nothing(world, started, restored_at):
                 confidence=Confidence.REPORTED,
             )
         restored, accepted = attempt(
-            lambda: restore_outages(outages=UtilityOutage.objects.all(), actor=Actor(), restored_at=restored_at)
+            lambda: restore_outages(
+                outages=UtilityOutage.objects.all(),
+                actor=Actor(),
+                restored_at=restored_at,
+                reason="Service back",
+                source=world["source"],
+            )
         )
         if accepted:
             assert restored == len(started)
