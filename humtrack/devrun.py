@@ -56,7 +56,7 @@ def banner(port: str) -> str:
             f"  database    {database['ENGINE'].rsplit('.', 1)[-1]} {database['NAME']}",
             f"  broker      {settings.CELERY_BROKER_URL}",
             f"  mailbox     {mailbox}",
-            "  Ctrl-C stops the web server, the worker and beat.",
+            "  Ctrl-C stops the web server, the worker and beat (a second Ctrl-C kills them at once).",
             "",
         ]
     )
