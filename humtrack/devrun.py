@@ -13,7 +13,7 @@ tee too), they are dropped and the shutdown goes on.
 
 import os
 import signal
-import subprocess
+import subprocess  # (starts our own interpreter with fixed arguments)  # nosec B404
 import sys
 import threading
 import time
@@ -89,7 +89,7 @@ class Child:
     def __init__(self, name: str, argv: list[str], console: Console):
         self.name = name
         self.returncode: int | None = None
-        self.process = subprocess.Popen(  # noqa: S603 (our own interpreter and arguments)
+        self.process = subprocess.Popen(  # noqa: S603 (our own interpreter and arguments)  # nosec B603
             argv,
             stdin=subprocess.DEVNULL,
             stdout=subprocess.PIPE,
