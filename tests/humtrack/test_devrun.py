@@ -1,6 +1,6 @@
 """`make run`'s process tree (humtrack.devrun) stops whole on Ctrl-C.
 
-The tree is started the way `make run` starts it: `python -m humtrack.devrun` with the embedded
+The integration tests start the tree the way `make run` starts it: `python -m humtrack.devrun` with the embedded
 defaults (SQLite and the filesystem broker under a temporary HUMTRACK_VAR_DIR), as the leader of its
 own process group, like a shell's foreground job. Ctrl-C is a SIGINT to that whole group. Every process
 of the tree carries a marker in its environment, so one left behind is found even once orphaned.
@@ -22,8 +22,6 @@ import pytest
 
 from humtrack.devrun import GRACE_SECONDS
 from tests.services import free_port
-
-pytestmark = pytest.mark.integration
 
 ROOT = Path(__file__).resolve().parents[2]
 MARKER = "HUMTRACK_DEVRUN_TEST_MARKER"
@@ -132,6 +130,7 @@ def sigterm_to_devrun(tree):
     tree.send_signal(signal.SIGTERM)  # a process manager or `kill` stopping devrun alone
 
 
+@pytest.mark.integration
 @pytest.mark.parametrize(
     ("argv", "stop"),
     [(DEVRUN, ctrl_c), (PIPED, ctrl_c), (DEVRUN, terminal_closed), (DEVRUN, sigterm_to_devrun)],
@@ -155,6 +154,7 @@ def test_stopping_make_run_stops_every_process_it_started(argv, stop, tmp_path, 
         tree.wait(timeout=10)
 
 
+@pytest.mark.integration
 def test_a_child_that_exits_stops_the_others(tmp_path, migrated_database):
     tree, marker, output = start_tree(DEVRUN, tmp_path / "var", migrated_database)
     try:
@@ -168,3 +168,64 @@ def test_a_child_that_exits_stops_the_others(tmp_path, migrated_database):
         for pid in marked_processes(marker):
             os.kill(pid, signal.SIGKILL)
         tree.wait(timeout=10)
+
+
+# A main process that ignores SIGTERM while its own child runs on: a Celery worker stuck in its pool's
+# shutdown, in miniature. Prints its child's pid, then waits for it forever.
+STUBBORN = """
+import os, signal, sys, time
+signal.signal(signal.SIGTERM, signal.SIG_IGN)
+child = os.fork()
+if child == 0:
+    time.sleep(600)
+    os._exit(0)
+print(child, flush=True)
+os.waitpid(child, 0)
+"""
+
+
+def supervise_stubborn_children(grace: int, marker: str) -> subprocess.Popen:
+    """devrun's supervisor with `grace` seconds, over two stubborn children, as a foreground job."""
+    program = (
+        "import sys; from humtrack import devrun; "
+        f"devrun.GRACE_SECONDS = {grace}; "
+        f"sys.exit(devrun.Supervisor({{'one': [sys.executable, '-c', {STUBBORN!r}], "
+        f"'two': [sys.executable, '-c', {STUBBORN!r}]}}).run())"
+    )
+    tree = subprocess.Popen(
+        [sys.executable, "-c", program], cwd=ROOT, env={**os.environ, MARKER: marker}, stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT, text=True, process_group=0,
+    )  # fmt: skip
+    # Both children and both grandchildren, besides the supervisor.
+    wait_for(lambda: len(marked_processes(marker)) == 5, timeout=20, what="the stubborn children are up")
+    return tree
+
+
+def test_a_child_that_ignores_the_stop_is_killed_with_its_children_after_the_grace_period():
+    marker = uuid.uuid4().hex
+    tree = supervise_stubborn_children(grace=1, marker=marker)
+    try:
+        ctrl_c(tree)
+
+        assert tree.wait(timeout=10) == 128 + signal.SIGINT
+        output = tree.stdout.read()
+        assert_none_left(marker, [output], within=2)
+        assert "one did not stop within 1 s: killing it" in output
+    finally:
+        for pid in marked_processes(marker):
+            os.kill(pid, signal.SIGKILL)
+
+
+def test_a_second_ctrl_c_kills_at_once():
+    marker = uuid.uuid4().hex
+    tree = supervise_stubborn_children(grace=60, marker=marker)
+    try:
+        ctrl_c(tree)
+        time.sleep(0.5)
+        ctrl_c(tree)
+
+        assert tree.wait(timeout=10) == 128 + signal.SIGINT
+        assert_none_left(marker, [tree.stdout.read()], within=2)
+    finally:
+        for pid in marked_processes(marker):
+            os.kill(pid, signal.SIGKILL)
