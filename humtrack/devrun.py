@@ -2,7 +2,7 @@
 
 A small process manager on the standard library alone (`make run` installs only requirements.txt).
 Each child runs in a session (and so a process group) of its own: a terminal's Ctrl-C reaches devrun,
-not the children, and devrun stops them in order. It asks each child's main process to stop (SIGTERM:
+not the children, and devrun stops them itself. It asks each child's main process to stop (SIGTERM:
 a warm shutdown for the worker, which stops its own pool), waits a bounded grace period, then SIGKILLs
 every child's whole process group, so a worker stuck in its pool's shutdown (billiard's
 `_help_stuff_finish`) goes, and its pool processes with it. A second Ctrl-C skips the wait. The same
