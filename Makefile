@@ -6,16 +6,24 @@ PORT ?= 8000
 export PORT
 PYTEST_ARGS ?=
 
-.PHONY: run test lint bench install migrate demo clean check-security scale-test browser-deps check-deploy
+.PHONY: run test lint bench install install-dev migrate demo clean check-security scale-test browser-deps check-deploy
 
-# The virtualenv is rebuilt when a requirements file changes.
-$(VENV)/.installed: requirements.txt requirements-dev.txt
+# Two stamps: `make run` installs what running needs (requirements.txt); the verbs that test, lint or
+# measure add the tooling (requirements-dev.txt). Each is reinstalled when its requirements file
+# changes, and the tooling also when the runtime pins change.
+$(VENV)/.installed-run: requirements.txt
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -r requirements.txt
+	@touch $@
+
+$(VENV)/.installed-dev: $(VENV)/.installed-run requirements-dev.txt
 	$(BIN)/python -m pip install --quiet -r requirements-dev.txt
 	@touch $@
 
-install: $(VENV)/.installed
+install: $(VENV)/.installed-run
+
+install-dev: $(VENV)/.installed-dev
 
 migrate: install
 	$(BIN)/python manage.py migrate --no-input
@@ -23,7 +31,7 @@ migrate: install
 demo: migrate
 	$(BIN)/python manage.py load_demo
 
-# Web server, Celery worker and beat; Ctrl-C stops all three.
+# Web server, Celery worker and beat (humtrack/devrun.py); Ctrl-C stops all three and whatever they started.
 run: demo
 	$(BIN)/python manage.py collectstatic --no-input --verbosity 0
 	$(BIN)/python -m humtrack.devrun
@@ -35,33 +43,33 @@ browser-deps:
 		apt-get install -y chromium chromium-driver || { apt-get update && apt-get install -y chromium chromium-driver; }; \
 	fi
 
-test: install browser-deps
+test: install-dev browser-deps
 	$(BIN)/python manage.py makemigrations --check --dry-run --settings=humtrack.settings.test
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
-lint: install
+lint: install-dev
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 
-bench: install
+bench: install-dev
 	$(BIN)/python -m bench
 
 # Security: bandit (config and every skip explained in pyproject.toml), the dependency audit (says so
 # plainly when the vulnerability service is unreachable), and the bounded load test against gunicorn
 # on PostgreSQL. The other security tests (role matrix, hostile input, concurrency) run in `make test`.
-check-security: install
+check-security: install-dev
 	$(BIN)/bandit -c pyproject.toml -r . -q
 	$(BIN)/python -m tests.security.audit_dependencies
 	HUMTRACK_LOAD_TEST=1 $(BIN)/python -m pytest tests/security/test_load.py $(PYTEST_ARGS)
 
 # deploy/ validated offline (compose-spec and Kubernetes schemas, hadolint, nginx, systemd, the
 # production settings through the entrypoint) and the probes, metrics and logs (tests/ops).
-check-deploy: install
+check-deploy: install-dev
 	$(BIN)/python -m pytest tests/deploy tests/ops $(PYTEST_ARGS)
 
 # Two gunicorn servers and two Celery workers on one PostgreSQL and one Redis, under a bounded mixed
 # load (DATABASE_URL and TEST_REDIS_URL name them); writes the measured capacity to test-artifacts/.
-scale-test: install
+scale-test: install-dev
 	$(BIN)/python -m pytest tests/integration/test_scale_out.py -m integration -s $(PYTEST_ARGS)
 
 clean:

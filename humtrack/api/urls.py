@@ -1,7 +1,7 @@
 """The API under /api/: version 1 at /api/v1/, the OpenAPI schema at /api/schema/, docs at /api/docs/.
 
 Each app contributes its routes (access.api.urls, needs.api.urls); add a module's routes to
-`v1_patterns`. URL names live in the "api" namespace: reverse("api:region-list").
+`v1_patterns`, and /api/v1/ (the root) lists them. URL names live in the "api" namespace: reverse("api:region-list").
 """
 
 from django.urls import include, path, re_path
@@ -21,6 +21,7 @@ v1_patterns = [
 ]
 
 urlpatterns = [
+    path("v1/", views.ApiRootView.as_view(patterns=v1_patterns), name="root"),
     path("v1/", include(v1_patterns)),
     path("schema/", SpectacularAPIView.as_view(), name="schema"),
     path("docs/", SpectacularSwaggerView.as_view(url_name="api:schema"), name="docs"),

@@ -165,6 +165,7 @@ EXPECTATIONS: list[tuple[str, dict]] = [
     *[(f"admin:{model}_change", admin(change_view())) for model in REGION_SCOPED_ADMIN],
     *[(f"admin:{model}_*", admin(every_method(T))) for model in REGION_SCOPED_ADMIN],
     # --- the partner API --------------------------------------------------------------------------
+    ("api:root", every_role(read_write(T, N))),  # the API root: public like the schema
     ("api:schema", every_role(read_write(T, N))),
     ("api:docs", every_role(read_write(T, N))),
     ("api/.*", every_role(every_method(H))),
