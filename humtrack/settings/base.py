@@ -187,6 +187,12 @@ CELERY_BEAT_SCHEDULE = {
         "task": "access.alerts.send_staleness_notices",
         "schedule": crontab(minute=5, hour=env.int("ALERTS_DIGEST_HOUR", default=6)),
     },
+    # A start or end recorded in advance changes `is_active` and a region's counts when it comes;
+    # this touches those rows so a syncing partner sees it, at most this many seconds late (docs/api.md).
+    "sync-touch-facts-whose-time-came": {
+        "task": "access.touch_facts_whose_time_came",
+        "schedule": env.int("HUMTRACK_SYNC_TOUCH_EVERY_SECONDS", default=60),
+    },
 }
 
 REST_FRAMEWORK = {
