@@ -82,9 +82,10 @@ def test_synced_region_counts_follow_restrictions_and_outages_added_ended_and_mo
     assert posted.status_code == 201, posted.content
     kept = AccessRestriction.objects.get(pk=posted.json()["id"])
     ended_now = restriction(tree["AF0801"], source, category=ConstraintCategory.DENIAL_OF_NEEDS)
+    assert counts(synced(regions, clock), "AF0801") == (2, 0)
+    assert set(regions.received) == {"AF0801"}  # the region itself was touched, nothing else
     cut = outage(tree["AF0801"], source)
     assert counts(synced(regions, clock), "AF0801") == (2, 1)
-    assert set(regions.received) == {"AF0801"}  # the region itself was touched, nothing else
 
     end_restrictions(restrictions=AccessRestriction.objects.filter(pk=ended_now.pk), actor=SYSTEM)
     assert counts(synced(regions, clock), "AF0801") == (1, 1)
@@ -97,14 +98,17 @@ def test_synced_region_counts_follow_restrictions_and_outages_added_ended_and_mo
     copy = synced(regions, clock)
     assert counts(copy, "AF0801") == (0, 0) and counts(copy, "AF0305") == (1, 0)  # old and new region
 
-    update_outage(outage=cut, actor=SYSTEM, region=tree["AF0806"], restored_at=None)
+    update_outage(outage=cut, actor=SYSTEM, region=tree["AF0806"], restored_at=None)  # moved, open again
     copy = synced(regions, clock)
     assert counts(copy, "AF0801") == (0, 0) and counts(copy, "AF0806") == (0, 1)
+    update_outage(outage=cut, actor=SYSTEM, region=tree["AF0305"])
+    copy = synced(regions, clock)
+    assert counts(copy, "AF0806") == (0, 0) and counts(copy, "AF0305") == (1, 1)
 
     end_restrictions(
         restrictions=AccessRestriction.objects.filter(pk=kept.pk), actor=SYSTEM, ended_at=SEP_1 + timedelta(2)
     )
-    assert counts(synced(regions, clock), "AF0305") == (0, 0)  # ended by a past time
+    assert counts(synced(regions, clock), "AF0305") == (0, 1)  # ended by a past time
 
 
 def test_synced_copies_follow_an_end_and_a_start_recorded_in_advance_once_beat_touches_them(
