@@ -4,6 +4,7 @@ import hashlib
 import secrets
 
 from django.db import models
+from django.utils.translation import gettext_lazy as _
 
 
 class Organisation(models.Model):
@@ -89,7 +90,7 @@ class Tombstone(models.Model):
     at GET /api/v1/deletions/?resource=… in the sync order, (deleted_at, id).
     """
 
-    resource = models.CharField(max_length=40, help_text="The API resource: regions, restrictions, …")
+    resource = models.CharField(max_length=40, help_text=_("The API resource: regions, restrictions, …"))
     # As the API addresses the record: its id, or a region's p-code.
     object_id = models.CharField(max_length=40)
     # The record's organisation, where it had one: who may see the tombstone of a subscription.

@@ -3,6 +3,7 @@
 import django_filters
 from django.db.models import Q
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 
 from access.choices import (
     AccessStatus,
@@ -86,7 +87,7 @@ class ActiveFilter(BooleanFilter):
     """true: in force now (started, not yet ended: the rule of `is_active`); false: not in force now."""
 
     def __init__(self, *args, in_force_at, **kwargs):
-        kwargs.setdefault("help_text", "true: in force now (started and not yet ended); false: not in force now.")
+        kwargs.setdefault("help_text", _("true: in force now (started and not yet ended); false: not in force now."))
         super().__init__(*args, **kwargs)
         self.in_force_at = in_force_at
 

@@ -6,6 +6,8 @@ are written by humtrack.deletions for the resources the apps name.
 """
 
 import django_filters
+from django.utils.translation import gettext
+from django.utils.translation import gettext_lazy as _
 from drf_spectacular.utils import extend_schema, extend_schema_view
 from rest_framework import serializers
 from rest_framework.exceptions import PermissionDenied
@@ -22,7 +24,7 @@ PRIVATE_RESOURCES = {"subscriptions"}  # hold people's addresses: the `alerts` s
 
 class TombstoneSerializer(serializers.ModelSerializer):
     id = serializers.CharField(
-        source="object_id", read_only=True, help_text="The deleted record's id, as text (a region's p-code)."
+        source="object_id", read_only=True, help_text=_("The deleted record's id, as text (a region's p-code).")
     )
 
     class Meta:
@@ -31,14 +33,22 @@ class TombstoneSerializer(serializers.ModelSerializer):
         read_only_fields = fields
 
 
+class TrackedResources:
+    """The `resource` choices, read when iterated: the apps name them in ready(), after this module
+    may have been imported. Not a callable, so the schema lists them as an enum."""
+
+    def __iter__(self):
+        return iter([(name, name) for name in tracked_resources()])
+
+
 class DeletionFilterSet(SyncFilterSet):
     resource = django_filters.ChoiceFilter(
-        choices=lambda: [(name, name) for name in tracked_resources()],
+        choices=TrackedResources(),
         required=True,
-        help_text="The resource you sync: regions, corridors, restrictions, outages, sources, needs, subscriptions.",
+        help_text=_("The resource you sync."),
     )
     updated_since = UpdatedSinceFilter(
-        field_name="deleted_at", help_text="ISO 8601 date-time: only records deleted at or after it."
+        field_name="deleted_at", help_text=_("ISO 8601 date-time: only records deleted at or after it.")
     )
 
     class Meta:
@@ -71,7 +81,7 @@ class DeletionViewSet(ListMixin, PartnerViewSet):
         if self.request.query_params.get("resource") not in PRIVATE_RESOURCES:
             return queryset
         if not has_scope(self.request, TokenScope.ALERTS):
-            raise PermissionDenied(f"This token lacks the '{TokenScope.ALERTS}' scope.")
+            raise PermissionDenied(gettext("This token lacks the '%(scope)s' scope.") % {"scope": TokenScope.ALERTS})
         organisation = request_organisation(self.request)
         if organisation is None:
             return queryset  # a staff session: ids only, no addresses
