@@ -46,16 +46,22 @@ def touch_facts_whose_time_came(*, now: datetime | None = None) -> dict[str, int
     region_ids: set[int] = set()
     with transaction.atomic():
         for model, name in ((AccessRestriction, "restrictions"), (UtilityOutage, "outages")):
-            due = Q()
-            for moment in (model.START_FIELD, model.END_FIELD):
-                due |= Q(**{f"{moment}__lte": now, "updated_at__lt": F(moment)})
-            rows = model._default_manager.filter(due)
-            region_ids.update(rows.values_list("region_id", flat=True))
-            touched[name] = model._default_manager.filter(pk__in=list(rows.values_list("pk", flat=True))).update(
-                updated_at=now
-            )
+            due = dict(facts_whose_time_came(model, now).values_list("pk", "region_id"))
+            region_ids.update(due.values())
+            touched[name] = model._default_manager.filter(pk__in=list(due)).update(updated_at=now)
         touched["regions"] = touch_regions(region_ids, now=now)
     return touched
+
+
+def facts_whose_time_came(model: type[AccessRestriction | UtilityOutage], now: datetime):
+    """The facts whose start or end is at or before `now` but after they were last touched.
+
+    Each condition is the predicate of one of the model's partial indexes (in_force.due_index), so
+    the database reads only those indexes."""
+    due = Q()
+    for moment in (model.START_FIELD, model.END_FIELD):
+        due |= Q(**{f"{moment}__lte": now, "updated_at__lt": F(moment)})
+    return model._default_manager.filter(due)
 
 
 def touch_followers_of(region: Region) -> int:
