@@ -234,3 +234,19 @@ def test_the_deletion_feed_pages_by_deleted_at_with_updated_since(partner_client
     rest = partner_client.get(pages["next"]).json()
     assert [t["id"] for t in pages["results"] + rest["results"]] == later_ids
     assert Tombstone.objects.count() == 4
+
+
+def test_the_active_filter_is_is_active(partner_client, tree, source, clock):
+    soon = timezone.now() + timedelta(hours=1)
+    ends_soon = restriction(tree["AF0801"], source, ends_at=soon)
+    starts_soon = restriction(tree["AF0801"], source, starts_at=soon)
+    ended = restriction(tree["AF0801"], source, ends_at=SEP_1 + timedelta(days=1))
+
+    def listed(active):
+        body = partner_client.get("/api/v1/restrictions/", {"active": active}).json()
+        assert all(item["is_active"] is (active == "true") for item in body["results"])
+        return {item["id"] for item in body["results"]}
+
+    assert listed("true") == {ends_soon.pk} and listed("false") == {starts_soon.pk, ended.pk}
+    clock.advance(hours=2)
+    assert listed("true") == {starts_soon.pk} and listed("false") == {ends_soon.pk, ended.pk}
