@@ -25,6 +25,12 @@ def touch_regions(region_ids: Iterable[int | None], *, now: datetime | None = No
     return Region.objects.filter(pk__in=ids).update(updated_at=now or timezone.now())
 
 
+def touch_regions_citing(source_id: int) -> int:
+    """A source edited: the regions whose current status cites it show its title (`status_source_title`)."""
+    cited = Region.objects.filter(current_status_change__source_id=source_id).values_list("pk", flat=True)
+    return touch_regions(list(cited))
+
+
 def stored_region_id(fact: AccessRestriction | UtilityOutage) -> int | None:
     """The region a fact is in as stored, before an edit that may move it (the admin's form has
     already put the new region on the instance)."""

@@ -16,7 +16,7 @@ from humtrack.deletions import tracked_resources
 from humtrack.models import TokenScope, Tombstone
 
 from .filters import SyncFilterSet, UpdatedSinceFilter
-from .permissions import HasReadScope, has_scope, request_organisation
+from .permissions import has_scope, request_organisation
 from .viewsets import JSON, ListMixin, PartnerViewSet
 
 PRIVATE_RESOURCES = {"subscriptions"}  # hold people's addresses: the `alerts` scope and one's own only
@@ -68,7 +68,6 @@ class DeletionViewSet(ListMixin, PartnerViewSet):
 
     serializer_class = TombstoneSerializer
     filterset_class = DeletionFilterSet
-    permission_classes = [HasReadScope]
     renderer_classes = JSON
     http_method_names = ["get", "head", "options"]
     cursor_updated_field = "deleted_at"

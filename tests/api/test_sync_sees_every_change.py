@@ -11,9 +11,17 @@ import pytest
 from django.conf import settings
 from django.utils import timezone
 
-from access.choices import AffectedGroupCode, Confidence, ConstraintCategory, Severity, Utility
+from access.choices import AccessStatus, AffectedGroupCode, Confidence, ConstraintCategory, Severity, Utility
 from access.models import AccessRestriction, Subscription, UtilityOutage
-from access.services import end_restrictions, record_outage, record_restriction, restore_outages, update_outage
+from access.services import (
+    change_access_status,
+    end_restrictions,
+    record_outage,
+    record_restriction,
+    restore_outages,
+    update_outage,
+    update_source,
+)
 from humtrack.actor import SYSTEM
 from humtrack.celery import app
 from humtrack.models import Tombstone
@@ -250,3 +258,16 @@ def test_the_active_filter_is_is_active(partner_client, tree, source, clock):
     assert listed("true") == {ends_soon.pk} and listed("false") == {starts_soon.pk, ended.pk}
     clock.advance(hours=2)
     assert listed("true") == {starts_soon.pk} and listed("false") == {ends_soon.pk, ended.pk}
+
+
+def test_a_source_retitled_reaches_partners_syncing_the_regions_whose_status_cites_it(
+    partner_client, tree, source, clock
+):
+    change_access_status(
+        region=tree["AF0806"], status=AccessStatus.INACCESSIBLE, reason="Fighting", source=source,
+        confidence=Confidence.REPORTED, actor=SYSTEM, effective_at=SEP_1,
+    )  # fmt: skip
+    regions = SyncingPartner(partner_client, "regions", key="pcode")
+    synced(regions, clock)
+    update_source(source=source, actor=SYSTEM, title="Flash update 3 (corrected)")
+    assert synced(regions, clock)["AF0806"]["status_source_title"].endswith("Flash update 3 (corrected) (01 Sep 2021)")
