@@ -7,6 +7,7 @@ from django.utils.html import format_html
 from django.utils.timesince import timesince
 
 from access.models import AccessRestriction, CoordinatorAssignment, Region, StatusChange, UtilityOutage
+from access.selectors.facts import outages_in_force_at, restrictions_in_force_at
 from access.selectors.regions import fresh_regions, regions_with_summary, stale_regions
 from access.services import change_access_status, save_region
 
@@ -88,7 +89,10 @@ class ActiveRestrictionInline(ReadOnlyInline):
     show_change_link = True
 
     def get_queryset(self, request):
-        return super().get_queryset(request).filter(ends_at__isnull=True).prefetch_related("affected_groups")
+        # In force now, as the regions list's count (access.models.in_force).
+        return restrictions_in_force_at(timezone.now(), super().get_queryset(request)).prefetch_related(
+            "affected_groups"
+        )
 
     @admin.display(description="affects")
     def affected(self, restriction):
@@ -103,7 +107,7 @@ class ActiveOutageInline(ReadOnlyInline):
     show_change_link = True
 
     def get_queryset(self, request):
-        return super().get_queryset(request).filter(restored_at__isnull=True)
+        return outages_in_force_at(timezone.now(), super().get_queryset(request))
 
 
 @admin.register(Region)

@@ -16,7 +16,7 @@ from access.selectors.regions import regions_with_summary
 from access.services import create_corridor
 from access.services.sync import facts_whose_time_came
 from humtrack.actor import SYSTEM
-from tests.factories import SourceFactory, make_tree
+from tests.factories import SourceFactory, UserFactory, make_tree
 from tests.services import require_postgresql
 
 pytestmark = pytest.mark.django_db
@@ -93,3 +93,17 @@ def test_the_sweep_reads_only_its_partial_indexes(tree, model):
     plan = facts_whose_time_came(model, datetime.now(UTC)).explain()
     prefix = "restriction" if model is AccessRestriction else "outage"
     assert f"{prefix}_start_due" in plan and f"{prefix}_end_due" in plan, plan
+
+
+def test_the_region_page_lists_as_active_what_the_regions_count_counts(client, tree, source):
+    client.force_login(UserFactory(username="root", is_staff=True, is_superuser=True))
+    soon = datetime.now(UTC) + timedelta(hours=1)
+    for imposed_by, starts_at, ends_at in [("Ends-soon group", BASE, soon), ("Starts-soon group", soon, None)]:
+        AccessRestriction.objects.create(
+            region=tree["AF0801"], category=ConstraintCategory.DENIAL_OF_NEEDS, severity=Severity.LOW,
+            imposed_by=imposed_by, starts_at=starts_at, ends_at=ends_at, source=source,
+            confidence=Confidence.REPORTED,
+        )  # fmt: skip
+    page = client.get(f"/admin/access/region/{tree['AF0801'].pk}/change/").content.decode()
+    assert "Ends-soon group" in page and "Starts-soon group" not in page
+    assert regions_with_summary().get(pcode="AF0801").active_restriction_count == 1
