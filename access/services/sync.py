@@ -4,7 +4,7 @@ A partner syncs each resource by `updated_at` (humtrack.api.pagination). A regio
 the restrictions and outages in force there; a restriction or outage shows `is_active`. Those change
 when another row is written, and when a start or end recorded in advance comes. Here, once: touching
 the rows whose representation changed (`updated_at = now`, no history: the record itself did not
-change), in the transaction of the write that changed it, and the sweep beat runs for time.
+change), in the transaction of the write that changed it; for time, the sweep that beat runs.
 """
 
 from collections.abc import Iterable
