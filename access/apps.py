@@ -10,6 +10,9 @@ class AccessConfig(AppConfig):
 
     def ready(self):
         from .roles import ensure_coordinators_group
+        from .services.sync import connect_receivers
 
         # After every migrate, when permissions exist: the group follows the code.
         post_migrate.connect(ensure_coordinators_group, sender=self, dispatch_uid="access.coordinators_group")
+        # Deletions and the changes they cause reach a partner syncing with `resume` (docs/api.md).
+        connect_receivers()

@@ -4,6 +4,7 @@ import hashlib
 import secrets
 
 from django.db import models
+from django.utils.translation import gettext_lazy as _
 
 
 class Organisation(models.Model):
@@ -80,3 +81,25 @@ class IdempotencyKey(models.Model):
 
     def __str__(self):
         return f"{self.owner} {self.key}"
+
+
+class Tombstone(models.Model):
+    """A record that was deleted, so that a partner syncing its resource deletes its copy too.
+
+    Written in the deleting transaction by humtrack.deletions (the apps say which models); read
+    at GET /api/v1/deletions/?resource=… in the sync order, (deleted_at, id).
+    """
+
+    resource = models.CharField(max_length=40, help_text=_("The API resource: regions, restrictions, …"))
+    # As the API addresses the record: its id, or a region's p-code.
+    object_id = models.CharField(max_length=40)
+    # The record's organisation, where it had one: who may see the tombstone of a subscription.
+    organisation = models.ForeignKey(Organisation, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    deleted_at = models.DateTimeField(db_index=True)
+
+    class Meta:
+        ordering = ["deleted_at", "id"]
+        indexes = [models.Index(fields=["resource", "deleted_at", "id"])]
+
+    def __str__(self):
+        return f"{self.resource} {self.object_id} deleted {self.deleted_at:%Y-%m-%d %H:%M}"

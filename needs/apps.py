@@ -6,3 +6,11 @@ class NeedsConfig(AppConfig):
 
     name = "needs"
     verbose_name = "Needs"
+
+    def ready(self):
+        from humtrack.deletions import track_deletions
+
+        from .models import NeedFigure
+
+        # A figure deleted (in the admin) reaches a partner syncing needs (GET /api/v1/deletions/).
+        track_deletions(NeedFigure, resource="needs")

@@ -13,6 +13,7 @@ from django.utils.translation import gettext_lazy as _
 
 from access.choices import AccessStatus, StatusBasis
 from access.models import AccessRestriction, CoordinatorAssignment, Region, StatusChange, UtilityOutage
+from access.selectors.facts import outages_in_force_at, restrictions_in_force_at
 from access.selectors.regions import fresh_regions, regions_with_summary, stale_regions
 from access.selectors.status import attach_effective_status, effective_status_of, with_effective_status
 from access.services import change_access_status, save_region
@@ -163,7 +164,10 @@ class ActiveRestrictionInline(ReadOnlyInline):
     show_change_link = True
 
     def get_queryset(self, request):
-        return super().get_queryset(request).filter(ends_at__isnull=True).prefetch_related("affected_groups")
+        # In force now, as the regions list's count (access.models.in_force).
+        return restrictions_in_force_at(timezone.now(), super().get_queryset(request)).prefetch_related(
+            "affected_groups"
+        )
 
     @admin.display(description=_("affects"))
     def affected(self, restriction):
@@ -178,7 +182,7 @@ class ActiveOutageInline(ReadOnlyInline):
     show_change_link = True
 
     def get_queryset(self, request):
-        return super().get_queryset(request).filter(restored_at__isnull=True)
+        return outages_in_force_at(timezone.now(), super().get_queryset(request))
 
 
 @admin.register(Region)

@@ -1,6 +1,8 @@
 """One FilterSet per access resource; `within` and `updated_since` come from humtrack.api.filters."""
 
 import django_filters
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 
 from access.choices import (
     AccessStatus,
@@ -85,11 +87,20 @@ class SourceFilterSet(SyncFilterSet):
 
 
 class ActiveFilter(BooleanFilter):
-    """true: still in force (no end); false: ended."""
+    """true: in force now (started, not yet ended: the rule of `is_active`); false: not in force now."""
 
-    def __init__(self, *args, end_field: str, **kwargs):
-        kwargs.setdefault("help_text", "true: still in force; false: ended.")
-        super().__init__(*args, field_name=end_field, lookup_expr="isnull", **kwargs)
+    def __init__(self, *args, in_force_at, **kwargs):
+        kwargs.setdefault("help_text", _("true: in force now (started and not yet ended); false: not in force now."))
+        super().__init__(*args, **kwargs)
+        self.in_force_at = in_force_at
+
+    def filter(self, qs, value):
+        if value is None:
+            return qs
+        now = timezone.now()
+        if value:
+            return self.in_force_at(now, qs)
+        return qs.exclude(pk__in=self.in_force_at(now, qs.model.objects.all()).values("pk"))
 
 
 class RestrictionFilterSet(SyncFilterSet):
@@ -101,7 +112,7 @@ class RestrictionFilterSet(SyncFilterSet):
     affected_group = django_filters.MultipleChoiceFilter(
         field_name="affected_groups", choices=AffectedGroupCode.choices, distinct=True
     )
-    active = ActiveFilter(end_field="ends_at")
+    active = ActiveFilter(in_force_at=restrictions_in_force_at)
     starts_after = DateTimeFilter(field_name="starts_at", lookup_expr="gte")
     starts_before = DateTimeFilter(field_name="starts_at", lookup_expr="lte")
     in_force_at = DateTimeFilter(method="filter_in_force_at", help_text="In force at this moment.")
@@ -123,7 +134,7 @@ class OutageFilterSet(SyncFilterSet):
     utility = django_filters.MultipleChoiceFilter(choices=Utility.choices)
     cause = django_filters.MultipleChoiceFilter(choices=OutageCause.choices)
     extent = django_filters.MultipleChoiceFilter(choices=OutageExtent.choices)
-    active = ActiveFilter(end_field="restored_at")
+    active = ActiveFilter(in_force_at=outages_in_force_at)
     started_after = DateTimeFilter(field_name="started_at", lookup_expr="gte")
     started_before = DateTimeFilter(field_name="started_at", lookup_expr="lte")
     in_force_at = DateTimeFilter(method="filter_in_force_at", help_text="Cut at this moment.")

@@ -1,9 +1,11 @@
 from django.core.exceptions import ValidationError
 from django.db import models
+from django.utils import timezone
 
 from access.choices import AffectedGroupCode, ConstraintCategory, Severity
 from humtrack.history import audit_history
 
+from .in_force import due_index, in_force
 from .sources import SourcedFact
 
 
@@ -20,7 +22,9 @@ class AffectedGroup(models.Model):
 
 
 class AccessRestriction(SourcedFact):
-    """An access constraint in a region (optionally on a corridor). Active while it has no end."""
+    """An access constraint in a region (optionally on a corridor). Active from its start until its end."""
+
+    START_FIELD, END_FIELD = "starts_at", "ends_at"
 
     region = models.ForeignKey("access.Region", on_delete=models.PROTECT, related_name="restrictions")
     corridor = models.ForeignKey(
@@ -37,7 +41,12 @@ class AccessRestriction(SourcedFact):
 
     class Meta:
         ordering = ["-starts_at", "id"]
-        indexes = [models.Index(fields=["updated_at", "id"])]
+        indexes = [
+            models.Index(fields=["updated_at", "id"]),
+            # What the sweep looks for (access.services.sync).
+            due_index("starts_at", name="restriction_start_due"),
+            due_index("ends_at", name="restriction_end_due"),
+        ]
         constraints = [
             models.CheckConstraint(
                 condition=models.Q(ends_at__isnull=True) | models.Q(ends_at__gte=models.F("starts_at")),
@@ -50,7 +59,8 @@ class AccessRestriction(SourcedFact):
 
     @property
     def is_active(self) -> bool:
-        return self.ends_at is None
+        """In force now: started and not yet ended (an end recorded in advance takes effect when it comes)."""
+        return in_force(self.starts_at, self.ends_at, timezone.now())
 
     def clean(self):
         if self.ends_at and self.starts_at and self.ends_at < self.starts_at:

@@ -2,9 +2,10 @@
 
 from datetime import datetime
 
-from django.db.models import Prefetch, Q, QuerySet
+from django.db.models import Prefetch, QuerySet
 
 from access.models import AccessRestriction, AidCorridor, CorridorWaypoint, Source, UtilityOutage
+from access.models.in_force import in_force_q
 
 
 def corridors_with_route(queryset: QuerySet[AidCorridor] | None = None) -> QuerySet[AidCorridor]:
@@ -32,13 +33,14 @@ def sources_listed(queryset: QuerySet[Source] | None = None) -> QuerySet[Source]
     return queryset.select_related("organisation")
 
 
-# In force at a moment: started by then and not yet ended. One rule for the API's `in_force_at`
-# filters and the situation page's past days.
+# In force at a moment: started by then and not yet ended (access.models.in_force). One rule for
+# `is_active`, the API's `active` and `in_force_at` filters, a region's active counts and the
+# situation page's past days.
 def restrictions_in_force_at(at: datetime, queryset: QuerySet[AccessRestriction] | None = None):
     queryset = AccessRestriction.objects.all() if queryset is None else queryset
-    return queryset.filter(Q(starts_at__lte=at) & (Q(ends_at__isnull=True) | Q(ends_at__gt=at)))
+    return queryset.filter(in_force_q(AccessRestriction.START_FIELD, AccessRestriction.END_FIELD, at))
 
 
 def outages_in_force_at(at: datetime, queryset: QuerySet[UtilityOutage] | None = None):
     queryset = UtilityOutage.objects.all() if queryset is None else queryset
-    return queryset.filter(Q(started_at__lte=at) & (Q(restored_at__isnull=True) | Q(restored_at__gt=at)))
+    return queryset.filter(in_force_q(UtilityOutage.START_FIELD, UtilityOutage.END_FIELD, at))

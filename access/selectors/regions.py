@@ -5,7 +5,8 @@ from django.db.models import Count, Exists, OuterRef, Q, QuerySet, Subquery
 from django.utils import timezone
 
 from access.choices import Confidence
-from access.models import Region, StatusChange
+from access.models import AccessRestriction, Region, StatusChange, UtilityOutage
+from access.models.in_force import in_force_q
 
 
 def region_path(pcode: str):
@@ -58,12 +59,31 @@ def fresh_regions(now: datetime | None = None, queryset: QuerySet[Region] | None
     return queryset.filter(confirmed_update_between(stale_cutoff(now), now))
 
 
-def regions_with_summary(queryset: QuerySet[Region] | None = None) -> QuerySet[Region]:
-    """Regions with what a list shows: parent, current change and its source, active counts."""
+def active_counts(at: datetime) -> dict:
+    """A region's restrictions and outages in force at `at` (the rule of `is_active`), as annotations.
+
+    A count changes when a fact is recorded, edited, moved, ended or deleted (the services and
+    access.services.sync touch the region then) and when a start or end recorded in advance comes
+    (the sweep touches it), so a syncing partner sees it change.
+    """
+    restriction, outage = AccessRestriction, UtilityOutage
+    return {
+        "active_restriction_count": Count(
+            "restrictions",
+            filter=in_force_q(restriction.START_FIELD, restriction.END_FIELD, at, prefix="restrictions__"),
+            distinct=True,
+        ),
+        "active_outage_count": Count(
+            "outages", filter=in_force_q(outage.START_FIELD, outage.END_FIELD, at, prefix="outages__"), distinct=True
+        ),
+    }
+
+
+def regions_with_summary(queryset: QuerySet[Region] | None = None, now: datetime | None = None) -> QuerySet[Region]:
+    """Regions with what a list shows: parent, current change and its source, counts active `now`."""
     queryset = Region.objects.all() if queryset is None else queryset
     return queryset.select_related("parent", "current_status_change", "current_status_change__source").annotate(
-        active_restriction_count=Count("restrictions", filter=Q(restrictions__ends_at__isnull=True), distinct=True),
-        active_outage_count=Count("outages", filter=Q(outages__restored_at__isnull=True), distinct=True),
+        **active_counts(now or timezone.now())
     )
 
 

@@ -8,19 +8,28 @@ from access.services.ending import check_end, ended_before_start, refuse_future_
 from humtrack.actor import Actor
 from humtrack.services import save_validated
 
+from .sync import stored_region_id, touch_regions
+
 
 def record_outage(*, actor: Actor, **fields) -> UtilityOutage:
     """A utility cut in a region (electricity, internet, …); open until restored."""
-    outage = UtilityOutage(organisation=actor.organisation, **fields)
-    refuse_future_restore(outage.restored_at)
-    return save_validated(outage, actor=actor, reason="Outage recorded")
+    with transaction.atomic():
+        outage = UtilityOutage(organisation=actor.organisation, **fields)
+        refuse_future_restore(outage.restored_at)
+        save_validated(outage, actor=actor, reason="Outage recorded")
+        touch_regions([outage.region_id])  # its active count may have changed
+    return outage
 
 
 def update_outage(*, outage: UtilityOutage, actor: Actor, reason: str = "", **fields) -> UtilityOutage:
-    for name, value in fields.items():
-        setattr(outage, name, value)
-    refuse_future_restore(outage.restored_at)
-    return save_validated(outage, actor=actor, reason=reason or "Outage updated")
+    with transaction.atomic():
+        was_in = stored_region_id(outage)
+        for name, value in fields.items():
+            setattr(outage, name, value)
+        refuse_future_restore(outage.restored_at)
+        save_validated(outage, actor=actor, reason=reason or "Outage updated")
+        touch_regions([was_in, outage.region_id])  # both counts, when it moved
+    return outage
 
 
 def restore_outages(*, outages, actor: Actor, restored_at: datetime, reason: str, source: Source) -> int:
@@ -30,11 +39,14 @@ def restore_outages(*, outages, actor: Actor, restored_at: datetime, reason: str
     check_end(ended_at=restored_at, reason=reason, source=source, field="restored_at")
     count = 0
     with transaction.atomic():
+        regions = set()
         for outage in outages.select_for_update().filter(restored_at__isnull=True):
             if restored_at < outage.started_at:
                 raise ValidationError({"restored_at": ended_before_start(outage, outage.started_at)})
             outage.restored_at = restored_at
             outage.source = source
             save_validated(outage, actor=actor, reason=reason.strip())
+            regions.add(outage.region_id)
             count += 1
+        touch_regions(regions)
     return count

@@ -9,6 +9,8 @@ from access.services.ending import check_end, ended_before_start
 from humtrack.actor import Actor
 from humtrack.services import save_validated
 
+from .sync import stored_region_id, touch_regions
+
 
 def _affected_groups(codes) -> list[AffectedGroup]:
     codes = list(dict.fromkeys(codes or []))
@@ -31,6 +33,7 @@ def record_restriction(*, actor: Actor, affected_groups, **fields) -> AccessRest
         restriction = AccessRestriction(organisation=actor.organisation, **fields)
         save_validated(restriction, actor=actor, reason="Restriction recorded")
         restriction.affected_groups.set(groups)
+        touch_regions([restriction.region_id])  # its active count may have changed
     return restriction
 
 
@@ -39,11 +42,13 @@ def update_restriction(
 ) -> AccessRestriction:
     groups = _affected_groups(affected_groups) if affected_groups is not None else None
     with transaction.atomic():
+        was_in = stored_region_id(restriction)
         for name, value in fields.items():
             setattr(restriction, name, value)
         save_validated(restriction, actor=actor, reason=reason or "Restriction updated")
         if groups is not None:
             restriction.affected_groups.set(groups)
+        touch_regions([was_in, restriction.region_id])  # both counts, when it moved
     return restriction
 
 
@@ -57,11 +62,14 @@ def end_restrictions(*, restrictions, actor: Actor, ended_at: datetime, reason: 
     check_end(ended_at=ended_at, reason=reason, source=source, field="ended_at")
     count = 0
     with transaction.atomic():
+        regions = set()
         for restriction in restrictions.select_for_update().filter(ends_at__isnull=True):
             if ended_at < restriction.starts_at:
                 raise ValidationError({"ended_at": ended_before_start(restriction, restriction.starts_at)})
             restriction.ends_at = ended_at
             restriction.source = source
             save_validated(restriction, actor=actor, reason=reason.strip())
+            regions.add(restriction.region_id)
             count += 1
+        touch_regions(regions)
     return count

@@ -1,6 +1,10 @@
+from django.db import transaction
+
 from access.models import Source
 from humtrack.actor import Actor
 from humtrack.services import save_validated
+
+from .sync import touch_regions_citing
 
 
 def create_source(*, actor: Actor, **fields) -> Source:
@@ -9,6 +13,9 @@ def create_source(*, actor: Actor, **fields) -> Source:
 
 
 def update_source(*, source: Source, actor: Actor, reason: str = "", **fields) -> Source:
-    for name, value in fields.items():
-        setattr(source, name, value)
-    return save_validated(source, actor=actor, reason=reason or "Source updated")
+    with transaction.atomic():
+        for name, value in fields.items():
+            setattr(source, name, value)
+        save_validated(source, actor=actor, reason=reason or "Source updated")
+        touch_regions_citing(source.pk)  # they show its title
+    return source

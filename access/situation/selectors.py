@@ -16,6 +16,7 @@ from django.utils.translation import gettext, gettext_lazy
 
 from access.choices import AccessStatus, StatusBasis
 from access.models import AccessRestriction, AidCorridor, CorridorStatusChange, Region, StatusChange, UtilityOutage
+from access.models.in_force import in_force_q
 from access.selectors.facts import (
     corridors_with_route,
     outages_in_force_at,
@@ -106,12 +107,8 @@ def map_regions(*, within: str | None, at: datetime) -> list[MapRegion]:
     force (with their sources and regions), the active outages and the stale flags.
     """
     regions = regions_within(within) if within else Region.objects.all()
-    restriction_active = Q(restrictions__starts_at__lte=at) & (
-        Q(restrictions__ends_at__isnull=True) | Q(restrictions__ends_at__gt=at)
-    )
-    outage_active = Q(outages__started_at__lte=at) & (
-        Q(outages__restored_at__isnull=True) | Q(outages__restored_at__gt=at)
-    )
+    restriction_active = in_force_q(AccessRestriction.START_FIELD, AccessRestriction.END_FIELD, at, "restrictions__")
+    outage_active = in_force_q(UtilityOutage.START_FIELD, UtilityOutage.END_FIELD, at, "outages__")
     regions = with_effective_status(regions.defer("boundary"), at).annotate(
         restrictions_at=Count("restrictions", filter=restriction_active, distinct=True),
         outages_at=Count("outages", filter=outage_active, distinct=True),

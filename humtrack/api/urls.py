@@ -6,18 +6,24 @@ Each app contributes its routes (access.api.urls, needs.api.urls); add a module'
 
 from django.urls import include, path, re_path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
+from rest_framework.routers import SimpleRouter
 
 from . import (
+    deletions,
     schema,  # noqa: F401  (registers the token authentication in the schema)
     views,
 )
 
 app_name = "api"
 
+kernel_router = SimpleRouter()
+kernel_router.register("deletions", deletions.DeletionViewSet, basename="deletion")
+
 v1_patterns = [
     path("", include("access.api.urls")),
     path("", include("needs.api.urls")),
     path("", include("access.alerts.api_urls")),
+    *kernel_router.urls,
 ]
 
 urlpatterns = [

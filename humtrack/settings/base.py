@@ -174,6 +174,9 @@ CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_TIMEZONE = TIME_ZONE
 CELERY_TASK_ROUTES = {"access.alerts.*": {"queue": "alerts"}}
+# A start or end recorded in advance changes `is_active` and a region's counts when it comes; beat
+# touches those rows this often, so a syncing partner sees it at most this many seconds late (docs/api.md).
+HUMTRACK_SYNC_TOUCH_EVERY_SECONDS = env.int("HUMTRACK_SYNC_TOUCH_EVERY_SECONDS", default=60)
 CELERY_BEAT_SCHEDULE = {
     "alerts-sweep-unfinished": {
         "task": "access.alerts.sweep_unfinished",
@@ -186,6 +189,10 @@ CELERY_BEAT_SCHEDULE = {
     "alerts-staleness-notices": {
         "task": "access.alerts.send_staleness_notices",
         "schedule": crontab(minute=5, hour=env.int("ALERTS_DIGEST_HOUR", default=6)),
+    },
+    "sync-touch-facts-whose-time-came": {
+        "task": "access.touch_facts_whose_time_came",
+        "schedule": HUMTRACK_SYNC_TOUCH_EVERY_SECONDS,
     },
 }
 
