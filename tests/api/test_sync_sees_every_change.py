@@ -55,7 +55,9 @@ def restriction(region, source, **fields):
 
 
 def outage(region, source, **fields):
-    fields = {"utility": Utility.INTERNET, "started_at": SEP_1, "source": source, "confidence": Confidence.REPORTED}
+    fields = {
+        "utility": Utility.INTERNET, "started_at": SEP_1, "source": source, "confidence": Confidence.REPORTED,
+    } | fields  # fmt: skip
     return record_outage(actor=SYSTEM, region=region, **fields)
 
 
@@ -95,10 +97,22 @@ def test_synced_region_counts_follow_restrictions_and_outages_added_ended_and_mo
     cut = outage(tree["AF0801"], source)
     assert counts(synced(regions, clock), "AF0801") == (2, 1)
 
-    end_restrictions(restrictions=AccessRestriction.objects.filter(pk=ended_now.pk), actor=SYSTEM)
+    end_restrictions(
+        restrictions=AccessRestriction.objects.filter(pk=ended_now.pk),
+        actor=SYSTEM,
+        ended_at=timezone.now(),
+        reason="Lifted at the checkpoint",
+        source=source,
+    )
     assert counts(synced(regions, clock), "AF0801") == (1, 1)
 
-    restore_outages(outages=UtilityOutage.objects.filter(pk=cut.pk), actor=SYSTEM, restored_at=SEP_1 + timedelta(1))
+    restore_outages(
+        outages=UtilityOutage.objects.filter(pk=cut.pk),
+        actor=SYSTEM,
+        restored_at=SEP_1 + timedelta(1),
+        reason="Back on",
+        source=source,
+    )
     assert counts(synced(regions, clock), "AF0801") == (1, 0)  # restored by a past time
 
     response = partner_client.patch(f"/api/v1/restrictions/{kept.pk}/", {"region": "AF0305"}, format="json")
@@ -114,7 +128,11 @@ def test_synced_region_counts_follow_restrictions_and_outages_added_ended_and_mo
     assert counts(copy, "AF0806") == (0, 0) and counts(copy, "AF0305") == (1, 1)
 
     end_restrictions(
-        restrictions=AccessRestriction.objects.filter(pk=kept.pk), actor=SYSTEM, ended_at=SEP_1 + timedelta(2)
+        restrictions=AccessRestriction.objects.filter(pk=kept.pk),
+        actor=SYSTEM,
+        ended_at=SEP_1 + timedelta(2),
+        reason="Lifted",
+        source=source,
     )
     assert counts(synced(regions, clock), "AF0305") == (0, 1)  # ended by a past time
 
@@ -125,29 +143,31 @@ def test_synced_copies_follow_an_end_and_a_start_recorded_in_advance_once_beat_t
     soon = timezone.now() + timedelta(hours=1)
     ending = restriction(tree["AF0801"], source, ends_at=soon)
     starting = restriction(tree["AF0806"], source, starts_at=soon)
-    restoring = outage(tree["AF0801"], source)
-    update_outage(outage=restoring, actor=SYSTEM, restored_at=soon)
+    # A restoration is never recorded in advance (it is recorded when it happens), but a cut can be
+    # announced: an outage starting in an hour.
+    announced = outage(tree["AF0801"], source, started_at=soon)
     partners = [
         SyncingPartner(partner_client, "regions", key="pcode"),
         SyncingPartner(partner_client, "restrictions"),
         SyncingPartner(partner_client, "outages"),
     ]
     regions, restrictions, outages = (synced(partner, clock) for partner in partners)
-    assert counts(regions, "AF0801") == (1, 1) and counts(regions, "AF0806") == (0, 0)
+    assert counts(regions, "AF0801") == (1, 0) and counts(regions, "AF0806") == (0, 0)
     assert restrictions[str(ending.pk)]["is_active"] and not restrictions[str(starting.pk)]["is_active"]
+    assert not outages[str(announced.pk)]["is_active"]
 
-    clock.advance(hours=2)  # the end, the restore and the start come; nobody writes
+    clock.advance(hours=2)  # the end and the starts come; nobody writes
     full = partners[0].full_read()
-    assert counts(full, "AF0801") == (0, 0) and counts(full, "AF0806") == (1, 0)  # right at read time
+    assert counts(full, "AF0801") == (0, 1) and counts(full, "AF0806") == (1, 0)  # right at read time
     assert partners[1].full_read()[str(ending.pk)]["is_active"] is False
     for partner in partners:
         assert partner.sync().copy != partner.full_read()  # without beat, no sync could see it
 
     assert run_beat_task() == {"restrictions": 2, "outages": 1, "regions": 2}
     regions, restrictions, outages = (synced(partner, clock) for partner in partners)
-    assert counts(regions, "AF0801") == (0, 0) and counts(regions, "AF0806") == (1, 0)
+    assert counts(regions, "AF0801") == (0, 1) and counts(regions, "AF0806") == (1, 0)
     assert not restrictions[str(ending.pk)]["is_active"] and restrictions[str(starting.pk)]["is_active"]
-    assert not outages[str(restoring.pk)]["is_active"]
+    assert outages[str(announced.pk)]["is_active"]
     assert run_beat_task() == {"restrictions": 0, "outages": 0, "regions": 0}  # idempotent
 
 
