@@ -16,6 +16,7 @@ from django.db.models import QuerySet
 from django.http import HttpResponseRedirect
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
+from django.utils import timezone
 from django.utils.html import format_html
 from django.utils.text import Truncator
 from django.utils.translation import gettext
@@ -24,6 +25,7 @@ from simple_history.admin import SimpleHistoryAdmin
 
 from access.choices import AccessStatus, CorridorStatus
 from access.models import AidCorridor, Region, StatusChange
+from access.models.in_force import in_force_q
 from access.selectors.coordinators import can_edit_region, editable_region_filter, regions_editable_by
 from access.selectors.regions import within_filter
 from humtrack.actor import Actor
@@ -403,17 +405,21 @@ class ProvinceFilter(SimpleListFilter):
 
 
 class OpenFilter(SimpleListFilter):
-    """Still in force (no end) or over. Subclasses name the end field."""
+    """In force now or not, by the rule `is_active` and the API's `active` follow (access.models.in_force):
+    an end announced for later is still in force, a start announced for later is not yet. Subclasses
+    name the start and end fields."""
 
+    start_field = ""
     end_field = ""
-    labels = (_("Active"), _("Over"))
+    labels = (_("Active"), _("Not in force"))
 
     def lookups(self, request, model_admin):
         return [("yes", self.labels[0]), ("no", self.labels[1])]
 
     def queryset(self, request, queryset):
+        in_force_now = in_force_q(self.start_field, self.end_field, timezone.now())
         if self.value() == "yes":
-            return queryset.filter(**{f"{self.end_field}__isnull": True})
+            return queryset.filter(in_force_now)
         if self.value() == "no":
-            return queryset.filter(**{f"{self.end_field}__isnull": False})
+            return queryset.exclude(in_force_now)
         return queryset

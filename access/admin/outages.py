@@ -15,7 +15,7 @@ class OpenOutageFilter(OpenFilter):
     title = _("restored")
     parameter_name = "open"
     start_field, end_field = "started_at", "restored_at"
-    labels = (_("Still out"), _("Restored"))
+    labels = (_("Out now"), _("Not out now (restored or not yet started)"))
 
 
 @admin.register(UtilityOutage)

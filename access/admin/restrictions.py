@@ -16,7 +16,7 @@ class ActiveRestrictionFilter(OpenFilter):
     title = _("in force")
     parameter_name = "active"
     start_field, end_field = "starts_at", "ends_at"
-    labels = (_("Active (no end)"), _("Ended"))
+    labels = (_("In force now"), _("Not in force (ended or not yet started)"))
 
 
 @admin.register(AccessRestriction)

@@ -37,29 +37,16 @@ def coordinator_client(client, coordinator):
 
 
 def outage(region, source, utility="internet", **fields):
-    return record_outage(
-        actor=Actor(),
-        region=region,
-        utility=utility,
-        started_at=SEP_1,
-        source=source,
-        confidence=Confidence.CONFIRMED,
-        **fields,
-    )
+    defaults = {"started_at": SEP_1, "confidence": Confidence.CONFIRMED}
+    return record_outage(actor=Actor(), region=region, utility=utility, source=source, **(defaults | fields))
 
 
 def restriction(region, source, **fields):
-    return record_restriction(
-        actor=Actor(),
-        affected_groups=["all_aid_workers"],
-        region=region,
-        category="hostilities",
-        severity="extreme",
-        starts_at=SEP_1,
-        source=source,
-        confidence=Confidence.REPORTED,
-        **fields,
-    )
+    defaults = {
+        "affected_groups": ["all_aid_workers"], "category": "hostilities", "severity": "extreme",
+        "starts_at": SEP_1, "confidence": Confidence.REPORTED,
+    }  # fmt: skip
+    return record_restriction(actor=Actor(), region=region, source=source, **(defaults | fields))
 
 
 def outage_post(region, source, **overrides):
@@ -500,3 +487,25 @@ def test_a_crafted_choice_of_another_region_names_the_regions_the_coordinator_co
         "You cover Panjsher (AF08). Choose one of your regions."
     ]
     assert not AccessRestriction.objects.exists()
+
+
+def test_in_force_filters_follow_is_active_for_ends_and_starts_announced_in_advance(coordinator_client, tree, source):
+    soon = timezone.now() + timedelta(hours=1)
+    ending_later = restriction(tree["AF0801"], source, ends_at=soon)
+    starting_later = restriction(tree["AF0801"], source, starts_at=soon)
+    ended = restriction(tree["AF0801"], source, ends_at=SEP_1 + timedelta(days=1))
+    announced_cut = outage(tree["AF0801"], source, started_at=soon)
+    cut = outage(tree["AF0806"], source)
+
+    def listed(url: str) -> set[int]:
+        response = coordinator_client.get(url)
+        assert response.status_code == 200
+        return {row.pk for row in response.context["cl"].result_list}
+
+    restrictions = reverse("admin:access_accessrestriction_changelist")
+    assert listed(f"{restrictions}?active=yes") == {ending_later.pk}
+    assert listed(f"{restrictions}?active=no") == {starting_later.pk, ended.pk}
+    assert ending_later.is_active and not starting_later.is_active
+    outages = reverse("admin:access_utilityoutage_changelist")
+    assert listed(f"{outages}?open=yes") == {cut.pk}
+    assert listed(f"{outages}?open=no") == {announced_cut.pk}
