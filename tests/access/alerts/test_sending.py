@@ -1,4 +1,4 @@
-"""access/alerts/selectors.py: what the sending code reads."""
+"""access/alerts/sending.py: what the sending code reads."""
 
 import pytest
 
