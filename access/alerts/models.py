@@ -100,7 +100,7 @@ class AlertEvent(models.Model):
     state = models.CharField(max_length=12, choices=State.choices, default=State.PENDING)
     # What a status change did to the status people see, captured when it was recorded: the fan-out and
     # the emails run later in a worker, when later changes may have moved the picture on
-    # (access.alerts.selectors.status_seen_around).
+    # (access.alerts.outbox.status_seen_around).
     became_current = models.BooleanField(
         default=True,
         help_text="False for a back-dated change that a later one keeps out of force: a correction of history.",
