@@ -17,7 +17,7 @@ COORDINATOR_PERMISSIONS = {
         "utilityoutage": ["view", "add", "change"],
         "affectedgroup": ["view"],
         "coordinatorassignment": ["view"],
-        # Alerts: they manage their regions' subscribers (access.alerts.selectors.subscriptions_visible_to)
+        # Alerts: they manage their regions' subscribers (access.alerts.subscriptions.subscriptions_visible_to)
         # and watch the pipeline; the pipeline's records are read-only to them.
         "subscription": ["view", "add", "change"],
         "alertevent": ["view"],

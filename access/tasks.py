@@ -1,16 +1,8 @@
-"""Celery finds an app's tasks in its tasks.py: the alert pipeline's live in access/alerts/tasks.py."""
+"""Celery finds an app's tasks in its tasks.py; the alert pipeline's live in access/alerts/tasks.py, which
+Celery imports itself (CELERY_IMPORTS in the settings), so that nothing else imports a tasks module."""
 
 from celery import shared_task
 
-from access.alerts.tasks import (  # noqa: F401
-    fan_out_event,
-    notify_coordinators_of_pause,
-    send_batch_email,
-    send_delivery_batch,
-    send_due_digests,
-    send_staleness_notices,
-    sweep_unfinished,
-)
 from access.services.sync import touch_facts_whose_time_came as touch_due_facts
 
 

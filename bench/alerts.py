@@ -176,7 +176,7 @@ def send_plainly(handler, smtp_port: int, messages) -> float:
 
 
 def measure(handler, smtp_port: int) -> list[dict]:
-    from access.alerts.services import create_subscription
+    from access.alerts.subscriptions import create_subscription
     from access.choices import AccessStatus, Confidence
     from access.models import Subscription
     from access.services import change_access_status

@@ -1,3 +1,6 @@
-"""The coordinators' admin: one module per concept, each registering its models."""
+"""The coordinators' admin: one module per concept, each registering its models (the alert pipeline's
+in access/alerts/admin.py, with the rest of the pipeline)."""
 
-from . import alerts, corridors, outages, regions, restrictions, sources  # noqa: F401
+from access.alerts import admin as alerts_admin  # noqa: F401
+
+from . import corridors, outages, regions, restrictions, sources  # noqa: F401

@@ -1,6 +1,6 @@
 """The partner API of alerts: subscriptions (scope `alerts`) and the CAP feed (scope `read`).
 
-Thin: reads through access.alerts.selectors, writes through access.alerts.services. A partner sees
+Thin: reads and writes through access.alerts.subscriptions, the feed through access.alerts.cap. A partner sees
 and changes only the subscriptions its organisation created (they hold people's email addresses).
 """
 
@@ -17,8 +17,8 @@ from humtrack.api.permissions import HasAlertsScope, HasReadScope, IsOwnOrganisa
 from humtrack.api.renderers import ORJSONRenderer
 from humtrack.api.viewsets import CreateMixin, ListMixin, PartnerViewSet, RetrieveMixin, UpdateMixin
 
-from . import selectors, services
-from .cap import cap_feed
+from .cap import cap_feed, status_change_events
+from .subscriptions import create_subscription, subscriptions_visible_to, update_subscription
 
 
 class SubscriptionSerializer(serializers.ModelSerializer):
@@ -80,17 +80,17 @@ class SubscriptionViewSet(ListMixin, RetrieveMixin, CreateMixin, UpdateMixin, Pa
         if organisation is not None:
             return subscriptions.filter(organisation=organisation)
         # A staff session: a coordinator sees the subscriptions it created and those following its regions.
-        return subscriptions.filter(pk__in=selectors.subscriptions_visible_to(self.request.user).values("pk"))
+        return subscriptions.filter(pk__in=subscriptions_visible_to(self.request.user).values("pk"))
 
     def perform_create(self, data):
-        return services.create_subscription(actor=self.actor, **data)
+        return create_subscription(actor=self.actor, **data)
 
     def perform_update(self, subscription, data):
-        return services.update_subscription(subscription=subscription, actor=self.actor, **data)
+        return update_subscription(subscription=subscription, actor=self.actor, **data)
 
     def destroy(self, request, *args, **kwargs):
         subscription = self.get_object()
-        services.update_subscription(subscription=subscription, actor=self.actor, active=False)
+        update_subscription(subscription=subscription, actor=self.actor, active=False)
         return Response(status=status.HTTP_204_NO_CONTENT)
 
 
@@ -116,5 +116,5 @@ class CapFeedView(APIView):
         within = (request.query_params.get("within") or "").strip().upper()
         if within and not Region.objects.filter(pcode=within).exists():
             raise serializers.ValidationError({"within": [f"No region with p-code {within}."]})
-        feed = cap_feed(selectors.status_change_events(within or None), feed_url=request.build_absolute_uri())
+        feed = cap_feed(status_change_events(within or None), feed_url=request.build_absolute_uri())
         return HttpResponse(feed, content_type="application/atom+xml; charset=utf-8")

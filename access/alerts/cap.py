@@ -10,8 +10,11 @@ region and whose geocode gives its p-code.
 from datetime import datetime
 from xml.etree import ElementTree as ET  # noqa: S405  (we write XML; we never parse untrusted XML here)
 
+from django.db.models import Exists, OuterRef, QuerySet
+
 from access.choices import AccessStatus, Confidence
 from access.models import AlertEvent
+from access.selectors.regions import within_filter
 
 from .emails import DOMAIN, alert_item
 
@@ -34,6 +37,23 @@ CERTAINTY = {
     Confidence.CLAIMED: "Possible",
     Confidence.UNVERIFIED: "Unknown",
 }
+
+
+def status_change_events(within: str | None = None) -> QuerySet[AlertEvent]:
+    """Status-change alerts for the CAP feed, newest first, optionally within a region (p-code)."""
+    events = AlertEvent.objects.filter(kind=AlertEvent.Kind.STATUS_CHANGE).select_related(
+        "status_before_from",
+        "status_change__region",
+        "status_change__source",
+        "status_change__organisation",
+        "status_change__recorded_by",
+    )
+    if within:
+        # Within a region: a change that reaches a region there, its own or one it gives its status to
+        # (Panjsher's change is within AF0801 when Bazarak takes Panjsher's status).
+        reaches = AlertEvent.reached_regions.through.objects.filter(alertevent=OuterRef("pk"))
+        events = events.filter(Exists(reaches.filter(within_filter(within, "region"))))
+    return events.order_by("-created_at", "-id")
 
 
 def cap_datetime(value: datetime) -> str:

@@ -3,14 +3,15 @@
 Every email about a region carries References / In-Reply-To to that region's thread root, so a mail
 client shows one conversation per region. Text goes through Django templates: the HTML part is
 auto-escaped, and header values are folded to one line (a reason with a newline cannot add a header).
+The MIME bytes are assembled in mime.py. Over 300 lines because one change as a reader sees it (the
+headline rules for an inherited status and a correction of history, shared with the CAP feed) and the
+emails built from it are read together; splitting them would split one rule across two files.
 """
 
-import base64
-import uuid
 from dataclasses import dataclass
 from datetime import datetime
 from email.header import Header
-from email.utils import formatdate, parseaddr
+from email.utils import parseaddr
 from types import SimpleNamespace
 from urllib.parse import unquote
 
@@ -29,6 +30,8 @@ from django.utils.translation import gettext as _
 
 from access.choices import AccessStatus
 from access.models import AlertEvent, Region, Subscription
+
+from . import mime
 
 UNSUBSCRIBE_SALT = "humtrack.alerts.unsubscribe"
 MAX_THREAD_REFERENCES = 10
@@ -214,67 +217,6 @@ def _headers(subscription: Subscription, message_id: str, threads: list[str], ur
     return headers
 
 
-class _AssembledMessage:
-    """What Django's mail backends ask of a message: its bytes (SMTP and file backends)."""
-
-    def __init__(self, raw: bytes):
-        self.raw = raw
-
-    def as_bytes(self, unixfrom=False, linesep="\n") -> bytes:
-        return self.raw if linesep == "\r\n" else self.raw.replace(b"\r\n", linesep.encode())
-
-
-class AssembledEmail(EmailMultiAlternatives):
-    """An alert email whose MIME bytes are assembled here, once, instead of by the email package.
-
-    Building a message with Django and the email package costs more than sending it (header folding
-    and encoding run in pure Python for each header of each copy), and an alert goes to thousands of
-    people with only the address, the name and the unsubscribe link differing. The subject is encoded
-    once per event; every other header is ASCII by construction (addresses through Django's
-    sanitize_address). Any backend works: they all take the bytes from message().
-    """
-
-    def __init__(self, *, raw: bytes, envelope_from: str, envelope_to: list[str], **kwargs):
-        super().__init__(**kwargs)
-        self.raw = raw
-        self.envelope_from, self.envelope_to = envelope_from, envelope_to
-
-    def message(self):
-        return _AssembledMessage(self.raw)
-
-
-def _body_part(content: str, subtype: str) -> bytes:
-    data = content.encode()
-    head = f'Content-Type: text/{subtype}; charset="utf-8"\r\nContent-Transfer-Encoding: '
-    # RFC 5322 caps a line at 998 octets: a very long reason goes base64, everything else as it is.
-    if any(len(line) > 998 for line in data.splitlines()):
-        return f"{head}base64\r\n\r\n".encode() + base64.encodebytes(data).replace(b"\n", b"\r\n")
-    return f"{head}8bit\r\n\r\n".encode() + b"\r\n".join(data.splitlines())
-
-
-def _assemble(headers: dict, encoded_subject: str, from_header: str, to: str, text: str, html: str) -> bytes:
-    boundary = f"==humtrack-{uuid.uuid4().hex}=="
-    lines = [
-        f"Subject: {encoded_subject}",
-        f"From: {from_header}",
-        f"To: {to}",
-        f"Date: {formatdate(localtime=settings.EMAIL_USE_LOCALTIME)}",
-        *(f"{name}: {value}" for name, value in headers.items()),
-        "MIME-Version: 1.0",
-        f'Content-Type: multipart/alternative; boundary="{boundary}"',
-    ]
-    return b"".join(
-        [
-            ("\r\n".join(lines) + "\r\n\r\n").encode("ascii"),
-            f"--{boundary}\r\n".encode(),
-            _body_part(text, "plain"),
-            f"\r\n--{boundary}\r\n".encode(),
-            _body_part(html, "html"),
-            f"\r\n--{boundary}--\r\n".encode(),
-        ]
-    )
-
-
 def _message(subscription, subject, template, context, message_id, threads, connection) -> EmailMultiAlternatives:
     context = {**context, "subscription": subscription, "unsubscribe_url": unsubscribe_url(subscription)}
     message = EmailMultiAlternatives(
@@ -354,8 +296,8 @@ def alert_message(delivery, connection=None, rendered: dict | None = None) -> Em
     html = html.replace(NAME_MARK, escape(subscription.name)).replace(escape(event.unsubscribe_url), escape(url))
     headers = _headers(subscription, delivery_message_id(delivery.pk), [event.item.thread], url)
     to = subscription.email if subscription.email.isascii() else sanitize_address(subscription.email, "utf-8")
-    message = AssembledEmail(
-        raw=_assemble(headers, event.encoded_subject, event.from_header, to, text, html),
+    message = mime.AssembledEmail(
+        raw=mime.assemble(headers, event.encoded_subject, event.from_header, to, text, html),
         envelope_from=event.envelope_from,
         envelope_to=[to],
         subject=event.subject,

@@ -25,8 +25,9 @@ from django.db import utils as db_utils
 from django.utils import timezone
 
 from access.models import AlertDelivery
-from access.models.alerts import DeliveryStatus
 from humtrack.ops import metrics
+
+from .choices import DeliveryStatus
 
 # Written out once rather than compiled by the ORM for every email. $n: libpq's own placeholders.
 MARK_SENT_SQL = (

@@ -10,11 +10,11 @@ from django.db.models import Q
 from django.utils import timezone
 
 from access.models import CoordinatorNotice, Region, Subscription
-from access.models.alerts import DeliveryStatus
 from access.selectors.coordinators import coordinators_of
 from access.selectors.regions import stale_regions
 
 from . import emails
+from .choices import DeliveryStatus
 
 STALE_LIST_LIMIT = 50
 

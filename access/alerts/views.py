@@ -7,7 +7,7 @@ from django.views.decorators.http import require_http_methods
 
 from access.models import Subscription
 
-from . import services
+from . import subscriptions
 from .emails import subscription_id_from_token
 
 
@@ -22,6 +22,6 @@ def unsubscribe(request, token: str) -> HttpResponse:
     if subscription is None:
         return render(request, "alerts/unsubscribe.html", {"invalid": True}, status=404)
     if request.method == "POST":
-        subscription = services.unsubscribe(subscription_id=subscription.pk)
+        subscription = subscriptions.unsubscribe(subscription_id=subscription.pk)
         return render(request, "alerts/unsubscribe.html", {"subscription": subscription, "done": True})
     return render(request, "alerts/unsubscribe.html", {"subscription": subscription, "done": not subscription.active})

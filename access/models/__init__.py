@@ -1,4 +1,7 @@
-from .alerts import AlertDelivery, AlertEvent, CoordinatorNotice, Subscription
+"""The access app's models, one module per concept; the alert pipeline's live in access.alerts.models."""
+
+from access.alerts.models import AlertDelivery, AlertEvent, CoordinatorNotice, Subscription
+
 from .corridors import AidCorridor, CorridorStatusChange, CorridorWaypoint
 from .outages import UtilityOutage
 from .regions import CoordinatorAssignment, Region

@@ -4,7 +4,7 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 
-from access.alerts.services import record_corridor_change_event
+from access.alerts.outbox import record_corridor_change_event
 from access.choices import Confidence, CorridorStatus
 from access.models import AidCorridor, CorridorStatusChange, CorridorWaypoint, Region, Source
 from humtrack.actor import Actor

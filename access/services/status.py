@@ -4,7 +4,7 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 
-from access.alerts.services import record_status_change_event
+from access.alerts.outbox import record_status_change_event
 from access.choices import AccessStatus, Confidence
 from access.models import Region, Source, StatusChange
 from access.selectors.status import latest_status_change, regions_taking_status_from, status_change_in_force

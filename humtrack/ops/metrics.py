@@ -81,7 +81,8 @@ class AlertDeliveryCollector:
         try:
             from django.db.models import Count
 
-            from access.models.alerts import AlertDelivery, DeliveryStatus
+            from access.alerts.choices import DeliveryStatus
+            from access.alerts.models import AlertDelivery
 
             counted = dict(AlertDelivery.objects.values_list("status").annotate(n=Count("id")).order_by())
             for status in DeliveryStatus.values:

@@ -174,6 +174,9 @@ CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_TIMEZONE = TIME_ZONE
 CELERY_TASK_ROUTES = {"access.alerts.*": {"queue": "alerts"}}
+# Autodiscovery finds each app's tasks.py; the alert pipeline's tasks are in a package of their own,
+# imported here by Celery only (the pipeline enqueues them by name: access/alerts/enqueue.py).
+CELERY_IMPORTS = ["access.alerts.tasks"]
 # A start or end recorded in advance changes `is_active` and a region's counts when it comes; beat
 # touches those rows this often, so a syncing partner sees it at most this many seconds late (docs/api.md).
 HUMTRACK_SYNC_TOUCH_EVERY_SECONDS = env.int("HUMTRACK_SYNC_TOUCH_EVERY_SECONDS", default=60)

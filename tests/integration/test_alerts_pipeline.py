@@ -8,11 +8,11 @@ import pytest
 from django.db import transaction
 from django.utils import timezone
 
-from access.alerts.services import create_subscription
+from access.alerts.choices import AlertMode, AlertTrigger, DeliveryStatus
+from access.alerts.subscriptions import create_subscription
 from access.alerts.tasks import send_delivery_batch, sweep_unfinished
 from access.choices import AccessStatus, Confidence
 from access.models import AlertDelivery, AlertEvent
-from access.models.alerts import AlertMode, AlertTrigger, DeliveryStatus
 from access.services import change_access_status
 from humtrack.actor import SYSTEM, Actor
 from humtrack.celery import app as celery_app

@@ -31,9 +31,9 @@ import pytest
 from aiosmtpd.controller import Controller
 from django.db import connection
 
+from access.alerts.choices import DeliveryStatus
 from access.choices import AccessStatus, Confidence
 from access.models import AlertDelivery, Region, StatusChange, Subscription
-from access.models.alerts import DeliveryStatus
 from humtrack.models import ApiToken, Organisation, hash_token_key
 from tests.deploy.example_env import DEPLOY, REPO, production_environment, read_env_file
 from tests.factories import SourceFactory, make_region

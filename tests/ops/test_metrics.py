@@ -10,9 +10,9 @@ from django.test import override_settings
 from django.utils import timezone
 from kombu import Connection, Exchange, Producer, Queue
 
+from access.alerts.choices import DeliveryStatus
 from access.choices import AccessStatus, Confidence
 from access.models import AlertDelivery, AlertEvent, StatusChange, Subscription
-from access.models.alerts import DeliveryStatus
 from humtrack.ops import metrics
 from tests.deploy.example_env import REPO
 from tests.services import redis_url

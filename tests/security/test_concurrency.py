@@ -13,7 +13,7 @@ from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
 
-from access.alerts.services import fan_out
+from access.alerts.fan_out import fan_out
 from access.choices import AccessStatus
 from access.models import AlertDelivery, AlertEvent, Region, StatusChange
 from humtrack.models import TokenScope

@@ -133,7 +133,7 @@ EXPECTATIONS: list[tuple[str, dict]] = [
     # A subscription is stopped (unsubscribe, or inactive), not deleted: the confirmation page shows
     # that its delivery history (read-only) would go, and the deletion is refused.
     # Coordinators manage the subscriptions they created or that follow their regions
-    # (access.alerts.selectors.subscriptions_visible_to); B's subscriber follows Parwan: hidden from them.
+    # (access.alerts.subscriptions.subscriptions_visible_to); B's subscriber follows Parwan: hidden from them.
     ("admin:access_subscription_delete", admin(every_method(D), change_view())),
     ("admin:access_subscription_simple_history", admin(every_method(H), change_view())),
     ("admin:access_subscription_history", admin(every_method(H))),

@@ -1,8 +1,10 @@
-"""access/alerts/selectors.py: what the sending code reads."""
+"""access/alerts/sending.py: what the sending code reads."""
 
 import pytest
 
-from access.alerts import selectors, services
+from access.alerts.fan_out import fan_out
+from access.alerts.sending import deliveries_with_content
+from access.alerts.subscriptions import create_subscription
 from access.choices import AccessStatus, Confidence
 from access.models import AlertDelivery
 from access.services import change_access_status
@@ -14,16 +16,16 @@ pytestmark = pytest.mark.django_db
 
 def test_deliveries_come_with_their_content_in_two_queries_each_event_loaded_once(tree, django_assert_num_queries):
     for n in range(3):
-        services.create_subscription(actor=SYSTEM, regions=[tree["AF08"]], email=f"staff{n}@example.org")
+        create_subscription(actor=SYSTEM, regions=[tree["AF08"]], email=f"staff{n}@example.org")
     for status in (AccessStatus.CONSTRAINED, AccessStatus.INACCESSIBLE):
         change = change_access_status(
             region=tree["AF08"], status=status, reason="Road closed", source=SourceFactory(),
             confidence=Confidence.CONFIRMED, actor=SYSTEM,
         )  # fmt: skip
-        services.fan_out(change.alert_event.pk)
+        fan_out(change.alert_event.pk)
 
     with django_assert_num_queries(2):
-        deliveries = selectors.deliveries_with_content(AlertDelivery.objects.all())
+        deliveries = deliveries_with_content(AlertDelivery.objects.all())
         shown = [
             (d.subscription.email, d.event.status_change.region.pcode, d.event.status_change.to_status,
              d.event.status_change.source.title, d.event.status_change.recorded_by, d.event.status_change.organisation)

@@ -5,10 +5,12 @@ from unittest import mock
 import pytest
 from django.utils import timezone
 
-from access.alerts import sending, services
+from access.alerts import sending
+from access.alerts.choices import DeliveryStatus
+from access.alerts.fan_out import fan_out
+from access.alerts.subscriptions import create_subscription
 from access.choices import AccessStatus, Confidence
 from access.models import AlertDelivery, Subscription
-from access.models.alerts import DeliveryStatus
 from access.services import change_access_status
 from humtrack.actor import SYSTEM
 from tests.factories import SourceFactory, UserFactory, make_coordinator
@@ -24,8 +26,8 @@ def admin_client(client):
 
 @pytest.fixture
 def sent_and_failed(tree):
-    services.create_subscription(actor=SYSTEM, regions=[tree["AF08"]], email="sent@example.org")
-    failed = services.create_subscription(actor=SYSTEM, regions=[tree["AF08"]], email="failed@example.org")
+    create_subscription(actor=SYSTEM, regions=[tree["AF08"]], email="sent@example.org")
+    failed = create_subscription(actor=SYSTEM, regions=[tree["AF08"]], email="failed@example.org")
     change = change_access_status(
         region=tree["AF08"],
         status=AccessStatus.INACCESSIBLE,
@@ -34,7 +36,7 @@ def sent_and_failed(tree):
         confidence=Confidence.CONFIRMED,
         actor=SYSTEM,
     )
-    sending.send_deliveries(services.fan_out(change.alert_event.pk).send_now)
+    sending.send_deliveries(fan_out(change.alert_event.pk).send_now)
     AlertDelivery.objects.filter(subscription=failed).update(
         status=DeliveryStatus.FAILED_PERMANENT, last_error="550 5.1.1 Mailbox unavailable"
     )
@@ -59,7 +61,7 @@ def test_the_delivery_list_shows_status_attempts_and_last_error(admin_client, se
 
 def test_retry_failed_requeues_only_the_failed_ones(admin_client, sent_and_failed):
     ids = [str(pk) for pk in AlertDelivery.objects.values_list("pk", flat=True)]
-    with mock.patch("access.alerts.services.enqueue_sends"):
+    with mock.patch("access.alerts.enqueue.enqueue_sends"):
         response = admin_client.post(
             "/admin/access/alertdelivery/", {"action": "retry_failed", "_selected_action": ids}, follow=True
         )
@@ -71,8 +73,8 @@ def test_retry_failed_requeues_only_the_failed_ones(admin_client, sent_and_faile
 
 def test_a_coordinator_manages_only_the_subscribers_of_their_regions(client, tree):
     """Subscriber addresses are shown to the coordinators of the regions followed, not to others."""
-    services.create_subscription(actor=SYSTEM, regions=[tree["AF08"]], email="panjshir-watch@example.org")
-    theirs = services.create_subscription(actor=SYSTEM, regions=[tree["AF03"]], email="parwan-watch@example.org")
+    create_subscription(actor=SYSTEM, regions=[tree["AF08"]], email="panjshir-watch@example.org")
+    theirs = create_subscription(actor=SYSTEM, regions=[tree["AF03"]], email="parwan-watch@example.org")
     client.force_login(make_coordinator(tree["AF08"]))
 
     listing = client.get("/admin/access/subscription/")

@@ -12,10 +12,15 @@ from django.db import transaction
 from django.test import override_settings
 from django.utils import timezone
 
-from access.alerts import notices, selectors, sending, services
+from access.alerts import notices, sending
+from access.alerts.choices import AlertMode, AlertTrigger, BatchKind, DeliveryStatus
+from access.alerts.enqueue import enqueue_event
+from access.alerts.fan_out import fan_out, next_digest_at
+from access.alerts.recipients import subscriptions_for_status_change
+from access.alerts.subscriptions import create_subscription, unsubscribe
+from access.alerts.sweep import find_unfinished, retry_failed_deliveries
 from access.choices import AccessStatus, Confidence, CorridorStatus
 from access.models import AlertDelivery, AlertEvent, CoordinatorNotice, Subscription
-from access.models.alerts import AlertMode, AlertTrigger, BatchKind, DeliveryStatus
 from access.services import change_access_status, change_corridor_status, create_corridor
 from humtrack.actor import SYSTEM
 from humtrack.ops import metrics
@@ -56,13 +61,13 @@ def change(region, status, **kwargs):
 
 
 def subscribe(email, *regions, **fields):
-    return services.create_subscription(actor=SYSTEM, regions=list(regions), email=email, **fields)
+    return create_subscription(actor=SYSTEM, regions=list(regions), email=email, **fields)
 
 
 def deliver(region, status, **kwargs):
     """A change, fanned out and its immediate emails sent, as the worker would."""
     recorded = change(region, status, **kwargs)
-    result = services.fan_out(recorded.alert_event.pk)
+    result = fan_out(recorded.alert_event.pk)
     sending.send_deliveries(result.send_now)
     return recorded
 
@@ -95,7 +100,7 @@ def test_a_no_op_a_silent_change_and_a_rolled_back_change_write_no_event(panjshi
 
 
 def test_the_event_is_enqueued_only_when_the_transaction_commits(panjshir, django_capture_on_commit_callbacks):
-    with mock.patch.object(services, "enqueue_event") as enqueue:
+    with mock.patch("access.alerts.enqueue.enqueue_event") as enqueue:
         with django_capture_on_commit_callbacks(execute=True) as callbacks:
             with transaction.atomic():
                 change(panjshir["AF08"], AccessStatus.INACCESSIBLE)
@@ -106,10 +111,10 @@ def test_the_event_is_enqueued_only_when_the_transaction_commits(panjshir, djang
 
 def test_an_unreachable_broker_at_commit_leaves_the_event_for_the_sweep(panjshir):
     recorded = change(panjshir["AF08"], AccessStatus.INACCESSIBLE)
-    with mock.patch("access.alerts.tasks.fan_out_event.apply_async", side_effect=OSError("Connection refused")):
-        assert services.enqueue_event(recorded.alert_event.pk) is False
+    with mock.patch("access.alerts.enqueue.celery_app.send_task", side_effect=OSError("Connection refused")):
+        assert enqueue_event(recorded.alert_event.pk) is False
     with later(3600):
-        assert services.find_unfinished(timezone.now() + timedelta(hours=1)).events == [recorded.alert_event.pk]
+        assert find_unfinished(timezone.now() + timedelta(hours=1)).events == [recorded.alert_event.pk]
 
 
 def test_a_corridor_change_alerts_followers_of_the_regions_it_passes_through(tree):
@@ -134,7 +139,7 @@ def test_a_corridor_change_alerts_followers_of_the_regions_it_passes_through(tre
         confidence=Confidence.REPORTED,
         actor=SYSTEM,
     )
-    sending.send_deliveries(services.fan_out(recorded.alert_event.pk).send_now)
+    sending.send_deliveries(fan_out(recorded.alert_event.pk).send_now)
     assert sorted(m.to[0] for m in mail.outbox) == ["bazarak@example.org", "parwan@example.org"]
     assert mail.outbox[0].subject == "[humtrack] Corridor Jabal Saraj – Bazarak: open → closed"
     assert mail.outbox[0].extra_headers["References"] == f"<corridor.{corridor.pk}@humtrack.localhost>"
@@ -150,7 +155,7 @@ def test_recipients_are_the_followers_of_the_region_and_of_its_ancestors_with_de
     subscribe("country-only@example.org", panjshir["AF"], include_descendants=False)
     subscribe("parwan@example.org", panjshir["AF03"])
     recorded = change(panjshir["AF0806"], AccessStatus.INACCESSIBLE)
-    emails = sorted(selectors.subscriptions_for_status_change(recorded).values_list("email", flat=True))
+    emails = sorted(subscriptions_for_status_change(recorded).values_list("email", flat=True))
     assert emails == ["country@example.org", "district@example.org", "province@example.org"]
 
 
@@ -175,7 +180,7 @@ def test_the_trigger_decides_which_changes_alert(tree, from_status, to_status, t
         threshold_status="severely_constrained",
     )
     recorded = change(tree["AF08"], to_status)
-    emails = selectors.subscriptions_for_status_change(recorded).values_list("email", flat=True)
+    emails = subscriptions_for_status_change(recorded).values_list("email", flat=True)
     assert {email.split("@")[0] for email in emails} == told
 
 
@@ -193,7 +198,7 @@ def test_a_flood_is_the_first_alert_then_one_follow_up_listing_the_rest(panjshir
     assert sending.send_batch(subscription.pk, BatchKind.FOLLOW_UP) is None  # not yet due
     assert len(mail.outbox) == 1
     with later(601):
-        due = services.find_unfinished(timezone.now()).batches
+        due = find_unfinished(timezone.now()).batches
         assert due == [(subscription.pk, BatchKind.FOLLOW_UP)]
         sending.send_batch(subscription.pk, BatchKind.FOLLOW_UP)
         sending.send_batch(subscription.pk, BatchKind.FOLLOW_UP)  # twice: still one email
@@ -234,9 +239,9 @@ def test_digest_subscribers_get_one_email_a_day_listing_the_changes(panjshir):
     deliver(panjshir["AF0305"], AccessStatus.CONSTRAINED)
     assert mail.outbox == []
     due_at = AlertDelivery.objects.values_list("send_after", flat=True).first()
-    assert due_at == services.next_digest_at(AlertDelivery.objects.first().created_at)
+    assert due_at == next_digest_at(AlertDelivery.objects.first().created_at)
     with later((due_at - timezone.now()).total_seconds() + 1):
-        assert services.find_unfinished(timezone.now()).batches == [(subscription.pk, BatchKind.DIGEST)]
+        assert find_unfinished(timezone.now()).batches == [(subscription.pk, BatchKind.DIGEST)]
         sending.send_batch(subscription.pk, BatchKind.DIGEST)
     assert subjects(mail.outbox) == ["[humtrack] Daily digest: 2 changes"]
     assert "Panjsher (AF08)" in mail.outbox[0].body and "Jabal Saraj (AF0305)" in mail.outbox[0].body
@@ -245,8 +250,8 @@ def test_digest_subscribers_get_one_email_a_day_listing_the_changes(panjshir):
 def test_an_unsubscribed_person_gets_nothing_already_queued(panjshir):
     subscription = subscribe("gone@example.org", panjshir["AF08"])
     recorded = change(panjshir["AF08"], AccessStatus.INACCESSIBLE)
-    result = services.fan_out(recorded.alert_event.pk)
-    services.unsubscribe(subscription_id=subscription.pk)
+    result = fan_out(recorded.alert_event.pk)
+    unsubscribe(subscription_id=subscription.pk)
     sending.send_deliveries(result.send_now)
     assert mail.outbox == []
     assert AlertDelivery.objects.get().status == DeliveryStatus.SUPPRESSED
@@ -258,8 +263,8 @@ def test_an_unsubscribed_person_gets_nothing_already_queued(panjshir):
 def test_a_delivery_is_sent_once_however_often_it_is_offered(panjshir):
     subscribe("panjshir@example.org", panjshir["AF08"])
     recorded = change(panjshir["AF08"], AccessStatus.INACCESSIBLE)
-    result = services.fan_out(recorded.alert_event.pk)
-    assert services.fan_out(recorded.alert_event.pk).send_now == []  # a second fan-out does nothing
+    result = fan_out(recorded.alert_event.pk)
+    assert fan_out(recorded.alert_event.pk).send_now == []  # a second fan-out does nothing
     for _ in range(3):
         sending.send_deliveries(result.send_now)
     assert len(mail.outbox) == 1
@@ -268,13 +273,13 @@ def test_a_delivery_is_sent_once_however_often_it_is_offered(panjshir):
 def test_a_claimed_delivery_is_not_sent_again_until_its_lease_expires(panjshir):
     subscribe("panjshir@example.org", panjshir["AF08"])
     recorded = change(panjshir["AF08"], AccessStatus.INACCESSIBLE)
-    result = services.fan_out(recorded.alert_event.pk)
+    result = fan_out(recorded.alert_event.pk)
     # A worker claimed it and died before marking it sent.
     AlertDelivery.objects.update(status=DeliveryStatus.SENDING, claimed_at=timezone.now())
     sending.send_deliveries(result.send_now)
     assert mail.outbox == []
     with later(601):
-        assert services.find_unfinished(timezone.now()).deliveries == result.send_now
+        assert find_unfinished(timezone.now()).deliveries == result.send_now
         sending.send_deliveries(result.send_now)
     assert len(mail.outbox) == 1
 
@@ -285,7 +290,7 @@ def test_an_smtp_451_is_retried_with_backoff_and_sent_once(panjshir, smtp):
     subscribe("panjshir@example.org", panjshir["AF08"])
     smtp.handler.defer_first = lambda message_id: True
     recorded = change(panjshir["AF08"], AccessStatus.INACCESSIBLE)
-    result = services.fan_out(recorded.alert_event.pk)
+    result = fan_out(recorded.alert_event.pk)
     outcome = sending.send_deliveries(result.send_now)
     assert outcome.retry == {30: result.send_now}
     delivery = AlertDelivery.objects.get()
@@ -306,7 +311,7 @@ def test_a_refused_connection_is_a_temporary_failure_for_the_whole_batch(panjshi
     subscribe("one@example.org", panjshir["AF08"])
     subscribe("two@example.org", panjshir["AF08"])
     recorded = change(panjshir["AF08"], AccessStatus.INACCESSIBLE)
-    result = services.fan_out(recorded.alert_event.pk)
+    result = fan_out(recorded.alert_event.pk)
     with override_settings(
         EMAIL_BACKEND="django.core.mail.backends.smtp.EmailBackend", EMAIL_HOST="127.0.0.1", EMAIL_PORT=free_port()
     ):
@@ -330,7 +335,7 @@ def test_permanent_failures_are_not_retried_and_pause_the_subscription_and_tell_
     assert (failed.status, failed.attempts) == (DeliveryStatus.FAILED_PERMANENT, 1)
     assert "550" in failed.last_error
     with later(3600):
-        assert failed.pk not in services.find_unfinished(timezone.now()).deliveries  # never retried
+        assert failed.pk not in find_unfinished(timezone.now()).deliveries  # never retried
     dead.refresh_from_db()
     assert dead.paused_at is None and dead.consecutive_failures == 1
 
@@ -366,8 +371,8 @@ def test_retry_failed_requeues_failed_deliveries_and_never_a_sent_one(panjshir):
     AlertDelivery.objects.filter(subscription__email="failed@example.org").update(
         status=DeliveryStatus.FAILED_PERMANENT, attempts=1, last_error="550"
     )
-    with mock.patch.object(services, "enqueue_sends") as enqueue, transaction.atomic():
-        count = services.retry_failed_deliveries(AlertDelivery.objects.all())
+    with mock.patch("access.alerts.enqueue.enqueue_sends") as enqueue, transaction.atomic():
+        count = retry_failed_deliveries(AlertDelivery.objects.all())
     assert count == 1
     statuses = dict(AlertDelivery.objects.values_list("subscription__email", "status"))
     assert statuses == {"sent@example.org": DeliveryStatus.SENT, "failed@example.org": DeliveryStatus.PENDING}

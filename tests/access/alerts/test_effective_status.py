@@ -9,11 +9,14 @@ from xml.etree import ElementTree as ET
 import pytest
 from django.core import mail
 
-from access.alerts import selectors, sending, services
-from access.alerts.cap import cap_alert, cap_feed
+from access.alerts import sending
+from access.alerts.cap import cap_alert, cap_feed, status_change_events
+from access.alerts.choices import AlertMode, AlertTrigger, BatchKind
+from access.alerts.fan_out import fan_out
+from access.alerts.recipients import subscriptions_for_status_change
+from access.alerts.subscriptions import create_subscription
 from access.choices import AccessStatus, Confidence
 from access.models import AlertDelivery, AlertEvent
-from access.models.alerts import AlertMode, AlertTrigger, BatchKind
 from access.services import change_access_status
 from humtrack.actor import SYSTEM
 from tests.factories import SourceFactory
@@ -36,13 +39,13 @@ def change(region, status, **kwargs):
 
 
 def subscribe(email, *regions, **fields):
-    return services.create_subscription(actor=SYSTEM, regions=list(regions), email=email, **fields)
+    return create_subscription(actor=SYSTEM, regions=list(regions), email=email, **fields)
 
 
 def deliver(region, status, **kwargs):
     """A change, fanned out and its immediate emails sent, as the worker would."""
     recorded = change(region, status, **kwargs)
-    sending.send_deliveries(services.fan_out(recorded.alert_event.pk).send_now)
+    sending.send_deliveries(fan_out(recorded.alert_event.pk).send_now)
     return recorded
 
 
@@ -63,10 +66,7 @@ def later_than(moment):
 
 
 def told(recorded):
-    return {
-        email.split("@")[0]
-        for email in selectors.subscriptions_for_status_change(recorded).values_list("email", flat=True)
-    }
+    return {email.split("@")[0] for email in subscriptions_for_status_change(recorded).values_list("email", flat=True)}
 
 
 # --- Who hears of a change to an ancestor -------------------------------------------------------------
@@ -295,7 +295,7 @@ def test_the_cap_feed_within_a_district_carries_the_province_change_it_inherits(
     change(tree["AF0305"], AccessStatus.CONSTRAINED, reason="Jabal Saraj constrained")
 
     def headlines(within):
-        feed = ET.fromstring(cap_feed(selectors.status_change_events(within), feed_url="https://x/"))  # noqa: S314
+        feed = ET.fromstring(cap_feed(status_change_events(within), feed_url="https://x/"))  # noqa: S314
         return [info.findtext(f"{CAP}headline") for info in feed.iter(f"{CAP}info")]
 
     assert headlines("AF0801") == ["Panjsher (AF08): no information recorded → inaccessible"]

@@ -1,8 +1,11 @@
 """Alert subscriptions, the outbox of changes to alert about, and one delivery row per recipient.
 
-The pipeline (access.alerts.services, access.tasks): a status or corridor change writes an
+The pipeline (access.alerts, see its package docstring): a status or corridor change writes an
 AlertEvent in its own transaction; a worker fans it out to AlertDelivery rows (unique per event and
 subscription) and sends them. A delivery's status is the only truth about whether it went out.
+
+The models belong to the `access` app (app label and tables unchanged) and are re-exported by
+access.models, where Django looks for them.
 """
 
 from django.conf import settings
@@ -12,16 +15,7 @@ from django.db import models
 from access.choices import AccessStatus
 from humtrack.history import audit_history
 
-
-class AlertTrigger(models.TextChoices):
-    ANY = "any", "Any change"
-    WORSENING = "worsening", "Only a worsening"
-    CROSSING = "crossing", "Crossing into a chosen level or worse"
-
-
-class AlertMode(models.TextChoices):
-    IMMEDIATE = "immediate", "Immediately"
-    DIGEST = "digest", "Daily digest"
+from .choices import AlertMode, AlertTrigger, BatchKind, DeliveryStatus
 
 
 class Subscription(models.Model):
@@ -106,7 +100,7 @@ class AlertEvent(models.Model):
     state = models.CharField(max_length=12, choices=State.choices, default=State.PENDING)
     # What a status change did to the status people see, captured when it was recorded: the fan-out and
     # the emails run later in a worker, when later changes may have moved the picture on
-    # (access.alerts.selectors.status_seen_around).
+    # (access.alerts.outbox.status_seen_around).
     became_current = models.BooleanField(
         default=True,
         help_text="False for a back-dated change that a later one keeps out of force: a correction of history.",
@@ -161,22 +155,6 @@ class AlertEvent(models.Model):
     @property
     def change(self):
         return self.status_change if self.kind == self.Kind.STATUS_CHANGE else self.corridor_change
-
-
-class DeliveryStatus(models.TextChoices):
-    PENDING = "pending", "Pending"
-    BATCHED = "batched", "Waiting for a follow-up or digest email"
-    SENDING = "sending", "Sending"
-    SENT = "sent", "Sent"
-    FAILED_TEMPORARY = "failed_temporary", "Failed, will retry"
-    FAILED_PERMANENT = "failed_permanent", "Failed permanently"
-    SUPPRESSED = "suppressed", "Not sent (unsubscribed or paused)"
-
-
-class BatchKind(models.TextChoices):
-    NONE = "", "Own email"
-    FOLLOW_UP = "follow_up", "Follow-up email (flood control)"
-    DIGEST = "digest", "Daily digest"
 
 
 class AlertDelivery(models.Model):

@@ -8,8 +8,10 @@ from django.core.cache import cache
 from django.test import Client
 from rest_framework.test import APIClient
 
-from access.alerts import sending, services
+from access.alerts import sending
 from access.alerts.emails import unsubscribe_token
+from access.alerts.fan_out import fan_out
+from access.alerts.subscriptions import create_subscription
 from access.choices import AccessStatus, Confidence
 from access.models import Subscription
 from access.services import change_access_status
@@ -146,7 +148,7 @@ def test_the_cap_feed_needs_a_token_and_a_known_region(tree):
 
 @pytest.fixture
 def subscription(tree):
-    return services.create_subscription(actor=SYSTEM, regions=[tree["AF08"]], email="field@example.org")
+    return create_subscription(actor=SYSTEM, regions=[tree["AF08"]], email="field@example.org")
 
 
 def test_opening_the_unsubscribe_link_asks_and_changes_nothing(subscription):
@@ -168,7 +170,7 @@ def test_a_one_click_post_unsubscribes_without_login_or_csrf_token(subscription)
 
 
 def test_a_tampered_unsubscribe_link_does_nothing(subscription, tree):
-    other = services.create_subscription(actor=SYSTEM, regions=[tree["AF03"]], email="other@example.org")
+    other = create_subscription(actor=SYSTEM, regions=[tree["AF03"]], email="other@example.org")
     token = unsubscribe_token(subscription).replace(f"{subscription.pk}:", f"{other.pk}:")
     assert Client().post(f"/alerts/unsubscribe/{token}/").status_code == 404
     assert Client().post("/alerts/unsubscribe/garbage/").status_code == 404
@@ -178,7 +180,7 @@ def test_a_tampered_unsubscribe_link_does_nothing(subscription, tree):
 def test_the_alert_email_carries_the_unsubscribe_link_and_headers(subscription, tree):
     change(tree["AF08"], AccessStatus.INACCESSIBLE)
     event = tree["AF08"].status_changes.first().alert_event
-    sending.send_deliveries(services.fan_out(event.pk).send_now)
+    sending.send_deliveries(fan_out(event.pk).send_now)
     (message,) = mail.outbox
     url = f"http://127.0.0.1:8000/alerts/unsubscribe/{unsubscribe_token(subscription)}/"
     assert message.extra_headers["List-Unsubscribe"] == f"<{url}>"
@@ -190,8 +192,8 @@ def test_the_alert_email_carries_the_unsubscribe_link_and_headers(subscription, 
 def test_a_coordinators_session_sees_only_subscriptions_following_regions_it_covers(tree):
     from tests.factories import make_coordinator
 
-    services.create_subscription(actor=SYSTEM, regions=[tree["AF0801"]], email="bazarak@example.org")
-    services.create_subscription(actor=SYSTEM, regions=[tree["AF03"]], email="parwan@example.org")
+    create_subscription(actor=SYSTEM, regions=[tree["AF0801"]], email="bazarak@example.org")
+    create_subscription(actor=SYSTEM, regions=[tree["AF03"]], email="parwan@example.org")
     client = APIClient()
     client.force_login(make_coordinator(tree["AF08"], username="panjshir-coordinator"))
     emails = [s["email"] for s in client.get("/api/v1/subscriptions/").json()["results"]]

@@ -9,13 +9,13 @@ import pytest
 from django.db import DatabaseError, connection
 from django.utils import timezone
 
-from access.alerts import services
+from access.alerts.choices import DeliveryStatus
+from access.alerts.fan_out import fan_out
 from access.alerts.marks import SentMarks
 from access.choices import AccessStatus
 from access.models import AlertDelivery
-from access.models.alerts import DeliveryStatus
 from humtrack.ops import metrics
-from tests.access.test_alerts_pipeline import change, subscribe
+from tests.access.alerts.test_pipeline import change, subscribe
 from tests.integration.test_alerts_harness import wait_for
 from tests.services import require_postgresql
 from tests.threads import at_once
@@ -29,7 +29,7 @@ def claimed(tree):
     for n in range(3):
         subscribe(f"staff{n}@example.org", tree["AF08"])
     recorded = change(tree["AF08"], AccessStatus.INACCESSIBLE)
-    services.fan_out(recorded.alert_event.pk)
+    fan_out(recorded.alert_event.pk)
     token = uuid.uuid4()
     AlertDelivery.objects.update(status=DeliveryStatus.SENDING, claim_token=token, claimed_at=timezone.now())
     return token, list(AlertDelivery.objects.order_by("pk").values_list("pk", flat=True))

@@ -1,5 +1,7 @@
 """Alerts in the coordinators' admin: subscriptions (paused ones shown), events and deliveries.
 
+Registered when Django's admin imports access.admin (access/admin/__init__.py imports this module).
+
 Deliveries are the pipeline's record of what went out; the admin only reads them, and its one
 action, "retry failed", goes through the service that never touches a sent delivery.
 """
@@ -13,11 +15,11 @@ from django.utils.text import Truncator
 from django.utils.translation import gettext_lazy as _
 from simple_history.admin import SimpleHistoryAdmin
 
-from access.alerts import selectors, services
+from access.admin.mixins import actor_for
 from access.models import AlertDelivery, AlertEvent, Subscription
-from access.models.alerts import DeliveryStatus
 
-from .mixins import actor_for
+from . import subscriptions, sweep
+from .choices import DeliveryStatus
 
 
 class PausedFilter(admin.SimpleListFilter):
@@ -50,7 +52,7 @@ class SubscriptionAdmin(SimpleHistoryAdmin):
 
     def get_queryset(self, request):
         # People's addresses: a coordinator sees only its own and its regions' subscribers.
-        visible = selectors.subscriptions_visible_to(request.user).values("pk")
+        visible = subscriptions.subscriptions_visible_to(request.user).values("pk")
         return super().get_queryset(request).filter(pk__in=visible).prefetch_related("regions")
 
     # History is an audit trail (no revert), and simple-history's history pages find a record outside
@@ -87,16 +89,16 @@ class SubscriptionAdmin(SimpleHistoryAdmin):
     def save_model(self, request, subscription, form, change):
         actor = actor_for(request)
         if change:
-            services.update_subscription(subscription=subscription, actor=actor)
+            subscriptions.update_subscription(subscription=subscription, actor=actor)
         else:
             subscription.created_by = request.user
-            services.create_subscription_from(subscription=subscription, actor=actor)
+            subscriptions.create_subscription_from(subscription=subscription, actor=actor)
 
     @admin.action(description=_("Resume the selected paused subscriptions"), permissions=["change"])
     def resume_selected(self, request, queryset):
         paused = list(queryset.filter(paused_at__isnull=False))
         for subscription in paused:
-            services.resume_subscription(subscription=subscription, actor=actor_for(request))
+            subscriptions.resume_subscription(subscription=subscription, actor=actor_for(request))
         self.message_user(request, f"{len(paused)} subscription(s) resumed.", messages.SUCCESS)
 
 
@@ -144,7 +146,7 @@ class AlertDeliveryAdmin(ReadOnlyAdmin):
     actions = ["retry_failed"]
 
     def get_queryset(self, request):
-        visible = selectors.subscriptions_visible_to(request.user).values("pk")
+        visible = subscriptions.subscriptions_visible_to(request.user).values("pk")
         return super().get_queryset(request).filter(subscription__in=visible)
 
     @admin.display(description=_("recipient"), ordering="subscription__email")
@@ -157,7 +159,7 @@ class AlertDeliveryAdmin(ReadOnlyAdmin):
 
     @admin.action(description=_("Retry the selected failed deliveries"))
     def retry_failed(self, request, queryset):
-        count = services.retry_failed_deliveries(queryset)
+        count = sweep.retry_failed_deliveries(queryset)
         skipped = queryset.exclude(status__in=[DeliveryStatus.FAILED_TEMPORARY, DeliveryStatus.FAILED_PERMANENT])
         self.message_user(
             request,

@@ -1,0 +1,71 @@
+"""access/alerts/enqueue.py: every task the pipeline enqueues by name is registered under that name."""
+
+import inspect
+from datetime import UTC, datetime
+from unittest import mock
+
+import pytest
+
+from access.alerts import enqueue
+from access.alerts.choices import BatchKind
+from humtrack.celery import app as celery_app
+
+# One call of each function of enqueue.py; a new one fails the test below until it is listed here.
+CALLS = {
+    "enqueue_event": (1,),
+    "enqueue_event_again": (1,),
+    "enqueue_sends": ([1, 2], [(3, BatchKind.DIGEST)]),
+    "enqueue_fanned_out": ([1], {(3, BatchKind.FOLLOW_UP): datetime(2021, 9, 6, tzinfo=UTC)}),
+    "enqueue_delivery_retries": ({60: [1]},),
+    "enqueue_batch_email_retry": (3, BatchKind.FOLLOW_UP, 60),
+    "enqueue_pause_notice": (3,),
+}
+
+
+def registered_task_names() -> set[str]:
+    # What a worker imports when it starts: CELERY_IMPORTS and every app's tasks.py.
+    celery_app.loader.import_default_modules()
+    return set(celery_app.tasks)
+
+
+def published_names() -> set[str]:
+    """The task names enqueue.py publishes, read from what it hands to Celery."""
+    functions = {
+        name for name, function in inspect.getmembers(enqueue, inspect.isfunction)
+        if function.__module__ == enqueue.__name__ and not name.startswith("_")
+    }  # fmt: skip
+    assert functions == set(CALLS), "list each enqueue function in CALLS"
+    with mock.patch.object(celery_app, "send_task") as send_task:
+        for name, args in CALLS.items():
+            getattr(enqueue, name)(*args)
+    return {call.args[0] for call in send_task.call_args_list}
+
+
+def test_every_task_the_pipeline_enqueues_is_registered_under_that_name():
+    published = published_names()
+    assert published == set(enqueue.ENQUEUED_TASKS)
+    assert published - registered_task_names() == set()
+
+
+def test_a_misspelled_task_name_is_caught():
+    with mock.patch.object(enqueue, "FAN_OUT_EVENT", "access.alerts.fan_out_events"):
+        assert published_names() - registered_task_names() == {"access.alerts.fan_out_events"}
+
+
+def test_every_task_beat_starts_is_registered(settings):
+    scheduled = {entry["task"] for entry in settings.CELERY_BEAT_SCHEDULE.values()}
+    assert scheduled - registered_task_names() == set()
+
+
+def test_the_pipeline_tasks_go_to_the_alerts_queue():
+    for name in enqueue.ENQUEUED_TASKS:
+        assert celery_app.amqp.router.route({}, name)["queue"].name == "alerts"
+
+
+@pytest.mark.parametrize("failure", [OSError("Connection refused"), ConnectionError("reset")])
+def test_an_unreachable_broker_is_reported_not_raised_and_publishing_retries_briefly(failure):
+    with mock.patch.object(celery_app, "send_task", side_effect=failure) as send_task:
+        assert enqueue.enqueue_event(7) is False
+    send_task.assert_called_once_with(
+        enqueue.FAN_OUT_EVENT, args=[7], ignore_result=True, retry_policy=enqueue.PUBLISH_RETRY_POLICY
+    )
