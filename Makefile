@@ -47,9 +47,11 @@ test: install-dev browser-deps
 	$(BIN)/python manage.py makemigrations --check --dry-run --settings=humtrack.settings.test
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
+# ruff, then import-linter's contracts (pyproject.toml): dependencies point down only (docs/architecture.md).
 lint: install-dev
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	$(BIN)/lint-imports
 
 bench: install-dev
 	$(BIN)/python -m bench

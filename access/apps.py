@@ -9,6 +9,9 @@ class AccessConfig(AppConfig):
     verbose_name = "Access"
 
     def ready(self):
+        from humtrack.ops.metrics import register_scrape_time_collector
+
+        from .alerts.metrics import AlertDeliveryCollector
         from .roles import ensure_coordinators_group
         from .services.sync import connect_receivers
 
@@ -16,3 +19,5 @@ class AccessConfig(AppConfig):
         post_migrate.connect(ensure_coordinators_group, sender=self, dispatch_uid="access.coordinators_group")
         # Deletions and the changes they cause reach a partner syncing with `resume` (docs/api.md).
         connect_receivers()
+        # humtrack_alert_deliveries{status=...} on /metrics: the kernel reads it, access defines it.
+        register_scrape_time_collector(AlertDeliveryCollector())

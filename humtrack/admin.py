@@ -1,4 +1,5 @@
-"""Partner organisations and their API tokens. A token's key is shown once, when it is created."""
+"""Partner organisations and their API tokens (a token's key is shown once, when it is created), and
+the read-only admin bases the apps share for records written only by their services."""
 
 from django import forms
 from django.contrib import admin, messages
@@ -7,6 +8,35 @@ from django.utils.cache import add_never_cache_headers
 
 from humtrack.api.tokens import revoke_tokens, set_new_key
 from humtrack.models import ApiToken, Organisation, TokenScope
+
+
+class ReadOnlyAdmin(admin.ModelAdmin):
+    """Append-only records: listed and read here, written only by their service."""
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+class ReadOnlyInline(admin.TabularInline):
+    """Shown on a parent record's page (a region's, a corridor's), changed elsewhere (its own form or admin)."""
+
+    extra = 0
+    can_delete = False
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
 
 
 class ApiTokenInline(admin.TabularInline):

@@ -9,6 +9,6 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("api/", include("humtrack.api.urls")),
     path("alerts/", include("access.alerts.urls")),
-    path("situation/", include("access.situation.urls")),
+    path("situation/", include("situation.urls")),
     path("", include("humtrack.ops.urls")),  # /healthz, /readyz, /metrics
 ]

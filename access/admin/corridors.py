@@ -7,6 +7,7 @@ from django.utils.translation import gettext_lazy as _
 
 from access.models import AidCorridor, CorridorStatusChange
 from access.services import change_corridor_status, create_corridor, update_corridor
+from humtrack.admin import ReadOnlyInline
 
 from .forms import CorridorAddForm, CorridorForm, CorridorStatusChangeForm
 from .mixins import (
@@ -20,7 +21,6 @@ from .mixins import (
     silent_mark,
     status_badge,
 )
-from .regions import ReadOnlyInline
 
 
 class CorridorHistoryInline(ReadOnlyInline):

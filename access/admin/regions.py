@@ -17,6 +17,7 @@ from access.selectors.facts import outages_in_force_at, restrictions_in_force_at
 from access.selectors.regions import fresh_regions, regions_with_summary, stale_regions
 from access.selectors.status import attach_effective_status, effective_status_of, with_effective_status
 from access.services import change_access_status, save_region
+from humtrack.admin import ReadOnlyAdmin, ReadOnlyInline
 
 from .forms import AuditedModelForm, RegionStatusChangeForm
 from .mixins import (
@@ -108,22 +109,6 @@ class StaleFilter(admin.SimpleListFilter):
         if self.value() == "no":
             return fresh_regions(queryset=queryset)
         return queryset
-
-
-class ReadOnlyInline(admin.TabularInline):
-    """Shown on the region page, changed elsewhere (through its own form or admin)."""
-
-    extra = 0
-    can_delete = False
-
-    def has_add_permission(self, request, obj=None):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
 
 
 class StatusHistoryInline(ReadOnlyInline):
@@ -334,19 +319,6 @@ class RegionAdmin(StatusChangeToolMixin, RegionScopedAdmin):
             silent=data["silent"],
             actor=actor_for(request),
         )
-
-
-class ReadOnlyAdmin(admin.ModelAdmin):
-    """Append-only records: listed and read here, written only by their service."""
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
 
 
 @admin.register(StatusChange)

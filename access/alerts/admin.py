@@ -17,6 +17,7 @@ from simple_history.admin import SimpleHistoryAdmin
 
 from access.admin.mixins import actor_for
 from access.models import AlertDelivery, AlertEvent, Subscription
+from humtrack.admin import ReadOnlyAdmin
 
 from . import subscriptions, sweep
 from .choices import DeliveryStatus
@@ -100,17 +101,6 @@ class SubscriptionAdmin(SimpleHistoryAdmin):
         for subscription in paused:
             subscriptions.resume_subscription(subscription=subscription, actor=actor_for(request))
         self.message_user(request, f"{len(paused)} subscription(s) resumed.", messages.SUCCESS)
-
-
-class ReadOnlyAdmin(admin.ModelAdmin):
-    def has_add_permission(self, request):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
 
 
 @admin.register(AlertEvent)

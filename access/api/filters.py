@@ -1,6 +1,8 @@
-"""One FilterSet per access resource; `within` and `updated_since` come from humtrack.api.filters."""
+"""One FilterSet per access resource, and the region filters (`within`, `region`) needs shares;
+`updated_since` comes from humtrack.api.filters."""
 
 import django_filters
+from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
@@ -19,12 +21,47 @@ from access.choices import (
 )
 from access.models import AccessRestriction, AidCorridor, Region, Source, UtilityOutage
 from access.selectors.facts import outages_in_force_at, restrictions_in_force_at
-from access.selectors.regions import fresh_regions, stale_regions
+from access.selectors.regions import fresh_regions, region_path, stale_regions, within_filter
 from access.selectors.status import status_basis_in, with_effective_status
-from humtrack.api.filters import BooleanFilter, DateTimeFilter, IntegerFilter, RegionFilter, SyncFilterSet, WithinFilter
+from humtrack.api.filters import BooleanFilter, DateTimeFilter, IntegerFilter, SyncFilterSet
 
 # The largest id a bigint holds: a larger one is a 400 rather than a database error.
 MAX_ID = 2**63 - 1
+
+
+class WithinFilter(django_filters.CharFilter):
+    """The records in the region with this p-code or anywhere under it (`region_field`'s path)."""
+
+    def __init__(self, *args, region_field: str = "region", **kwargs):
+        kwargs.setdefault("help_text", "A p-code: records in that region and every region under it.")
+        super().__init__(*args, **kwargs)
+        self.region_field = region_field
+
+    def filter(self, qs, value):
+        if not value:
+            return qs
+        pcode = value.strip().upper()
+        if self.region_field:
+            condition = within_filter(pcode, region_field=self.region_field)
+        else:  # the queryset is of regions themselves
+            condition = Q(path__startswith=region_path(pcode))
+        # Several waypoints of one corridor may match: distinct keeps each record once.
+        return qs.filter(condition).distinct() if "__" in self.region_field else qs.filter(condition)
+
+
+class RegionFilter(django_filters.CharFilter):
+    """The records of exactly this region (by p-code)."""
+
+    def __init__(self, *args, region_field: str = "region", **kwargs):
+        kwargs.setdefault("help_text", "A p-code: records of exactly that region.")
+        super().__init__(*args, **kwargs)
+        self.region_field = region_field
+
+    def filter(self, qs, value):
+        if not value:
+            return qs
+        condition = Q(**{f"{self.region_field}__pcode": value.strip().upper()})
+        return qs.filter(condition).distinct() if "__" in self.region_field else qs.filter(condition)
 
 
 class RegionFilterSet(SyncFilterSet):

@@ -6,13 +6,13 @@ the services' and the models'; these serializers check types and choices and nam
 
 from functools import lru_cache
 
-from django.db import models
 from rest_framework import serializers
 
 from access.choices import AccessStatus, AffectedGroupCode, Confidence, CorridorStatus, StatusBasis
 from access.models import AccessRestriction, AidCorridor, Region, Source, StatusChange, UtilityOutage
 from access.models.regions import PATH_SEPARATOR, pcode_validator
 from humtrack.api import fields
+from humtrack.api.serializers import OrganisationName, WriteSerializer
 
 
 @lru_cache(maxsize=4096)  # a country has a few hundred regions; every list row asks for one of them
@@ -42,30 +42,6 @@ class SourceRef(fields.PrimaryKeyRelatedField):
         kwargs.setdefault("queryset", Source.objects.all())
         kwargs.setdefault("help_text", "The id of a source (see /api/v1/sources/).")
         super().__init__(**kwargs)
-
-
-class OrganisationName(serializers.CharField):
-    def __init__(self, **kwargs):
-        kwargs.setdefault("help_text", "The partner organisation that recorded it through the API, if any.")
-        super().__init__(source="organisation.name", read_only=True, allow_null=True, **kwargs)
-
-
-class WriteSerializer(serializers.ModelSerializer):
-    """Model-backed input: the model's types and choices, with date-times that must carry their offset."""
-
-    serializer_field_mapping = {
-        **serializers.ModelSerializer.serializer_field_mapping,
-        models.DateTimeField: fields.DateTimeField,
-        models.CharField: fields.CharField,
-        models.TextField: fields.CharField,
-        models.IntegerField: fields.IntegerField,
-        models.BigIntegerField: fields.IntegerField,
-        models.PositiveIntegerField: fields.IntegerField,
-        models.PositiveSmallIntegerField: fields.IntegerField,
-        models.SmallIntegerField: fields.IntegerField,
-        models.BooleanField: fields.BooleanField,
-    }
-    serializer_related_field = fields.PrimaryKeyRelatedField
 
 
 # Outputs -------------------------------------------------------------------------------------------

@@ -1,48 +1,14 @@
-"""Filters every resource shares: `within=<pcode>` and `updated_since=<datetime>`, written once."""
+"""Filters every resource shares: `updated_since=<datetime>` and strict booleans, integers and date-times.
+
+The region filters (`within=<pcode>`, `region=<pcode>`) know regions, so they live in access.api.filters.
+"""
 
 import copy
 
 import django_filters
 from django import forms
-from django.db.models import Q
 
-from access.selectors.regions import region_path, within_filter
 from humtrack.api.fields import StrictIsoDateTimeField
-
-
-class WithinFilter(django_filters.CharFilter):
-    """The records in the region with this p-code or anywhere under it (`region_field`'s path)."""
-
-    def __init__(self, *args, region_field: str = "region", **kwargs):
-        kwargs.setdefault("help_text", "A p-code: records in that region and every region under it.")
-        super().__init__(*args, **kwargs)
-        self.region_field = region_field
-
-    def filter(self, qs, value):
-        if not value:
-            return qs
-        pcode = value.strip().upper()
-        if self.region_field:
-            condition = within_filter(pcode, region_field=self.region_field)
-        else:  # the queryset is of regions themselves
-            condition = Q(path__startswith=region_path(pcode))
-        # Several waypoints of one corridor may match: distinct keeps each record once.
-        return qs.filter(condition).distinct() if "__" in self.region_field else qs.filter(condition)
-
-
-class RegionFilter(django_filters.CharFilter):
-    """The records of exactly this region (by p-code)."""
-
-    def __init__(self, *args, region_field: str = "region", **kwargs):
-        kwargs.setdefault("help_text", "A p-code: records of exactly that region.")
-        super().__init__(*args, **kwargs)
-        self.region_field = region_field
-
-    def filter(self, qs, value):
-        if not value:
-            return qs
-        condition = Q(**{f"{self.region_field}__pcode": value.strip().upper()})
-        return qs.filter(condition).distinct() if "__" in self.region_field else qs.filter(condition)
 
 
 class StrictBooleanField(forms.Field):

@@ -65,33 +65,6 @@ class QueueDepthCollector:
         yield gauge
 
 
-class AlertDeliveryCollector:
-    """Alert deliveries per status, counted in the database at scrape time.
-
-    The counters above count sends as the worker processes see them (served on each worker's metrics
-    port); this gauge is the pipeline's own record, the same from every web process, and survives
-    restarts. `humtrack_alert_deliveries{status="failed_permanent"}` rising is worth an alert.
-    """
-
-    def describe(self):
-        return []
-
-    def collect(self):
-        gauge = GaugeMetricFamily("humtrack_alert_deliveries", "Alert deliveries by status.", labels=["status"])
-        try:
-            from django.db.models import Count
-
-            from access.alerts.choices import DeliveryStatus
-            from access.alerts.models import AlertDelivery
-
-            counted = dict(AlertDelivery.objects.values_list("status").annotate(n=Count("id")).order_by())
-            for status in DeliveryStatus.values:
-                gauge.add_metric([status], counted.get(status, 0))
-        except Exception:  # A scrape must answer even when the database does not; /readyz says why.
-            logger.warning("Could not count alert deliveries", exc_info=True)
-        yield gauge
-
-
 def _process_registry():
     if os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
         registry = CollectorRegistry()
@@ -103,10 +76,24 @@ def _process_registry():
 # Read at scrape time, once per scrape whatever the number of processes: outside the multiprocess files.
 _scrape_time_registry = CollectorRegistry()
 _scrape_time_registry.register(QueueDepthCollector())
-_scrape_time_registry.register(AlertDeliveryCollector())
+_scrape_time_collectors: set[str] = set()
+
+
+def register_scrape_time_collector(collector) -> None:
+    """Add a collector read on every scrape (a count in the database, say), outside the multiprocess files.
+
+    The kernel knows no domain app: an app registers its own gauges from its AppConfig.ready
+    (access registers the alert deliveries'). Registering the same collector class twice is a no-op, so a
+    second ready() (a test re-populating the app registry) does not make the registry refuse a duplicate.
+    """
+    key = f"{type(collector).__module__}.{type(collector).__qualname__}"
+    if key in _scrape_time_collectors:
+        return
+    _scrape_time_registry.register(collector)
+    _scrape_time_collectors.add(key)
 
 
 def exposition() -> bytes:
     """The Prometheus text format: this process's (or every process's) metrics, then the ones read at
-    scrape time (queue depths, alert deliveries)."""
+    scrape time (queue depths, and what the apps registered: alert deliveries)."""
     return generate_latest(_process_registry()) + generate_latest(_scrape_time_registry)

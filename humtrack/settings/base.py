@@ -48,6 +48,8 @@ INSTALLED_APPS = [
     "humtrack",
     "access",
     "needs",
+    "situation",
+    "scenarios",
 ]
 
 MIDDLEWARE = [

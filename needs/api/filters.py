@@ -1,6 +1,7 @@
 import django_filters
 
-from humtrack.api.filters import BooleanFilter, RegionFilter, SyncFilterSet, WithinFilter
+from access.api.filters import RegionFilter, WithinFilter
+from humtrack.api.filters import BooleanFilter, SyncFilterSet
 from needs.models import NeedFigure
 from needs.sectors import SECTOR_CHOICES
 from needs.selectors import overlapping_period

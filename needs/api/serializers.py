@@ -3,9 +3,10 @@
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
-from access.api.serializers import OrganisationName, RegionRef, SourceRef, WriteSerializer, hierarchy_of
+from access.api.serializers import RegionRef, SourceRef, hierarchy_of
 from access.choices import Confidence
 from humtrack.api import fields
+from humtrack.api.serializers import OrganisationName, WriteSerializer
 from needs.models import NeedFigure
 from needs.sectors import SECTOR_CHOICES
 from needs.selectors import FIGURE_WARNING_CODES, RULES, figure_warnings

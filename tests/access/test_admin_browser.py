@@ -13,7 +13,7 @@ from selenium.webdriver.support.ui import Select, WebDriverWait
 
 from access.choices import AccessStatus, AffectedGroupCode
 from access.models import AffectedGroup, Region, Source
-from humtrack.demo import DEMO_COORDINATOR_USERNAME, load_demo
+from scenarios.demo import DEMO_COORDINATOR_USERNAME, load_demo
 from tests.browser.conftest import artifacts, chromium  # noqa: F401  (the browser fixtures)
 
 # The live server reads through its own connection, so the data must be committed: a transactional test.

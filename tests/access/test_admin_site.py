@@ -14,7 +14,7 @@ from simple_history.admin import SimpleHistoryAdmin
 
 from access.choices import AccessStatus
 from access.models import Region, Source, StatusChange
-from humtrack.demo import DEMO_COORDINATOR_USERNAME
+from scenarios.demo import DEMO_COORDINATOR_USERNAME
 from tests.factories import UserFactory
 
 pytestmark = pytest.mark.django_db

@@ -8,7 +8,7 @@ from django.core.management import CommandError, call_command
 from access.models import Region
 from access.services import import_boundaries
 from humtrack.actor import SYSTEM
-from humtrack.demo import FIXTURES, load_demo
+from scenarios.demo import FIXTURES, load_demo
 
 SQUARE = {"type": "Polygon", "coordinates": [[[69.0, 35.0], [69.5, 35.0], [69.5, 35.5], [69.0, 35.0]]]}
 

@@ -13,7 +13,7 @@ from selenium.webdriver.support.ui import WebDriverWait
 
 from access.choices import AffectedGroupCode
 from access.models import AffectedGroup
-from humtrack.demo import DEMO_COORDINATOR_USERNAME, load_demo
+from scenarios.demo import DEMO_COORDINATOR_USERNAME, load_demo
 
 # The live server reads through its own connection, so the data must be committed: a transactional test.
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]

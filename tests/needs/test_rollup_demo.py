@@ -6,9 +6,9 @@ import pytest
 
 from access.models import Region, Source
 from humtrack.actor import Actor
-from humtrack.demo import SEPTEMBER_2021, YEAR_2021, load_demo
 from needs.selectors import ChildrenSum, Coverage, needs_rollup
 from needs.services import record_need_figure
+from scenarios.demo import SEPTEMBER_2021, YEAR_2021, load_demo
 
 pytestmark = pytest.mark.django_db
 

@@ -117,7 +117,7 @@ def test_the_situation_page_shows_markup_in_user_text_as_text(world, hostile_fac
 
 
 def test_the_situation_script_never_builds_markup_from_data():
-    script = (Path(settings.BASE_DIR) / "access" / "static" / "situation" / "situation.js").read_text()
+    script = (Path(settings.BASE_DIR) / "situation" / "static" / "situation" / "situation.js").read_text()
     assert not re.search(r"innerHTML|outerHTML|insertAdjacentHTML|document\.write", script)
     # Leaflet reads a string given to a tooltip or popup as HTML; a DOM node it shows as it is.
     for call in re.finditer(r"\.(bindTooltip|bindPopup|setContent)\(\s*([^,)]*)", script):

@@ -1,6 +1,6 @@
 from django.core.management.base import BaseCommand
 
-from humtrack.demo import DEMO_COORDINATOR_USERNAME, load_demo
+from scenarios.demo import DEMO_COORDINATOR_USERNAME, load_demo
 
 
 class Command(BaseCommand):

@@ -6,7 +6,7 @@ from html import unescape
 import pytest
 from django.urls import reverse
 
-from humtrack.demo import SEPTEMBER_2021, load_demo
+from scenarios.demo import SEPTEMBER_2021, load_demo
 from tests.factories import UserFactory
 from tests.needs.test_rollup_demo import add_figure
 
