@@ -1,6 +1,8 @@
 """Pieces every app's services share."""
 
 from django.core.exceptions import ValidationError
+from django.db import models
+from django.utils.translation import gettext as _
 
 from .actor import Actor
 from .history import stamp
@@ -19,10 +21,26 @@ def save_validated(instance, *, actor: Actor, reason: str = "", update_fields=No
     exclude = None
     if update_fields is not None:
         exclude = [f.name for f in instance._meta.fields if f.name not in update_fields and not f.primary_key]
+    refuse_unencodable_text(instance)
     instance.full_clean(exclude=exclude)
     stamp(instance, actor, reason)
     instance.save()
     return instance
+
+
+def refuse_unencodable_text(instance) -> None:
+    """A text field holding what UTF-8 cannot encode (a lone surrogate, which JSON's "\\ud800" gives
+    Python) is the field's error, not the database driver's exception when the row is written."""
+    errors = {}
+    for field in instance._meta.concrete_fields:
+        value = getattr(instance, field.attname, None)
+        if isinstance(field, models.CharField | models.TextField) and isinstance(value, str):
+            try:
+                value.encode("utf-8")
+            except UnicodeEncodeError:
+                errors[field.name] = _("Text with a character that is not valid Unicode (a lone surrogate).")
+    if errors:
+        raise ValidationError(errors)
 
 
 def require_text(value: str, field: str, message: str) -> str:

@@ -10,6 +10,7 @@ from access.models import Region, Source, StatusChange
 from access.selectors.status import latest_status_change, regions_taking_status_from, status_change_in_force
 from humtrack.actor import Actor
 from humtrack.history import stamp
+from humtrack.services import refuse_unencodable_text
 
 # Clocks drift: a change "effective now" from a partner a little ahead of us is not in the future.
 FUTURE_TOLERANCE = timedelta(minutes=5)
@@ -69,6 +70,7 @@ def change_access_status(
             organisation=actor.organisation,
             silent=silent,
         )
+        refuse_unencodable_text(change)
         change.full_clean()
         change.save()
         # A back-dated change does not override a later one already in force.
