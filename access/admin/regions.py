@@ -13,6 +13,7 @@ from django.utils.translation import gettext_lazy as _
 
 from access.choices import AccessStatus, StatusBasis
 from access.models import AccessRestriction, CoordinatorAssignment, Region, StatusChange, UtilityOutage
+from access.policies import can_restructure_regions
 from access.selectors.facts import outages_in_force_at, restrictions_in_force_at
 from access.selectors.regions import fresh_regions, regions_with_summary, stale_regions
 from access.selectors.status import attach_effective_status, effective_status_of, with_effective_status
@@ -234,7 +235,7 @@ class RegionAdmin(StatusChangeToolMixin, RegionScopedAdmin):
         readonly = ["current_status"]
         # The hierarchy comes from the COD tables (import_regions); coordinators keep names and
         # figures, only a superuser re-parents a region or changes its p-code.
-        if obj is not None and not request.user.is_superuser:
+        if obj is not None and not can_restructure_regions(actor_for(request)):
             readonly += ["pcode", "admin_level", "parent"]
         return readonly
 
