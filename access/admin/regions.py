@@ -10,6 +10,7 @@ from django.utils.text import Truncator
 from django.utils.timesince import timesince
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
+from simple_history.admin import SimpleHistoryAdmin
 
 from access.choices import AccessStatus, StatusBasis
 from access.models import AccessRestriction, CoordinatorAssignment, Region, StatusChange, UtilityOutage
@@ -18,6 +19,7 @@ from access.selectors.facts import outages_in_force_at, restrictions_in_force_at
 from access.selectors.regions import fresh_regions, regions_with_summary, stale_regions
 from access.selectors.status import attach_effective_status, effective_status_of, with_effective_status
 from access.services import change_access_status, save_region
+from access.services.coordinators import assign_coordinator, unassign_coordinator, update_coordinator_assignment
 
 from .forms import AuditedModelForm, RegionStatusChangeForm
 from .mixins import (
@@ -392,10 +394,33 @@ class StatusChangeAdmin(SourcedFactColumns, ReadOnlyAdmin):
 
 
 @admin.register(CoordinatorAssignment)
-class CoordinatorAssignmentAdmin(admin.ModelAdmin):
-    """Which regions each coordinator changes (and everything under them). Managed by superusers."""
+class CoordinatorAssignmentAdmin(SimpleHistoryAdmin):
+    """Which regions each coordinator changes (and everything under them). Managed by superusers.
+
+    Assignments grant rights: they change only through access.services.coordinators, audited.
+    """
 
     list_display = ["user", "region", "created_at"]
     list_filter = [ProvinceFilter]
     search_fields = ["user__username", "user__email", "region__name", "^region__pcode"]
     list_select_related = ["user", "region"]
+
+    def revert_disabled(self, request, obj=None):
+        return True  # the history is an audit trail
+
+    def save_model(self, request, obj, form, change):
+        actor = actor_for(request)
+        if change:
+            changed = ", ".join(form.changed_data) or "nothing"
+            update_coordinator_assignment(assignment=obj, actor=actor, reason=f"Changed in the admin: {changed}")
+            return
+        created = assign_coordinator(user=obj.user, region=obj.region, actor=actor, reason="Assigned in the admin")
+        obj.pk = created.pk  # the admin goes on with the instance it built (for the log and the redirect)
+        obj.refresh_from_db()
+
+    def delete_model(self, request, obj):
+        unassign_coordinator(assignment=obj, actor=actor_for(request), reason="Unassigned in the admin")
+
+    def delete_queryset(self, request, queryset):
+        for assignment in queryset:
+            self.delete_model(request, assignment)
