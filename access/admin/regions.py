@@ -10,7 +10,6 @@ from django.utils.text import Truncator
 from django.utils.timesince import timesince
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
-from simple_history.admin import SimpleHistoryAdmin
 
 from access.choices import AccessStatus, StatusBasis
 from access.models import AccessRestriction, CoordinatorAssignment, Region, StatusChange, UtilityOutage
@@ -20,6 +19,7 @@ from access.selectors.regions import fresh_regions, regions_with_summary, stale_
 from access.selectors.status import attach_effective_status, effective_status_of, with_effective_status
 from access.services import change_access_status, save_region
 from access.services.coordinators import assign_coordinator, unassign_coordinator, update_coordinator_assignment
+from humtrack.admin import AuditedAdmin
 
 from .forms import AuditedModelForm, RegionStatusChangeForm
 from .mixins import (
@@ -394,7 +394,7 @@ class StatusChangeAdmin(SourcedFactColumns, ReadOnlyAdmin):
 
 
 @admin.register(CoordinatorAssignment)
-class CoordinatorAssignmentAdmin(SimpleHistoryAdmin):
+class CoordinatorAssignmentAdmin(AuditedAdmin):
     """Which regions each coordinator changes (and everything under them). Managed by superusers.
 
     Assignments grant rights: they change only through access.services.coordinators, audited.
@@ -404,9 +404,6 @@ class CoordinatorAssignmentAdmin(SimpleHistoryAdmin):
     list_filter = [ProvinceFilter]
     search_fields = ["user__username", "user__email", "region__name", "^region__pcode"]
     list_select_related = ["user", "region"]
-
-    def revert_disabled(self, request, obj=None):
-        return True  # the history is an audit trail
 
     def save_model(self, request, obj, form, change):
         actor = actor_for(request)
@@ -420,7 +417,3 @@ class CoordinatorAssignmentAdmin(SimpleHistoryAdmin):
 
     def delete_model(self, request, obj):
         unassign_coordinator(assignment=obj, actor=actor_for(request), reason="Unassigned in the admin")
-
-    def delete_queryset(self, request, queryset):
-        for assignment in queryset:
-            self.delete_model(request, assignment)
