@@ -73,11 +73,12 @@ def _scenario():
     """Five regions, a source, a partner token; returns (client, source, regions)."""
     from rest_framework.test import APIClient
 
-    from humtrack.api.tokens import issue_api_token
+    from humtrack.actor import SYSTEM
+    from humtrack.tokens import issue_api_token
     from tests.factories import SourceFactory, make_tree
 
     tree = make_tree()
-    _, key, _ = issue_api_token(organisation_name="Bench Partner", scopes=["read", "write"])
+    _, key, _ = issue_api_token(organisation_name="Bench Partner", scopes=["read", "write"], actor=SYSTEM)
     client = APIClient()
     client.credentials(HTTP_AUTHORIZATION=f"Token {key}")
     return client, SourceFactory(), [tree[p] for p in ("AF0801", "AF0806", "AF0305", "AF08", "AF03")]

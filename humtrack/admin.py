@@ -1,12 +1,19 @@
 """Partner organisations and their API tokens (a token's key is shown once, when it is created), and
-the read-only admin bases the apps share for records written only by their services."""
+the admin bases the apps share: read-only ones for records written only by their services.
+
+Organisations and tokens grant rights, so the admin changes them only through humtrack.tokens
+(audited, like every record) and shows their history.
+"""
 
 from django import forms
 from django.contrib import admin, messages
+from django.core.exceptions import PermissionDenied
 from django.template.response import TemplateResponse
 from django.utils.cache import add_never_cache_headers
+from simple_history.admin import SimpleHistoryAdmin
 
-from humtrack.api.tokens import revoke_tokens, set_new_key
+from humtrack import tokens
+from humtrack.actor import Actor
 from humtrack.models import ApiToken, Organisation, TokenScope
 
 
@@ -39,6 +46,10 @@ class ReadOnlyInline(admin.TabularInline):
         return False
 
 
+def change_reason(form) -> str:
+    return "Changed in the admin: " + ", ".join(form.changed_data) if form.changed_data else "Saved in the admin"
+
+
 class ApiTokenInline(admin.TabularInline):
     model = ApiToken
     extra = 0
@@ -51,11 +62,39 @@ class ApiTokenInline(admin.TabularInline):
         return False
 
 
+class AuditedAdmin(SimpleHistoryAdmin):
+    """History pages are an audit trail: read them, never revert around the services."""
+
+    def revert_disabled(self, request, obj=None):
+        return True
+
+    def history_form_view(self, request, object_id, version_id, extra_context=None):
+        if request.method == "POST":
+            raise PermissionDenied("History is read-only; change the record itself.")
+        return super().history_form_view(request, object_id, version_id, extra_context)
+
+    def delete_queryset(self, request, queryset):
+        for obj in queryset:
+            self.delete_model(request, obj)
+
+
 @admin.register(Organisation)
-class OrganisationAdmin(admin.ModelAdmin):
+class OrganisationAdmin(AuditedAdmin):
     list_display = ["name", "created_at"]
     search_fields = ["name"]
     inlines = [ApiTokenInline]
+
+    def save_model(self, request, obj, form, change):
+        actor = Actor(user=request.user)
+        if change:
+            tokens.update_organisation(organisation=obj, actor=actor, reason=change_reason(form))
+        else:
+            created = tokens.create_organisation(name=obj.name, actor=actor, reason="Created in the admin")
+            obj.pk = created.pk  # the admin goes on with the instance it built (for the log and the redirect)
+            obj.refresh_from_db()
+
+    def delete_model(self, request, obj):
+        tokens.delete_organisation(organisation=obj, actor=Actor(user=request.user), reason="Deleted in the admin")
 
 
 class ApiTokenForm(forms.ModelForm):
@@ -84,7 +123,7 @@ class RevokedFilter(admin.SimpleListFilter):
 
 
 @admin.register(ApiToken)
-class ApiTokenAdmin(admin.ModelAdmin):
+class ApiTokenAdmin(AuditedAdmin):
     """Only the key's hash is stored: the key is shown once, on the page that follows "Save"."""
 
     form = ApiTokenForm
@@ -109,9 +148,19 @@ class ApiTokenAdmin(admin.ModelAdmin):
         return f"{token.prefix}…" if token.prefix else "—"
 
     def save_model(self, request, obj, form, change):
-        if not change:
-            obj.new_key = set_new_key(obj)  # for response_add only; never stored
-        super().save_model(request, obj, form, change)
+        actor = Actor(user=request.user)
+        if change:
+            tokens.update_token(token=obj, actor=actor, reason=change_reason(form))
+            return
+        token, key = tokens.issue_token(
+            organisation=obj.organisation, name=obj.name, scopes=obj.scopes, actor=actor, reason="Issued in the admin"
+        )
+        obj.pk = token.pk
+        obj.refresh_from_db()
+        obj.new_key = key  # for response_add only; never stored
+
+    def delete_model(self, request, obj):
+        tokens.delete_token(token=obj, actor=Actor(user=request.user), reason="Deleted in the admin")
 
     def response_add(self, request, obj, post_url_continue=None):
         context = {
@@ -127,5 +176,5 @@ class ApiTokenAdmin(admin.ModelAdmin):
 
     @admin.action(description="Revoke selected tokens now", permissions=["change"])
     def revoke_now(self, request, queryset):
-        revoked = revoke_tokens(queryset)
+        revoked = tokens.revoke_tokens(queryset, actor=Actor(user=request.user), reason="Revoked in the admin")
         self.message_user(request, f"{revoked} token(s) revoked.", level=messages.SUCCESS)

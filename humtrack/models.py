@@ -6,12 +6,16 @@ import secrets
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
+from .history import audit_history
+
 
 class Organisation(models.Model):
     """A partner: an agency, a cluster, a coordination cell. Records it writes are its own."""
 
     name = models.CharField(max_length=200, unique=True)
     created_at = models.DateTimeField(auto_now_add=True)
+    # Organisations grant rights (their tokens act for them): who created or renamed one is audited.
+    history = audit_history()
 
     class Meta:
         ordering = ["name"]
@@ -43,6 +47,9 @@ class ApiToken(models.Model):
     created_at = models.DateTimeField(auto_now_add=True)
     last_used_at = models.DateTimeField(null=True, blank=True)
     revoked_at = models.DateTimeField(null=True, blank=True)
+    # Who issued, re-scoped or revoked a token. The key's hash is the credential's stand-in: the history
+    # does not copy it, nor the last use (a frequent, unaudited bookkeeping update).
+    history = audit_history(excluded_fields=["key_hash", "last_used_at"])
 
     class Meta:
         ordering = ["-created_at"]

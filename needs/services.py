@@ -6,6 +6,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.utils import timezone
 
+from access.policies import is_own_organisations
 from humtrack.actor import Actor
 from humtrack.history import copy_to_history
 from humtrack.services import save_validated
@@ -134,7 +135,7 @@ def upsert_need_figures(*, figures: list[NeedFigure], actor: Actor, reason: str 
             if current is None:
                 figure.organisation = actor.organisation
                 new.append(figure)
-            elif actor.organisation is not None and current.organisation_id != actor.organisation.pk:
+            elif not is_own_organisations(actor, current):
                 foreign.append(RowError(row, "non_field_errors", "This figure was recorded by another organisation."))
             elif any(getattr(current, name) != getattr(figure, name) for name in UPSERT_FIELDS):
                 figure.organisation_id = current.organisation_id

@@ -39,6 +39,7 @@ from access.services import (
     record_restriction,
 )
 from access.services.boundaries import read_geojson_features
+from access.services.coordinators import assign_coordinator
 from access.services.regions import read_admin_csv, read_centroids_csv, save_region
 from humtrack.actor import Actor
 from needs.models import NeedFigure
@@ -200,7 +201,9 @@ def load_demo() -> DemoSummary:
                 region.alternative_names = names
                 save_region(region=region, actor=actor, reason="Spellings used by the scenario's sources")
         for pcode in DEMO_COORDINATOR_REGIONS:
-            CoordinatorAssignment.objects.get_or_create(user=coordinator, region=_region(pcode))
+            region = _region(pcode)
+            if not CoordinatorAssignment.objects.filter(user=coordinator, region=region).exists():
+                assign_coordinator(user=coordinator, region=region, actor=actor, reason="The demo coordinator")
 
         sources = {}
         for key, fields in SOURCES.items():

@@ -10,7 +10,8 @@ from django.utils.translation import gettext_lazy as _
 
 from access.choices import AccessStatus, Confidence, CorridorStatus
 from access.models import AidCorridor, Region, Source
-from access.selectors.coordinators import can_edit_route
+from access.policies import can_change_route
+from humtrack.actor import Actor
 
 from .refusals import coverage_sentence
 
@@ -104,7 +105,7 @@ class CorridorForm(AuditedModelForm):
     """A corridor's description and route. Its status changes through the "Change corridor status" tool.
 
     `editor` is set per request by the admin: a coordinator's route must pass through a region they
-    cover, or the corridor would not be theirs to change (access.selectors.coordinators.can_edit_route).
+    cover, or the corridor would not be theirs to change (access.policies.can_change_route).
     """
 
     editor = None
@@ -133,7 +134,7 @@ class CorridorForm(AuditedModelForm):
         if unknown:
             raise forms.ValidationError(_("Unknown p-code(s): %(pcodes)s.") % {"pcodes": ", ".join(unknown)})
         route = [regions[code] for code in pcodes]
-        if not can_edit_route(self.editor, route):
+        if not can_change_route(Actor(user=self.editor), route):
             must = _("The route must pass through at least one region you coordinate.")
             raise forms.ValidationError(f"{must} {coverage_sentence(self.editor)}")
         return route

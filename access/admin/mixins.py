@@ -1,7 +1,8 @@
 """What every coordinators' admin shares: service saves, per-region change rights, status forms.
 
 A coordinator sees everything but changes only what lies in their assigned regions and below
-(access.selectors.coordinators). The rule is enforced here once: per object
+(access.policies, the rule the API applies too; its queryset form is access.selectors.coordinators).
+The rule is enforced here once: per object
 (`has_change_permission`, `has_delete_permission`), in the choices a form offers (and so accepts),
 and in actions (which keep only the selected records the user may change). Superusers change
 everything. Saves go through the services, so the admin validates and records history exactly as
@@ -26,7 +27,8 @@ from simple_history.admin import SimpleHistoryAdmin
 from access.choices import AccessStatus, CorridorStatus
 from access.models import AidCorridor, Region, StatusChange
 from access.models.in_force import in_force_q
-from access.selectors.coordinators import can_edit_region, editable_region_filter, regions_editable_by
+from access.policies import can_change_region, is_superuser
+from access.selectors.coordinators import editable_region_filter, regions_editable_by
 from access.selectors.regions import within_filter
 from humtrack.actor import Actor
 
@@ -108,7 +110,7 @@ def actor_for(request) -> Actor:
 def editable_corridors(user) -> QuerySet[AidCorridor]:
     """Corridors whose route passes through a region the user covers (all of them for a superuser)."""
     corridors = AidCorridor.objects.all()
-    if getattr(user, "is_superuser", False):
+    if is_superuser(Actor(user=user)):
         return corridors
     return corridors.filter(pk__in=AidCorridor.objects.filter(editable_region_filter(user, "regions")).values("pk"))
 
@@ -201,17 +203,17 @@ class RegionScopedAdmin(ServiceSaveAdmin):
     region_lookup = "region"
 
     def editable(self, request, queryset: QuerySet) -> QuerySet:
-        """The part of `queryset` the user may change."""
-        if request.user.is_superuser:
+        """The part of `queryset` the user may change (the queryset form of access.policies.can_change_region)."""
+        if is_superuser(actor_for(request)):
             return queryset
         allowed = self.model._default_manager.filter(editable_region_filter(request.user, self.region_lookup))
         return queryset.filter(pk__in=allowed.values("pk"))
 
     def is_editable(self, request, obj) -> bool:
-        if request.user.is_superuser:
+        if is_superuser(actor_for(request)):
             return True
         if isinstance(obj, Region):
-            return can_edit_region(request.user, obj)
+            return can_change_region(actor_for(request), obj)
         # The admin asks several times per page: one query per record and request.
         cache = request.__dict__.setdefault("_humtrack_editable", {})
         key = (self.model._meta.label, obj.pk)
@@ -234,9 +236,14 @@ class RegionScopedAdmin(ServiceSaveAdmin):
             return list(obj.regions.order_by("path"))
         return [getattr(obj, self.region_lookup)]
 
+    def regions_outside(self, request, obj) -> list[Region]:
+        """The record's regions the user may not change (access.policies.can_change_region)."""
+        actor = actor_for(request)
+        return [region for region in self.regions_of(obj) if not can_change_region(actor, region)]
+
     def refusal(self, request, obj, what: str):
         """A 403 page naming the regions the user covers and the record's regions outside them."""
-        outside = [region for region in self.regions_of(obj) if not can_edit_region(request.user, region)]
+        outside = self.regions_outside(request, obj)
         back_url = reverse(f"admin:{self.opts.app_label}_{self.opts.model_name}_change", args=[obj.pk])
         return refusal_response(request, outside=outside, what=what, admin_site=self.admin_site, back_url=back_url)
 
@@ -248,7 +255,7 @@ class RegionScopedAdmin(ServiceSaveAdmin):
             obj = self.get_object(request, unquote(object_id)) if object_id else None
             # Only a record outside the user's regions is refused for that reason; a missing permission
             # (coordinators never delete) stays Django's own refusal.
-            if obj is None or request.user.is_superuser or self.is_editable(request, obj):
+            if obj is None or is_superuser(actor_for(request)) or self.is_editable(request, obj):
                 raise
             return self.refusal(request, obj, gettext("%(record)s is not yours to change.") % {"record": obj})
 
@@ -260,10 +267,10 @@ class RegionScopedAdmin(ServiceSaveAdmin):
 
     def change_view(self, request, object_id, form_url="", extra_context=None):
         # A record outside the user's regions opens read-only; say why rather than leave them guessing.
-        if request.method == "GET" and not request.user.is_superuser and super().has_change_permission(request):
+        if request.method == "GET" and not is_superuser(actor_for(request)) and super().has_change_permission(request):
             obj = self.get_object(request, unquote(object_id))
             if obj is not None and not self.is_editable(request, obj):
-                outside = [region for region in self.regions_of(obj) if not can_edit_region(request.user, region)]
+                outside = self.regions_outside(request, obj)
                 read_only = gettext("Read-only for you.")
                 self.message_user(request, f"{read_only} {coverage_sentence(request.user, outside)}", messages.INFO)
         return super().change_view(request, object_id, form_url, extra_context)
@@ -277,7 +284,7 @@ class RegionScopedAdmin(ServiceSaveAdmin):
     def formfield_for_foreignkey(self, db_field, request, **kwargs):
         # Only the regions (and corridors) a coordinator covers are offered, and so accepted: a
         # crafted POST naming another region fails the form's validation.
-        if not request.user.is_superuser:
+        if not is_superuser(actor_for(request)):
             choose = gettext("Choose one of your regions.")
             if db_field.related_model is Region:
                 kwargs["queryset"] = regions_editable_by(request.user)

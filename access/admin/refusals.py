@@ -1,6 +1,6 @@
 """Saying no to a coordinator with the reason: which regions they cover, and what lies outside them.
 
-A coordinator changes their assigned regions and everything under them (access.selectors.coordinators).
+A coordinator changes their assigned regions and everything under them (access.policies).
 When a change, a status form, an action or a direct URL reaches a record outside them, the admin says
 so in a sentence ("You cover Panjsher (AF08), Parwan (AF03); Kandahar (AF23) is not among them") on a
 403 page with the admin's look, never a bare "403 Forbidden".

@@ -13,11 +13,13 @@ from django.utils.translation import gettext_lazy as _
 
 from access.choices import AccessStatus, StatusBasis
 from access.models import AccessRestriction, CoordinatorAssignment, Region, StatusChange, UtilityOutage
+from access.policies import can_restructure_regions
 from access.selectors.facts import outages_in_force_at, restrictions_in_force_at
 from access.selectors.regions import fresh_regions, regions_with_summary, stale_regions
 from access.selectors.status import attach_effective_status, effective_status_of, with_effective_status
 from access.services import change_access_status, save_region
-from humtrack.admin import ReadOnlyAdmin, ReadOnlyInline
+from access.services.coordinators import assign_coordinator, unassign_coordinator, update_coordinator_assignment
+from humtrack.admin import AuditedAdmin, ReadOnlyAdmin, ReadOnlyInline
 
 from .forms import AuditedModelForm, RegionStatusChangeForm
 from .mixins import (
@@ -219,7 +221,7 @@ class RegionAdmin(StatusChangeToolMixin, RegionScopedAdmin):
         readonly = ["current_status"]
         # The hierarchy comes from the COD tables (import_regions); coordinators keep names and
         # figures, only a superuser re-parents a region or changes its p-code.
-        if obj is not None and not request.user.is_superuser:
+        if obj is not None and not can_restructure_regions(actor_for(request)):
             readonly += ["pcode", "admin_level", "parent"]
         return readonly
 
@@ -363,10 +365,26 @@ class StatusChangeAdmin(SourcedFactColumns, ReadOnlyAdmin):
 
 
 @admin.register(CoordinatorAssignment)
-class CoordinatorAssignmentAdmin(admin.ModelAdmin):
-    """Which regions each coordinator changes (and everything under them). Managed by superusers."""
+class CoordinatorAssignmentAdmin(AuditedAdmin):
+    """Which regions each coordinator changes (and everything under them). Managed by superusers.
+
+    Assignments grant rights: they change only through access.services.coordinators, audited.
+    """
 
     list_display = ["user", "region", "created_at"]
     list_filter = [ProvinceFilter]
     search_fields = ["user__username", "user__email", "region__name", "^region__pcode"]
     list_select_related = ["user", "region"]
+
+    def save_model(self, request, obj, form, change):
+        actor = actor_for(request)
+        if change:
+            changed = ", ".join(form.changed_data) or "nothing"
+            update_coordinator_assignment(assignment=obj, actor=actor, reason=f"Changed in the admin: {changed}")
+            return
+        created = assign_coordinator(user=obj.user, region=obj.region, actor=actor, reason="Assigned in the admin")
+        obj.pk = created.pk  # the admin goes on with the instance it built (for the log and the redirect)
+        obj.refresh_from_db()
+
+    def delete_model(self, request, obj):
+        unassign_coordinator(assignment=obj, actor=actor_for(request), reason="Unassigned in the admin")

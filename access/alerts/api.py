@@ -11,9 +11,10 @@ from rest_framework import serializers, status
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from access.api.permissions import MayChangeSubscription
 from access.api.serializers import RegionRef, WriteSerializer
 from access.models import Region, Subscription
-from humtrack.api.permissions import HasAlertsScope, HasReadScope, IsOwnOrganisationRecord, request_organisation
+from humtrack.api.permissions import HasAlertsScope, HasReadScope, request_organisation
 from humtrack.api.renderers import ORJSONRenderer
 from humtrack.api.viewsets import CreateMixin, ListMixin, PartnerViewSet, RetrieveMixin, UpdateMixin
 
@@ -65,9 +66,9 @@ class SubscriptionViewSet(ListMixin, RetrieveMixin, CreateMixin, UpdateMixin, Pa
 
     serializer_class = SubscriptionSerializer
     write_serializer_class = SubscriptionWriteSerializer
-    # Anyone may be subscribed to any region; who sees the subscription is scoped (get_queryset).
-    writes_are_region_scoped = False
-    permission_classes = [HasAlertsScope, IsOwnOrganisationRecord]
+    # Anyone may be subscribed to any region (no check_write_allowed); who sees and changes the
+    # subscription is scoped (get_queryset, access.policies.can_change_subscription).
+    permission_classes = [HasAlertsScope, MayChangeSubscription]
     renderer_classes = [ORJSONRenderer]
     http_method_names = ["get", "post", "put", "patch", "delete", "head", "options"]
     filterset_class = None

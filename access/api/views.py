@@ -15,15 +15,15 @@ from rest_framework.response import Response
 
 from access import services
 from access.models import Region
-from access.selectors.coordinators import can_edit_region
+from access.policies import can_change_region
 from access.selectors.facts import corridors_with_route, outages_with_region, restrictions_with_groups, sources_listed
 from access.selectors.regions import regions_with_summary
 from access.selectors.status import attach_effective_status, status_history, with_effective_status
-from humtrack.api.permissions import request_token
 from humtrack.api.renderers import CsvColumn, GeoJSONRenderer, admin_columns
 from humtrack.api.viewsets import JSON, CreateMixin, ListMixin, PartnerViewSet, RetrieveMixin, UpdateMixin
 
 from . import filters, serializers
+from .permissions import NOT_YOUR_REGION, RegionScopedViewSet
 
 PCODE = re.compile(r"^[A-Z]{2}[A-Z0-9]{0,18}$")
 
@@ -56,7 +56,7 @@ class StatusChangeResult:
     list=extend_schema(summary="Regions with their access status", description="Ordered by (updated_at, id)."),
     retrieve=extend_schema(summary="One region, by p-code"),
 )
-class RegionViewSet(ListMixin, RetrieveMixin, PartnerViewSet):
+class RegionViewSet(ListMixin, RetrieveMixin, RegionScopedViewSet):
     """Regions by p-code: effective status (now or at `as_of`) and its basis, since when, source, confidence,
     active counts."""
 
@@ -124,8 +124,8 @@ class RegionViewSet(ListMixin, RetrieveMixin, PartnerViewSet):
     @action(detail=True, methods=["post"], url_path="status-changes", filterset_class=None, renderer_classes=JSON)
     def status_changes(self, request, pcode=None):
         region = self._region()
-        if request_token(request) is None and not can_edit_region(request.user, region):
-            raise PermissionDenied("This region is not among the regions assigned to you.")
+        if not can_change_region(self.actor, region):
+            raise PermissionDenied(NOT_YOUR_REGION)
         serializer = serializers.StatusChangeWriteSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         change = services.change_access_status(region=region, actor=self.actor, **serializer.validated_data)
@@ -145,7 +145,7 @@ class RegionViewSet(ListMixin, RetrieveMixin, PartnerViewSet):
         return region
 
 
-class SourceViewSet(ListMixin, RetrieveMixin, CreateMixin, UpdateMixin, PartnerViewSet):
+class SourceViewSet(ListMixin, RetrieveMixin, CreateMixin, UpdateMixin, RegionScopedViewSet):
     """Where facts come from. A partner may cite any source and change the ones it recorded."""
 
     serializer_class = serializers.SourceSerializer
@@ -174,7 +174,7 @@ class SourceViewSet(ListMixin, RetrieveMixin, CreateMixin, UpdateMixin, PartnerV
         return services.update_source(source=source, actor=self.actor, **data)
 
 
-class CorridorViewSet(ListMixin, RetrieveMixin, CreateMixin, UpdateMixin, PartnerViewSet):
+class CorridorViewSet(ListMixin, RetrieveMixin, CreateMixin, UpdateMixin, RegionScopedViewSet):
     """Aid corridors through an ordered list of regions, with their status."""
 
     serializer_class = serializers.CorridorSerializer
@@ -247,7 +247,7 @@ class CorridorViewSet(ListMixin, RetrieveMixin, CreateMixin, UpdateMixin, Partne
         return Response(serializers.CorridorStatusChangeSerializer(change).data, status=status.HTTP_201_CREATED)
 
 
-class RestrictionViewSet(ListMixin, RetrieveMixin, CreateMixin, UpdateMixin, PartnerViewSet):
+class RestrictionViewSet(ListMixin, RetrieveMixin, CreateMixin, UpdateMixin, RegionScopedViewSet):
     """Access constraints (ACAPS categories), with severity and who they affect; active while not ended."""
 
     serializer_class = serializers.RestrictionSerializer
@@ -280,7 +280,7 @@ class RestrictionViewSet(ListMixin, RetrieveMixin, CreateMixin, UpdateMixin, Par
         return services.update_restriction(restriction=restriction, actor=self.actor, **data)
 
 
-class OutageViewSet(ListMixin, RetrieveMixin, CreateMixin, UpdateMixin, PartnerViewSet):
+class OutageViewSet(ListMixin, RetrieveMixin, CreateMixin, UpdateMixin, RegionScopedViewSet):
     """Electricity, internet, telecom, water or fuel cuts; active until restored."""
 
     serializer_class = serializers.OutageSerializer

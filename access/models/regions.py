@@ -92,6 +92,8 @@ class CoordinatorAssignment(models.Model):
     user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="coordinator_regions")
     region = models.ForeignKey(Region, on_delete=models.CASCADE, related_name="coordinators")
     created_at = models.DateTimeField(auto_now_add=True)
+    # An assignment grants rights: who assigned or removed a coordinator is audited.
+    history = audit_history()
 
     class Meta:
         constraints = [models.UniqueConstraint(fields=["user", "region"], name="unique_coordinator_region")]

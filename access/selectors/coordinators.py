@@ -1,4 +1,9 @@
-"""Which regions a person may change: a coordinator's assigned regions and everything under them."""
+"""Which regions a person may change, as querysets: a coordinator's assigned regions and everything under them.
+
+The rule itself, for one record, is access.policies (can_change_region); the filters here apply the same
+rule (a region is theirs when its path starts with an assigned region's path; a superuser's, all) to
+many rows in one query, for the admin's lists and form choices.
+"""
 
 from functools import reduce
 from operator import or_
@@ -20,7 +25,10 @@ def assigned_paths(user) -> list[str]:
 
 
 def editable_region_filter(user, region_field: str = "") -> Q:
-    """A Q that keeps what `user` may change: everything for a superuser, nothing for others unassigned."""
+    """A Q that keeps what `user` may change: everything for a superuser, nothing for others unassigned.
+
+    The queryset form of access.policies.can_change_region: keep the two in step.
+    """
     if getattr(user, "is_superuser", False):
         return Q()
     prefix = f"{region_field}__" if region_field else ""
@@ -32,17 +40,6 @@ def editable_region_filter(user, region_field: str = "") -> Q:
 
 def regions_editable_by(user) -> QuerySet[Region]:
     return Region.objects.filter(editable_region_filter(user))
-
-
-def can_edit_region(user, region: Region) -> bool:
-    if getattr(user, "is_superuser", False):
-        return True
-    return any(region.path.startswith(path) for path in assigned_paths(user))
-
-
-def can_edit_route(user, route: list[Region]) -> bool:
-    """A corridor is a coordinator's to record or change when its route passes through one of their regions."""
-    return any(can_edit_region(user, stop) for stop in route)
 
 
 def coordinators_of(region: Region):

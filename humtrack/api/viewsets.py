@@ -7,7 +7,6 @@ A resource sets `queryset` (through its app's selectors), `serializer_class` (wh
 
 from django.db import transaction
 from rest_framework import status, viewsets
-from rest_framework.exceptions import PermissionDenied
 from rest_framework.parsers import JSONParser
 from rest_framework.permissions import SAFE_METHODS
 from rest_framework.renderers import BrowsableAPIRenderer
@@ -16,7 +15,7 @@ from rest_framework.response import Response
 from .conditional import check_if_match, etag_for
 from .idempotency import IdempotentPostMixin
 from .negotiation import PartnerContentNegotiation
-from .permissions import IsOwnOrganisationRecord, ReadWriteScope, may_write_in_regions, request_actor
+from .permissions import ReadWriteScope, request_actor
 from .renderers import CSVRenderer, ORJSONRenderer
 
 JSON_ONLY_FORMATS = {"csv", "geojson"}
@@ -25,17 +24,20 @@ JSON = [ORJSONRenderer, BrowsableAPIRenderer]
 
 
 class PartnerViewSet(IdempotentPostMixin, viewsets.GenericViewSet):
-    """Reads need the `read` scope, writes `write`; a partner changes only its organisation's records."""
+    """Reads need the `read` scope, writes `write`.
 
-    permission_classes = [ReadWriteScope, IsOwnOrganisationRecord]
+    Who may change which record is the apps' to say (access.policies): their viewsets add an object
+    permission class and implement `check_write_allowed(data)`, called with the validated data of
+    every create and update before anything is written.
+    """
+
+    permission_classes = [ReadWriteScope]
     content_negotiation_class = PartnerContentNegotiation
     # JSON in, always: one way to send a record, one schema for it (forms blur "" and null).
     parser_classes = [JSONParser]
     renderer_classes = [ORJSONRenderer, BrowsableAPIRenderer, CSVRenderer]
     write_serializer_class = None
     csv_columns: list = []
-    # Facts: a coordinator's session writes only in its regions (subscriptions follow other rules).
-    writes_are_region_scoped = True
 
     def dispatch(self, request, *args, **kwargs):
         if request.method in SAFE_METHODS:
@@ -51,6 +53,9 @@ class PartnerViewSet(IdempotentPostMixin, viewsets.GenericViewSet):
     @property
     def actor(self):
         return request_actor(self.request)
+
+    def check_write_allowed(self, data: dict) -> None:
+        """Raise PermissionDenied when the caller may not write `data`; the app's rule (none here)."""
 
     def get_write_serializer(self, *args, **kwargs):
         kwargs.setdefault("context", self.get_serializer_context())
@@ -82,16 +87,11 @@ class RetrieveMixin:
         return Response(self.get_serializer(instance).data, headers={"ETag": etag_for(instance)})
 
 
-def require_regions_of_the_caller(view, request, data: dict) -> None:
-    if view.writes_are_region_scoped and not may_write_in_regions(request, data):
-        raise PermissionDenied("This region is not among the regions assigned to you.")
-
-
 class CreateMixin:
     def create(self, request, *args, **kwargs):
         serializer = self.get_write_serializer(data=request.data)
         serializer.is_valid(raise_exception=True)
-        require_regions_of_the_caller(self, request, serializer.validated_data)
+        self.check_write_allowed(serializer.validated_data)
         instance = self.shown(self.perform_create(serializer.validated_data))
         headers = {"ETag": etag_for(instance)}
         if self.lookup_field == "pk" or hasattr(instance, self.lookup_field):
@@ -113,7 +113,7 @@ class UpdateMixin:
         instance = self.get_object()  # 404, then 403 for another organisation's record
         serializer = self.get_write_serializer(instance, data=request.data, partial=partial)
         serializer.is_valid(raise_exception=True)
-        require_regions_of_the_caller(self, request, serializer.validated_data)
+        self.check_write_allowed(serializer.validated_data)
         with transaction.atomic():
             locked = type(instance)._default_manager.select_for_update().get(pk=instance.pk)
             check_if_match(request, locked)

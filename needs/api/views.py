@@ -5,6 +5,7 @@ from dataclasses import asdict
 from django.db.models import CharField
 from django.db.models.functions import Cast
 from django.http import Http404
+from django.utils.translation import gettext as _
 from drf_spectacular.utils import extend_schema, extend_schema_view
 from rest_framework import serializers as drf_serializers
 from rest_framework import status
@@ -12,13 +13,14 @@ from rest_framework.decorators import action
 from rest_framework.exceptions import PermissionDenied
 from rest_framework.response import Response
 
+from access.api.permissions import RegionScopedViewSet
 from access.api.serializers import hierarchy_of
 from access.models import Region
+from access.policies import can_upload_needs
 from humtrack.api.exceptions import RowErrors
 from humtrack.api.parsers import ORJSONParser
-from humtrack.api.permissions import request_token
 from humtrack.api.renderers import CsvColumn, admin_columns
-from humtrack.api.viewsets import JSON, CreateMixin, PartnerViewSet, RetrieveMixin, UpdateMixin
+from humtrack.api.viewsets import JSON, CreateMixin, RetrieveMixin, UpdateMixin
 from needs import services
 from needs.sectors import SECTOR_CHOICES
 from needs.selectors import figure_warnings, need_figures, needs_rollup
@@ -84,7 +86,7 @@ class SummaryQuerySerializer(drf_serializers.Serializer):
 
 
 @extend_schema_view(list=extend_schema(summary="Need figures", description="Ordered by (updated_at, id)."))
-class NeedFigureViewSet(RetrieveMixin, CreateMixin, UpdateMixin, PartnerViewSet):
+class NeedFigureViewSet(RetrieveMixin, CreateMixin, UpdateMixin, RegionScopedViewSet):
     """People in need, targeted and reached per region, sector and period."""
 
     serializer_class = serializers.NeedFigureSerializer
@@ -167,8 +169,8 @@ class NeedFigureViewSet(RetrieveMixin, CreateMixin, UpdateMixin, PartnerViewSet)
         renderer_classes=JSON,
     )
     def bulk(self, request):
-        if request_token(request) is None and not request.user.is_superuser:
-            raise PermissionDenied("Bulk uploads by session are for superusers; partners use a token.")
+        if not can_upload_needs(self.actor):
+            raise PermissionDenied(_("Bulk uploads by session are for superusers; partners use a token."))
         body = request.data
         reader = RowReader()
         figures = reader.read(body.get("rows") if isinstance(body, dict) else None)

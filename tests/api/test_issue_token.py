@@ -29,3 +29,17 @@ def test_issue_token_refuses_an_unknown_scope():
     with pytest.raises(CommandError, match="read, write, alerts"):
         call_command("issue_token", "OCHA", "--scopes", "read,admin")
     assert not ApiToken.objects.exists()
+
+
+def test_issue_token_records_the_new_organisation_and_token_in_their_histories(capsys):
+    call_command("issue_token", "WFP Logistics", "--scopes", "read", "--name", "dashboard")
+    key = capsys.readouterr().out.strip().splitlines()[-1]
+    token = ApiToken.objects.get()
+    (organisation_version,) = token.organisation.history.all()
+    (token_version,) = token.history.all()
+    assert organisation_version.history_type == "+" and organisation_version.name == "WFP Logistics"
+    assert token_version.history_type == "+" and token_version.scopes == ["read"]
+    assert token_version.history_change_reason == "Token issued"
+    assert token_version.history_user is None  # the command acts as the system
+    # The history keeps who and what, not the credential's hash.
+    assert not hasattr(token_version, "key_hash") and key[:8] == token_version.prefix

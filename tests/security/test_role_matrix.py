@@ -127,6 +127,8 @@ EXPECTATIONS: list[tuple[str, dict]] = [
     ("admin:axes_*_add", admin(every_method(D), every_method(D))),  # records of logins are not made by hand
     ("admin:auth_*", admin(every_method(D))),
     ("admin:axes_*", admin(every_method(D))),
+    # Their audit history (new with issue 12): superusers read it; like every history, never "reverted".
+    ("admin:humtrack_*_simple_history", admin(every_method(D), change_view())),
     ("admin:humtrack_*", admin(every_method(D))),
     # Alerts: subscriptions hold people's addresses; events and deliveries are the pipeline's record,
     # read-only (its one action, "retry failed", goes through the service).

@@ -3,7 +3,8 @@
 from django.core.exceptions import ValidationError
 from django.core.management.base import BaseCommand, CommandError
 
-from humtrack.api.tokens import issue_api_token, parse_scopes
+from humtrack.actor import SYSTEM
+from humtrack.tokens import issue_api_token, parse_scopes
 
 
 class Command(BaseCommand):
@@ -17,7 +18,7 @@ class Command(BaseCommand):
     def handle(self, *args, organisation, scopes, name, **options):
         try:
             token, key, created = issue_api_token(
-                organisation_name=organisation, scopes=parse_scopes(scopes), name=name
+                organisation_name=organisation, scopes=parse_scopes(scopes), name=name, actor=SYSTEM
             )
         except ValidationError as error:
             raise CommandError(" ".join(error.messages)) from None

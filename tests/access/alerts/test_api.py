@@ -16,7 +16,7 @@ from access.choices import AccessStatus, Confidence
 from access.models import Subscription
 from access.services import change_access_status
 from humtrack.actor import SYSTEM
-from humtrack.api.tokens import issue_api_token
+from humtrack.tokens import issue_api_token
 from tests.factories import SourceFactory
 
 pytestmark = pytest.mark.django_db
@@ -36,7 +36,7 @@ def _fresh_throttle_counts():
 
 
 def client_with(scopes, organisation="Protection Cluster"):
-    _, key, _ = issue_api_token(organisation_name=organisation, scopes=scopes)
+    _, key, _ = issue_api_token(organisation_name=organisation, scopes=scopes, actor=SYSTEM)
     client = APIClient()
     client.credentials(HTTP_AUTHORIZATION=f"Token {key}")
     return client
