@@ -103,7 +103,7 @@ def can_upload_needs(actor: Actor) -> bool:
 
 def can_change_subscription(actor: Actor, subscription: Subscription) -> bool:
     """A partner changes its organisation's subscriptions; a coordinator those it created and those
-    following a region it covers (the queryset form: access.alerts.selectors.subscriptions_visible_to)."""
+    following a region it covers (the queryset form: access.alerts.subscriptions.subscriptions_visible_to)."""
     if is_partner(actor):
         return is_own_organisations(actor, subscription)
     if is_superuser(actor):

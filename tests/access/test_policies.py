@@ -3,7 +3,7 @@
 import pytest
 
 from access import policies
-from access.alerts import services as alert_services
+from access.alerts import subscriptions as alert_subscriptions
 from access.models import AccessRestriction, AidCorridor, Source
 from humtrack.actor import SYSTEM, Actor
 from tests.factories import OrganisationFactory, UserFactory, make_coordinator
@@ -120,13 +120,13 @@ def test_the_partner_half_of_the_record_rule_trusts_staff_and_the_system(tree, p
 def test_subscriptions_a_partner_its_own_a_coordinator_its_regions_and_its_own(
     tree, partner, other_partner, coordinator, superuser, unassigned_staff
 ):
-    following_panjsher = alert_services.create_subscription(
+    following_panjsher = alert_subscriptions.create_subscription(
         actor=partner, regions=[tree["AF0801"]], email="field@example.org"
     )
-    following_parwan = alert_services.create_subscription(
+    following_parwan = alert_subscriptions.create_subscription(
         actor=other_partner, regions=[tree["AF03"]], email="parwan@example.org"
     )
-    created_by_coordinator = alert_services.create_subscription(
+    created_by_coordinator = alert_subscriptions.create_subscription(
         actor=coordinator, regions=[tree["AF03"]], email="mine@example.org"
     )
     assert policies.can_change_subscription(partner, following_panjsher)
