@@ -14,10 +14,10 @@ from needs.models import NeedFigure
 from needs.selectors import FIGURE_WARNINGS, figure_warnings
 
 
-def record_need_figure(*, actor: Actor, **fields) -> NeedFigure:
+def record_need_figure(*, actor: Actor, reason: str = "", **fields) -> NeedFigure:
     """A need figure for a region, sector and period. Counts may be left empty, never invented."""
     figure = NeedFigure(organisation=actor.organisation, **fields)
-    return save_validated(figure, actor=actor, reason="Need figure recorded")
+    return save_validated(figure, actor=actor, reason=reason.strip() or "Need figure recorded")
 
 
 def update_need_figure(*, figure: NeedFigure, actor: Actor, reason: str = "", **fields) -> NeedFigure:

@@ -273,7 +273,6 @@ class RestrictionViewSet(ListMixin, RetrieveMixin, CreateMixin, UpdateMixin, Reg
         return restrictions_with_groups()
 
     def perform_create(self, data):
-        data.pop("reason", None)
         return services.record_restriction(actor=self.actor, **data)
 
     def perform_update(self, restriction, data):
@@ -304,7 +303,6 @@ class OutageViewSet(ListMixin, RetrieveMixin, CreateMixin, UpdateMixin, RegionSc
         return outages_with_region()
 
     def perform_create(self, data):
-        data.pop("reason", None)
         return services.record_outage(actor=self.actor, **data)
 
     def perform_update(self, outage, data):

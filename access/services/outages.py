@@ -11,12 +11,12 @@ from humtrack.services import save_validated
 from .sync import stored_region_id, touch_regions
 
 
-def record_outage(*, actor: Actor, **fields) -> UtilityOutage:
+def record_outage(*, actor: Actor, reason: str = "", **fields) -> UtilityOutage:
     """A utility cut in a region (electricity, internet, …); open until restored."""
     with transaction.atomic():
         outage = UtilityOutage(organisation=actor.organisation, **fields)
         refuse_future_restore(outage.restored_at)
-        save_validated(outage, actor=actor, reason="Outage recorded")
+        save_validated(outage, actor=actor, reason=reason.strip() or "Outage recorded")
         touch_regions([outage.region_id])  # its active count may have changed
     return outage
 

@@ -26,12 +26,12 @@ def _affected_groups(codes) -> list[AffectedGroup]:
     return list(AffectedGroup.objects.filter(code__in=codes))
 
 
-def record_restriction(*, actor: Actor, affected_groups, **fields) -> AccessRestriction:
+def record_restriction(*, actor: Actor, affected_groups, reason: str = "", **fields) -> AccessRestriction:
     """An access constraint in a region, affecting the named groups; active until it ends."""
     groups = _affected_groups(affected_groups)
     with transaction.atomic():
         restriction = AccessRestriction(organisation=actor.organisation, **fields)
-        save_validated(restriction, actor=actor, reason="Restriction recorded")
+        save_validated(restriction, actor=actor, reason=reason.strip() or "Restriction recorded")
         restriction.affected_groups.set(groups)
         touch_regions([restriction.region_id])  # its active count may have changed
     return restriction

@@ -121,7 +121,6 @@ class NeedFigureViewSet(RetrieveMixin, CreateMixin, UpdateMixin, RegionScopedVie
         return self.get_paginated_response(need_figure_items(page))
 
     def perform_create(self, data):
-        data.pop("reason", None)
         return services.record_need_figure(actor=self.actor, **data)
 
     def perform_update(self, figure, data):

@@ -266,3 +266,14 @@ def test_a_restriction_may_announce_a_future_end_but_not_end_before_it_started(w
     response = writer.patch(url, {"ends_at": announced.isoformat()})
     assert response.status_code == 200
     assert AccessRestriction.objects.get().ends_at == announced
+
+
+def test_the_reason_sent_with_a_new_record_is_kept_in_its_history(writer, tree, source):
+    """A field the API accepts is used: `reason` on create is the history's reason, not dropped."""
+    restriction = writer.post("/api/v1/restrictions/", restriction_body(source, reason="Checkpoint at Gulbahar"))
+    outage = writer.post("/api/v1/outages/", outage_body(source, reason="Lines cut at the valley's mouth"))
+    assert restriction.status_code == outage.status_code == 201, (restriction.content, outage.content)
+    recorded = AccessRestriction.objects.get(pk=restriction.json()["id"]).history.earliest()
+    assert recorded.history_change_reason == "Checkpoint at Gulbahar"
+    cut = UtilityOutage.objects.get(pk=outage.json()["id"]).history.earliest()
+    assert cut.history_change_reason == "Lines cut at the valley's mouth"
