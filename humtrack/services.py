@@ -41,10 +41,3 @@ def refuse_unencodable_text(instance) -> None:
                 errors[field.name] = _("Text with a character that is not valid Unicode (a lone surrogate).")
     if errors:
         raise ValidationError(errors)
-
-
-def require_text(value: str, field: str, message: str) -> str:
-    value = (value or "").strip()
-    if not value:
-        raise ValidationError({field: message})
-    return value

@@ -82,9 +82,6 @@ class Region(models.Model):
         if self.admin_level is not None and parent.admin_level >= self.admin_level:
             raise ValidationError({"parent": "The parent must be at a higher administrative level (a lower number)."})
 
-    def is_within(self, other: "Region") -> bool:
-        return self.path.startswith(other.path)
-
 
 class CoordinatorAssignment(models.Model):
     """A coordinator changes the regions assigned here and everything under them; sees all."""

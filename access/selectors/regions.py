@@ -85,7 +85,3 @@ def regions_with_summary(queryset: QuerySet[Region] | None = None, now: datetime
     return queryset.select_related("parent", "current_status_change", "current_status_change__source").annotate(
         **active_counts(now or timezone.now())
     )
-
-
-def region_by_pcode(pcode: str) -> Region:
-    return regions_with_summary().get(pcode=pcode.upper())
