@@ -7,6 +7,7 @@ from django.utils import timezone
 from access.choices import Confidence
 from access.models import AccessRestriction, Region, StatusChange, UtilityOutage
 from access.models.in_force import in_force_q
+from access.selectors.status import with_effective_status
 
 
 def region_path(pcode: str):
@@ -37,26 +38,38 @@ def stale_cutoff(now: datetime | None = None) -> datetime:
     return (now or timezone.now()) - timedelta(days=settings.HUMTRACK_STALE_AFTER_DAYS)
 
 
-def confirmed_update_between(cutoff: datetime, now: datetime) -> Exists:
-    """A confirmed update effective in [cutoff, now]: on a past day, later updates do not count."""
+def confirmed_update_between(cutoff: datetime, now: datetime, region_ref: str = "pk") -> Exists:
+    """A confirmed update effective in [cutoff, now] of the region `region_ref` names: on a past day,
+    later updates do not count."""
     return Exists(
         StatusChange.objects.filter(
-            region=OuterRef("pk"), confidence=Confidence.CONFIRMED, effective_at__gte=cutoff, effective_at__lte=now
+            region=OuterRef(region_ref),
+            confidence=Confidence.CONFIRMED,
+            effective_at__gte=cutoff,
+            effective_at__lte=now,
         )
     )
 
 
+def _shown_record_confirmed(queryset: QuerySet[Region], now: datetime | None) -> tuple[QuerySet[Region], Exists]:
+    """Freshness is the freshness of the record a region shows: its own, or for an inherited status its
+    ancestor's (a district inheriting yesterday's confirmed Panjshir status is not stale). A region with
+    nothing recorded on or above it is stale."""
+    if "status_from_id" not in queryset.query.annotations:
+        queryset = with_effective_status(queryset, at=now)
+    at = now or timezone.now()
+    return queryset, confirmed_update_between(stale_cutoff(at), at, region_ref="status_from_id")
+
+
 def stale_regions(now: datetime | None = None, queryset: QuerySet[Region] | None = None) -> QuerySet[Region]:
-    """Regions with no confirmed status update in the HUMTRACK_STALE_AFTER_DAYS days up to `now`."""
-    now = now or timezone.now()
-    queryset = Region.objects.all() if queryset is None else queryset
-    return queryset.exclude(confirmed_update_between(stale_cutoff(now), now))
+    """Regions whose shown record had no confirmed update in the HUMTRACK_STALE_AFTER_DAYS days up to `now`."""
+    queryset, confirmed = _shown_record_confirmed(Region.objects.all() if queryset is None else queryset, now)
+    return queryset.exclude(confirmed)
 
 
 def fresh_regions(now: datetime | None = None, queryset: QuerySet[Region] | None = None) -> QuerySet[Region]:
-    now = now or timezone.now()
-    queryset = Region.objects.all() if queryset is None else queryset
-    return queryset.filter(confirmed_update_between(stale_cutoff(now), now))
+    queryset, confirmed = _shown_record_confirmed(Region.objects.all() if queryset is None else queryset, now)
+    return queryset.filter(confirmed)
 
 
 def active_counts(at: datetime) -> dict:

@@ -1,12 +1,17 @@
+from datetime import timedelta
+
 import pytest
 from django.core.exceptions import ValidationError
 from django.core.management import call_command
 from django.core.management.base import CommandError
+from django.utils import timezone
 
+from access.choices import AccessStatus, Confidence
 from access.models import Region
 from access.policies import can_change_region
 from access.selectors.coordinators import regions_editable_by
-from access.selectors.regions import regions_within, search_regions, stale_regions
+from access.selectors.regions import fresh_regions, regions_within, search_regions, stale_regions
+from access.services import change_access_status
 from access.services.regions import import_regions, save_region
 from humtrack.actor import SYSTEM, Actor
 from tests.factories import make_coordinator, make_region
@@ -97,3 +102,24 @@ def test_the_import_command_reads_a_cod_csv(tmp_path, capsys):
     csv_file.write_text("admin_level,pcode,name,parent_pcode\n1,SD02,Kassala,ZZ\n")
     with pytest.raises(CommandError, match="unknown parent p-code ZZ"):
         call_command("import_regions", str(csv_file))
+
+
+def test_freshness_is_that_of_the_record_a_region_shows_its_own_or_its_ancestors(tree, source):
+    def record(region, confidence, days_ago):
+        change_access_status(
+            region=region,
+            status=AccessStatus.INACCESSIBLE,
+            reason="Fighting on the road",
+            source=source,
+            confidence=confidence,
+            actor=SYSTEM,
+            effective_at=timezone.now() - timedelta(days=days_ago),
+        )
+
+    record(tree["AF08"], Confidence.CONFIRMED, days_ago=1)  # Bazarak inherits it: fresh
+    record(tree["AF0806"], Confidence.CONFIRMED, days_ago=30)  # Shutul's own record is old: stale
+    fresh = {region.pcode for region in fresh_regions()}
+    assert fresh == {"AF08", "AF0801"}
+    assert {region.pcode for region in stale_regions()} == {r.pcode for r in tree.values()} - fresh
+    past = timezone.now() - timedelta(days=27)  # before Panjshir's record; Shutul's was fresh then
+    assert {region.pcode for region in fresh_regions(now=past)} == {"AF0806"}

@@ -385,11 +385,13 @@ def test_retry_failed_requeues_failed_deliveries_and_never_a_sent_one(panjshir):
 def test_coordinators_hear_once_a_day_which_of_their_regions_are_stale(panjshir):
     coordinator = make_coordinator(panjshir["AF08"], username="panjshir-coordinator")
     change(panjshir["AF0801"], AccessStatus.CONSTRAINED, confidence=Confidence.CONFIRMED)  # fresh
+    # Shutul's own record is only reported: stale, though Panjsher's above it is confirmed.
+    change(panjshir["AF0806"], AccessStatus.CONSTRAINED, confidence=Confidence.REPORTED)
     assert notices.send_staleness_notices() == 1
     assert notices.send_staleness_notices() == 0  # the same day: nothing more
     (notice,) = mail.outbox
     assert notice.to == [coordinator.email]
-    # Panjsher's status was confirmed when the tree was set up, Bazarak's just now.
+    # Panjsher's status was confirmed when the tree was set up, Bazarak's just now; Shutul's is its own.
     assert "Shutul (AF0806)" in notice.body
     assert "Panjsher" not in notice.body and "Bazarak" not in notice.body
     assert notice.subject == "[humtrack] 1 region without a confirmed update"
