@@ -15,6 +15,7 @@ from django.db.models import F, Q
 from django.utils import timezone
 
 from access.models import AccessRestriction, Region, Subscription, UtilityOutage
+from access.selectors.status import with_effective_status
 
 
 def touch_regions(region_ids: Iterable[int | None], *, now: datetime | None = None) -> int:
@@ -26,9 +27,11 @@ def touch_regions(region_ids: Iterable[int | None], *, now: datetime | None = No
 
 
 def touch_regions_citing(source_id: int) -> int:
-    """A source edited: the regions whose current status cites it show its title (`status_source_title`)."""
-    cited = Region.objects.filter(current_status_change__source_id=source_id).values_list("pk", flat=True)
-    return touch_regions(list(cited))
+    """A source edited: the regions whose shown status cites it show its title (`status_source_title`):
+    those whose current record cites it, and those inheriting such a record."""
+    citing = Region.objects.filter(current_status_change__source_id=source_id).values("current_status_change_id")
+    shown = with_effective_status(Region.objects.all()).filter(effective_change_id__in=citing)
+    return touch_regions(list(shown.values_list("pk", flat=True)))
 
 
 def stored_region_id(fact: AccessRestriction | UtilityOutage) -> int | None:

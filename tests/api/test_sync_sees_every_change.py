@@ -287,7 +287,13 @@ def test_a_source_retitled_reaches_partners_syncing_the_regions_whose_status_cit
         region=tree["AF0806"], status=AccessStatus.INACCESSIBLE, reason="Fighting", source=source,
         confidence=Confidence.REPORTED, actor=SYSTEM, effective_at=SEP_1,
     )  # fmt: skip
+    change_access_status(
+        region=tree["AF03"], status=AccessStatus.CONSTRAINED, reason="Checkpoints", source=source,
+        confidence=Confidence.REPORTED, actor=SYSTEM, effective_at=SEP_1,
+    )  # fmt: skip
     regions = SyncingPartner(partner_client, "regions", key="pcode")
     synced(regions, clock)
     update_source(source=source, actor=SYSTEM, title="Flash update 3 (corrected)")
-    assert synced(regions, clock)["AF0806"]["status_source_title"].endswith("Flash update 3 (corrected) (01 Sep 2021)")
+    copy = synced(regions, clock)  # Jabal Saraj (AF0305) shows Parwan's record and its source's title too
+    for pcode in ("AF0806", "AF03", "AF0305"):
+        assert copy[pcode]["status_source_title"].endswith("Flash update 3 (corrected) (01 Sep 2021)")
