@@ -47,11 +47,13 @@ test: install-dev browser-deps
 	$(BIN)/python manage.py makemigrations --check --dry-run --settings=humtrack.settings.test
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
-# ruff, then import-linter's contracts (pyproject.toml): dependencies point down only (docs/architecture.md).
+# ruff; import-linter's contracts (pyproject.toml): dependencies point down only (docs/architecture.md);
+# mypy with the Django and DRF plugins (pyproject.toml): services and selectors strict, the rest clean.
 lint: install-dev
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/lint-imports
+	$(BIN)/mypy
 
 bench: install-dev
 	$(BIN)/python -m bench
@@ -75,4 +77,4 @@ scale-test: install-dev
 	$(BIN)/python -m pytest tests/integration/test_scale_out.py -m integration -s $(PYTEST_ARGS)
 
 clean:
-	rm -rf $(VENV) var .pytest_cache test-artifacts
+	rm -rf $(VENV) var .pytest_cache .mypy_cache test-artifacts

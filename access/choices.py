@@ -27,7 +27,7 @@ class AccessStatus(models.TextChoices):
         return old_rank is not None and new_rank is not None and new_rank > old_rank
 
 
-ACCESS_STATUS_ORDER = {
+ACCESS_STATUS_ORDER: dict[str, int] = {
     AccessStatus.ACCESSIBLE: 0,
     AccessStatus.CONSTRAINED: 1,
     AccessStatus.SEVERELY_CONSTRAINED: 2,

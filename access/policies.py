@@ -74,7 +74,7 @@ def can_write_in_regions(actor: Actor, data: Mapping[str, Any]) -> bool:
 
 def is_own_organisations(actor: Actor, record: Any) -> bool:
     """The partner half of the record rule: false only when a partner touches another organisation's record."""
-    if not is_partner(actor):
+    if actor.organisation is None:  # not a partner (is_partner)
         return True
     return getattr(record, "organisation_id", None) == actor.organisation.pk
 
@@ -108,7 +108,7 @@ def can_change_subscription(actor: Actor, subscription: Subscription) -> bool:
         return is_own_organisations(actor, subscription)
     if is_superuser(actor):
         return True
-    if not is_staff(actor):
+    if actor.user is None or not is_staff(actor):  # no user is no staff (is_staff)
         return False
     if subscription.created_by_id == actor.user.pk:
         return True

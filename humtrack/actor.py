@@ -1,14 +1,19 @@
 """Who makes a change: a person (admin, command) or a partner organisation (API), or both."""
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
-from django.conf import settings
+if TYPE_CHECKING:
+    # For the annotations only: importing Actor never imports models (they need the app registry ready).
+    from django.contrib.auth.models import AnonymousUser, User
+
+    from humtrack.models import Organisation
 
 
 @dataclass(frozen=True)
 class Actor:
-    user: "settings.AUTH_USER_MODEL | None" = None
-    organisation: "object | None" = None
+    user: "User | AnonymousUser | None" = None  # request.user in the admin and API sessions
+    organisation: "Organisation | None" = None
 
     @property
     def label(self) -> str:

@@ -38,7 +38,7 @@ def export_state(path: Path) -> None:
 
 def state_is_empty() -> bool:
     return not any(
-        model.objects.exists()
+        model._default_manager.exists()
         for label in ("humtrack", "access", "needs")
         for model in apps.get_app_config(label).get_models()
         if model._meta.model_name != "affectedgroup"  # seeded by migration

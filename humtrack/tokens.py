@@ -93,7 +93,7 @@ def issue_api_token(
     with transaction.atomic():
         organisation = Organisation.objects.filter(name=organisation_name).first()
         created = organisation is None
-        if created:
+        if organisation is None:
             organisation = create_organisation(name=organisation_name, actor=actor)
         token, key = issue_token(organisation=organisation, scopes=scopes, name=name, actor=actor)
     return token, key, created

@@ -18,6 +18,7 @@ here once (docs/api.md says them to partners, the situation page to coordinators
 """
 
 from collections import defaultdict
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import date
 
@@ -41,7 +42,7 @@ def need_figures_within(pcode: str) -> QuerySet[NeedFigure]:
     return need_figures().filter(within_filter(pcode))
 
 
-def overlapping_period(queryset: QuerySet[NeedFigure], start: date | None, end: date | None):
+def overlapping_period(queryset: QuerySet[NeedFigure], start: date | None, end: date | None) -> QuerySet[NeedFigure]:
     """Figures whose period overlaps [start, end] (either end may be open)."""
     if start:
         queryset = queryset.filter(period_end__gte=start)
@@ -129,9 +130,13 @@ class NeedsRollup:
     intersectoral: dict[str, RolledFigure | None]
 
 
-def _latest_per_metric(figures) -> dict:
+# (sector, region_id, metric) → (value, pcode) of the figure chosen for it.
+_Chosen = dict[tuple[str, int, str], tuple[int, str]]
+
+
+def _latest_per_metric(figures: Iterable[NeedFigure]) -> _Chosen:
     """(sector, region_id, metric) → (value, pcode): the figure with the latest period that has one."""
-    chosen = {}
+    chosen: _Chosen = {}
     for figure in sorted(figures, key=lambda f: (f.period_end, f.period_start, f.updated_at)):
         for metric in METRICS:
             value = getattr(figure, metric)
@@ -143,13 +148,15 @@ def _latest_per_metric(figures) -> dict:
 class _Rules:
     """The roll-up rules over one area's region tree and its chosen figures, each figure worked out once."""
 
-    def __init__(self, children: dict[int | None, list[int]], chosen: dict, sector_codes: list[str]):
+    def __init__(self, children: dict[int | None, list[int]], chosen: _Chosen, sector_codes: list[str]) -> None:
         self.children = children
         self.chosen = chosen
         self.sector_codes = sector_codes
-        self.memo: dict[tuple, RolledFigure | None] = {}
+        self.memo: dict[tuple[int, str, str], RolledFigure | None] = {}  # (region_id, sector, metric)
 
-    def _from_children(self, region_id: int, figure_of) -> tuple[ChildrenSum | None, Coverage]:
+    def _from_children(
+        self, region_id: int, figure_of: Callable[[int], RolledFigure | None]
+    ) -> tuple[ChildrenSum | None, Coverage]:
         children = self.children.get(region_id, [])
         parts = [part for child in children if (part := figure_of(child)) is not None]
         coverage = Coverage(with_figure=len(parts), children=len(children))
@@ -241,14 +248,14 @@ def needs_rollup(
     """
     area = Region.objects.get(pcode=pcode.upper())
     tree = list(regions_within(area.pcode).values_list("id", "parent_id"))
-    children = defaultdict(list)
+    children: defaultdict[int | None, list[int]] = defaultdict(list)
     for region_id, parent_id in tree:
         children[parent_id].append(region_id)
 
-    figures = overlapping_period(need_figures_within(area.pcode), period_start, period_end)
+    in_period = overlapping_period(need_figures_within(area.pcode), period_start, period_end)
     if sector and sector != INTERSECTORAL:
-        figures = figures.filter(sector__in=[sector])
-    figures = list(figures)
+        in_period = in_period.filter(sector__in=[sector])
+    figures = list(in_period)
     urgent = {f.sector for f in figures if f.is_urgent}
     sector_codes = sorted({f.sector for f in figures} - {INTERSECTORAL}, key=list(SECTOR_NAMES).index)
     rules = _Rules(children, _latest_per_metric(figures), sector_codes)

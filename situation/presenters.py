@@ -5,6 +5,7 @@ The template and the page's script read the same shapes, so a figure is worked o
 
 from datetime import date, datetime
 
+from django.utils.functional import Promise
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
@@ -36,7 +37,10 @@ RULE_LABELS = {
     "max_over_sectors": gettext_lazy("max over sectors (not their sum: people are in need in several sectors at once)"),
 }
 # The regions one level under an area, as the chart names them ("provinces: 12,000 from 1 of 34").
-CHILDREN_LABELS = {Region.Level.COUNTRY: gettext_lazy("provinces"), Region.Level.PROVINCE: gettext_lazy("districts")}
+CHILDREN_LABELS: dict[int, Promise] = {
+    Region.Level.COUNTRY: gettext_lazy("provinces"),
+    Region.Level.PROVINCE: gettext_lazy("districts"),
+}
 
 
 def iso(moment: datetime | date | None) -> str | None:
@@ -251,7 +255,7 @@ def region_details(*, region: Region, at: datetime, as_of: date | None) -> dict:
         "pcode": region.pcode,
         "name": region.name,
         "level": region.get_admin_level_display(),
-        "parent": region.parent.name if region.parent_id else None,
+        "parent": region.parent.name if region.parent else None,
         "as_of": iso(as_of),
         "status": status_data(
             status=change.to_status if change else None,

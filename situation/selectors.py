@@ -9,8 +9,9 @@ outages that had started and not yet ended.
 from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import date, datetime, time
+from typing import TYPE_CHECKING, Any, TypeVar, cast
 
-from django.db.models import Count, F, Q, QuerySet
+from django.db.models import Count, F, Model, Q, QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext, gettext_lazy
 
@@ -25,7 +26,12 @@ from access.selectors.facts import (
     restrictions_with_groups,
 )
 from access.selectors.regions import regions_within, stale_regions, within_filter
-from access.selectors.status import attach_effective_status, with_effective_status
+from access.selectors.status import AttachedStatus, attach_effective_status, with_effective_status
+
+if TYPE_CHECKING:
+    from django_stubs_ext import WithAnnotations
+
+_Fact = TypeVar("_Fact", bound=Model)
 
 WHAT_CHANGED_LIMIT = 10
 # A region with no status record on it or above it: not the UN's recorded "Unknown".
@@ -39,7 +45,7 @@ def moment(as_of: date | None) -> datetime:
     return timezone.make_aware(datetime.combine(as_of, time.max))
 
 
-def within_or_all(model_queryset: QuerySet, within: str | None, region_field: str = "region") -> QuerySet:
+def within_or_all(model_queryset: QuerySet[_Fact], within: str | None, region_field: str = "region") -> QuerySet[_Fact]:
     return model_queryset.filter(within_filter(within, region_field)) if within else model_queryset
 
 
@@ -72,6 +78,13 @@ def status_text(status: str | None, basis: str, status_from: Region | None) -> s
             "pcode": status_from.pcode,
         }
     return label
+
+
+class _AttachedStatusAndCounts(AttachedStatus):
+    """A region as map_regions reads it: its effective status attached, its facts in force counted."""
+
+    restrictions_at: int
+    outages_at: int
 
 
 @dataclass
@@ -113,14 +126,18 @@ def map_regions(*, within: str | None, at: datetime) -> list[MapRegion]:
         restrictions_at=Count("restrictions", filter=restriction_active, distinct=True),
         outages_at=Count("outages", filter=outage_active, distinct=True),
     )
-    shown = attach_effective_status(
-        regions.filter(
-            Q(boundary__isnull=False)
-            | Q(latitude__isnull=False)
-            | Q(status_from_id=F("pk"))  # a record of its own in force
-            | Q(restrictions_at__gt=0)
-            | Q(outages_at__gt=0)
-        ).order_by("path")
+    # attach_effective_status returns the very objects it is given, so they keep the counts annotated above.
+    shown = cast(
+        "list[WithAnnotations[Region, _AttachedStatusAndCounts]]",
+        attach_effective_status(
+            regions.filter(
+                Q(boundary__isnull=False)
+                | Q(latitude__isnull=False)
+                | Q(status_from_id=F("pk"))  # a record of its own in force
+                | Q(restrictions_at__gt=0)
+                | Q(outages_at__gt=0)
+            ).order_by("path")
+        ),
     )
     outages = defaultdict(list)
     for outage in outages_active_at(at, within):
@@ -141,10 +158,11 @@ def map_regions(*, within: str | None, at: datetime) -> list[MapRegion]:
     ]
 
 
-def boundaries(regions: list[MapRegion]) -> dict[str, dict]:
+def boundaries(regions: list[MapRegion]) -> dict[str, dict[str, Any]]:
     """p-code → GeoJSON geometry of those of `regions` with a boundary loaded (the map's base layer)."""
     shown = Region.objects.filter(pk__in=[r.region.pk for r in regions], boundary__isnull=False)
-    return dict(shown.values_list("pcode", "boundary"))
+    # boundary__isnull=False: every value is a geometry (a JSON object), none is None.
+    return cast(dict[str, dict[str, Any]], dict(shown.values_list("pcode", "boundary")))
 
 
 @dataclass
@@ -157,12 +175,12 @@ class MapCorridor:
 
 def map_corridors(*, within: str | None, at: datetime) -> list[MapCorridor]:
     """Corridors with a waypoint under `within`, their regions in order and their status at `at`."""
-    corridors = AidCorridor.objects.all()
+    passing = AidCorridor.objects.all()
     if within:
-        corridors = corridors.filter(within_filter(within, "regions")).distinct()
+        passing = passing.filter(within_filter(within, "regions")).distinct()
     # A waypoint without a centroid is drawn at its parent's (presenters.centroid).
-    corridors = list(corridors_with_route(corridors).prefetch_related("waypoints__region__parent"))
-    in_force = {}
+    corridors = list(corridors_with_route(passing).prefetch_related("waypoints__region__parent"))
+    in_force: dict[int, CorridorStatusChange] = {}
     changes = CorridorStatusChange.objects.filter(corridor__in=corridors, effective_at__lte=at).select_related("source")
     for change in changes.order_by("corridor_id", "effective_at", "id"):
         in_force[change.corridor_id] = change  # the last one in order is the one in force

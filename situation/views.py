@@ -31,12 +31,12 @@ class LoginView(auth_views.LoginView):
 
 
 class LogoutView(auth_views.LogoutView):
-    next_page = reverse_lazy("situation:login")
+    next_page = "situation:login"  # a URL pattern's name: resolve_url reverses it
 
 
 def legend() -> list[dict]:
     """The ordered scale, then unknown, which stands outside it."""
-    ordered = sorted(ACCESS_STATUS_ORDER, key=ACCESS_STATUS_ORDER.get)
+    ordered = [AccessStatus(status) for status in sorted(ACCESS_STATUS_ORDER, key=ACCESS_STATUS_ORDER.__getitem__)]
     return [{"value": s.value, "label": s.label} for s in [*ordered, AccessStatus.UNKNOWN]]
 
 

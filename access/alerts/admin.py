@@ -109,8 +109,10 @@ class AlertEventAdmin(ReadOnlyAdmin):
     list_filter = ["kind", "state"]
     date_hierarchy = "created_at"
     list_select_related = ["status_change__region", "corridor_change__corridor"]
-    fields = ["kind", "change_shown", "state", "created_at", "fanned_out_at", "recipient_count", "deliveries_link"]
-    readonly_fields = fields
+    # One tuple for both: Django's admin takes a list or a tuple, and the stubs type the two differently.
+    fields = readonly_fields = (
+        "kind", "change_shown", "state", "created_at", "fanned_out_at", "recipient_count", "deliveries_link",
+    )  # fmt: skip
 
     @admin.display(description=_("change"))
     def change_shown(self, event):
@@ -128,11 +130,10 @@ class AlertDeliveryAdmin(ReadOnlyAdmin):
     list_filter = ["status", "batch_kind"]
     search_fields = ["subscription__email", "message_id"]
     list_select_related = ["subscription", "event__status_change__region", "event__corridor_change__corridor"]
-    fields = [
+    fields = readonly_fields = (
         "event", "subscription", "status", "batch_kind", "send_after", "attempts", "last_error", "created_at",
         "claimed_at", "sent_at", "message_id",
-    ]  # fmt: skip
-    readonly_fields = fields
+    )  # fmt: skip
     actions = ["retry_failed"]
 
     def get_queryset(self, request):

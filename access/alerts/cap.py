@@ -8,12 +8,13 @@ region and whose geocode gives its p-code.
 """
 
 from datetime import datetime
+from typing import Any, cast
 from xml.etree import ElementTree as ET  # noqa: S405  (we write XML; we never parse untrusted XML here)
 
 from django.db.models import Exists, OuterRef, QuerySet
 
 from access.choices import AccessStatus, Confidence
-from access.models import AlertEvent
+from access.models import AlertEvent, StatusChange
 from access.selectors.regions import within_filter
 
 from .emails import DOMAIN, alert_item
@@ -23,7 +24,7 @@ ATOM_NS = "http://www.w3.org/2005/Atom"
 FEED_LIMIT = 100
 
 # What a status means for people on the ground, on CAP's severity scale.
-SEVERITY = {
+SEVERITY: dict[str, str] = {
     AccessStatus.ACCESSIBLE: "Minor",
     AccessStatus.CONSTRAINED: "Moderate",
     AccessStatus.SEVERELY_CONSTRAINED: "Severe",
@@ -31,7 +32,7 @@ SEVERITY = {
     AccessStatus.UNKNOWN: "Unknown",
 }
 # Our confidence on CAP's certainty scale: a confirmed change was observed; a claim is only possible.
-CERTAINTY = {
+CERTAINTY: dict[str, str] = {
     Confidence.CONFIRMED: "Observed",
     Confidence.REPORTED: "Likely",
     Confidence.CLAIMED: "Possible",
@@ -64,14 +65,14 @@ def cap_datetime(value: datetime) -> str:
     return text[:-5] + offset
 
 
-def _sub(parent, tag: str, text: str | None = None, ns: str = CAP_NS):
+def _sub(parent: ET.Element, tag: str, text: str | None = None, ns: str = CAP_NS) -> ET.Element:
     element = ET.SubElement(parent, f"{{{ns}}}{tag}")
     if text is not None:
         element.text = text
     return element
 
 
-def _polygons(boundary: dict | None) -> list[str]:
+def _polygons(boundary: dict[str, Any] | None) -> list[str]:
     """GeoJSON outer rings as CAP polygons ("lat,lon lat,lon ..."), closed as CAP requires."""
     if not boundary:
         return []
@@ -93,9 +94,10 @@ def cap_identifier(event: AlertEvent) -> str:
     return f"humtrack-{DOMAIN}-status-{event.status_change_id}"
 
 
-def cap_alert(event: AlertEvent, parent=None):
+def cap_alert(event: AlertEvent, parent: ET.Element | None = None) -> ET.Element:
     """One status change as a CAP <alert> element."""
-    change = event.status_change
+    # A status_change event has its status change (AlertEvent's check constraint alert_event_one_change).
+    change = cast(StatusChange, event.status_change)
     region = change.region
     item = alert_item(event)
     alert = ET.SubElement(parent, f"{{{CAP_NS}}}alert") if parent is not None else ET.Element(f"{{{CAP_NS}}}alert")
@@ -146,20 +148,20 @@ def cap_alert(event: AlertEvent, parent=None):
     return alert
 
 
-def cap_feed(events, *, feed_url: str) -> bytes:
+def cap_feed(events: QuerySet[AlertEvent], *, feed_url: str) -> bytes:
     """An Atom feed of the latest status-change alerts, each entry carrying its CAP alert."""
     ET.register_namespace("", ATOM_NS)
     ET.register_namespace("cap", CAP_NS)
-    events = list(events[:FEED_LIMIT])
+    latest = list(events[:FEED_LIMIT])
     feed = ET.Element(f"{{{ATOM_NS}}}feed")
     _sub(feed, "id", feed_url, ATOM_NS)
     _sub(feed, "title", "humtrack: humanitarian access alerts", ATOM_NS)
-    updated = events[0].created_at if events else None
+    updated = latest[0].created_at if latest else None
     _sub(feed, "updated", (updated.isoformat() if updated else "1970-01-01T00:00:00+00:00"), ATOM_NS)
     author = _sub(feed, "author", None, ATOM_NS)
     _sub(author, "name", "humtrack", ATOM_NS)
     ET.SubElement(feed, f"{{{ATOM_NS}}}link", rel="self", href=feed_url)
-    for event in events:
+    for event in latest:
         item = alert_item(event)
         entry = _sub(feed, "entry", None, ATOM_NS)
         _sub(entry, "id", f"urn:humtrack:{cap_identifier(event)}", ATOM_NS)

@@ -13,6 +13,7 @@ from datetime import datetime
 from email.header import Header
 from email.utils import parseaddr
 from types import SimpleNamespace
+from typing import cast
 from urllib.parse import unquote
 
 from django.conf import settings
@@ -29,7 +30,7 @@ from django.utils.safestring import mark_safe
 from django.utils.translation import gettext as _
 
 from access.choices import AccessStatus
-from access.models import AlertEvent, Region, Subscription
+from access.models import AlertEvent, Region, StatusChange, Subscription
 
 from . import mime
 
@@ -119,7 +120,9 @@ def _status_label(status: str) -> str:
 def _status_headline(event: AlertEvent, via_region: Region | None) -> tuple[str, str]:
     """The title and the note of a status change as the reader's region sees it: the changed region, or
     `via_region`, a region they follow that has no status of its own and takes the changed region's."""
-    change, region = event.status_change, event.status_change.region
+    # A status_change event has its status change (AlertEvent's check constraint alert_event_one_change).
+    change = cast(StatusChange, event.status_change)
+    region = change.region
     shown = via_region or region
     names = {
         "place": _place(shown),
@@ -250,6 +253,10 @@ class RenderedEvent:
     bodies: dict
 
 
+# (event id, via region id) → the event rendered for readers of that region (see alert_message).
+Rendered = dict[tuple[int, int | None], RenderedEvent]
+
+
 def render_event(event: AlertEvent, via_region: Region | None = None) -> RenderedEvent:
     item = alert_item(event, via_region)
     subject = one_line(f"[humtrack] {item.title}")
@@ -281,7 +288,7 @@ def _bodies(event: RenderedEvent, with_name: bool) -> tuple[str, str]:
     return event.bodies[with_name]
 
 
-def alert_message(delivery, connection=None, rendered: dict | None = None) -> EmailMultiAlternatives:
+def alert_message(delivery, connection=None, rendered: Rendered | None = None) -> EmailMultiAlternatives:
     """The email for one delivery: one change, sent at once. `rendered` keeps what copies share."""
     rendered = {} if rendered is None else rendered
     # Copies differ by the followed region the email names when it inherits the changed one's status.

@@ -11,6 +11,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from functools import partial
+from typing import cast
 
 from django.conf import settings
 from django.db import connection as db_connection
@@ -122,7 +123,8 @@ def _what_to_send(deliveries: list[AlertDelivery]) -> FanOut:
     for delivery in deliveries:
         if delivery.batch_kind:
             key = (delivery.subscription_id, delivery.batch_kind)
-            result.batches[key] = min(result.batches.get(key, delivery.send_after), delivery.send_after)
+            send_after = cast(datetime, delivery.send_after)  # _delivery_for sets it with every batch_kind
+            result.batches[key] = min(result.batches.get(key, send_after), send_after)
         else:
             result.send_now.append(delivery.pk)
     return result

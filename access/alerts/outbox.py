@@ -9,6 +9,7 @@ emails run later, when other changes may have followed.
 
 from dataclasses import dataclass
 from functools import partial
+from typing import cast
 
 from django.db import transaction
 
@@ -39,7 +40,9 @@ def status_seen_around(change: StatusChange, *, became_current: bool) -> StatusS
     reached = list(regions_taking_status_from(region).values_list("pk", flat=True))
     if not became_current:
         in_force = effective_status_of(region)
-        return StatusSeen(in_force.effective_status, in_force.status_from_id, in_force.effective_status, reached)
+        # A later record on the region itself keeps this change out of force: the region has a status.
+        status = cast(str, in_force.effective_status)
+        return StatusSeen(status, in_force.status_from_id, status, reached)
     if change.from_status:
         return StatusSeen(change.from_status, region.pk, change.to_status, reached)
     if region.parent_id is None:

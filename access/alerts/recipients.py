@@ -5,6 +5,8 @@ with descendants included, one of their ancestors (a region's materialised `path
 by trigger as those regions see the change. fan_out.py decides, per recipient, when they hear of it.
 """
 
+from typing import cast
+
 from django.db.models import Case, Exists, IntegerField, OuterRef, Q, QuerySet, Subquery, Value, When
 
 from access.choices import ACCESS_STATUS_ORDER, AccessStatus, CorridorStatus
@@ -13,7 +15,7 @@ from access.models.regions import PATH_SEPARATOR
 
 from .choices import AlertTrigger
 
-CORRIDOR_STATUS_ORDER = {CorridorStatus.OPEN: 0, CorridorStatus.RESTRICTED: 1, CorridorStatus.CLOSED: 2}
+CORRIDOR_STATUS_ORDER: dict[str, int] = {CorridorStatus.OPEN: 0, CorridorStatus.RESTRICTED: 1, CorridorStatus.CLOSED: 2}
 
 
 def ancestor_paths(path: str) -> list[str]:
@@ -113,6 +115,7 @@ def subscriptions_for_corridor_change(change: CorridorStatusChange) -> QuerySet[
 
 def recipients_of(event: AlertEvent) -> QuerySet[Subscription]:
     """Everyone to alert about the event's change, annotated with `via_region_id` (see above)."""
+    # An event has the change of its kind (AlertEvent's check constraint alert_event_one_change).
     if event.kind == AlertEvent.Kind.STATUS_CHANGE:
-        return subscriptions_for_status_change(event.status_change)
-    return subscriptions_for_corridor_change(event.corridor_change)
+        return subscriptions_for_status_change(cast(StatusChange, event.status_change))
+    return subscriptions_for_corridor_change(cast(CorridorStatusChange, event.corridor_change))

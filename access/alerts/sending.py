@@ -198,7 +198,7 @@ def send_deliveries(delivery_ids: list[int]) -> SendOutcome:
         return outcome
     mail_connection = get_connection(fail_silently=False)
     succeeded = set()
-    rendered = {}  # what every copy of an event shares, rendered once per batch
+    rendered: emails.Rendered = {}  # what every copy of an event shares, rendered once per batch
     try:
         with marks.SentMarks(token) as sent_marks:
             try:

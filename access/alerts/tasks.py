@@ -6,13 +6,22 @@ so that a test can check the two agree. Never rename a task: a message already q
 name would find no task after a deploy.
 """
 
+from typing import TypedDict
+
 from celery import shared_task
 from django.utils import timezone
 
 from . import enqueue, fan_out, notices, sending, sweep
 
+
+class _TaskOptions(TypedDict):
+    acks_late: bool
+    reject_on_worker_lost: bool
+    ignore_result: bool
+
+
 # Work that must not be lost: acknowledged only once done, given back if the worker dies.
-RELIABLE = {"acks_late": True, "reject_on_worker_lost": True, "ignore_result": True}
+RELIABLE: _TaskOptions = {"acks_late": True, "reject_on_worker_lost": True, "ignore_result": True}
 
 
 def _enqueue_fanned_out(result: fan_out.FanOut) -> None:
@@ -40,7 +49,7 @@ def send_batch_email(subscription_id: int, batch_kind: str) -> None:
 
 
 @shared_task(name="access.alerts.sweep_unfinished", **RELIABLE)
-def sweep_unfinished() -> dict:
+def sweep_unfinished() -> dict[str, int]:
     """Beat, every ALERTS_SWEEP_EVERY_SECONDS: enqueue again what a broker outage or a dead worker left."""
     unfinished = sweep.find_unfinished(timezone.now())
     for event_id in unfinished.events:

@@ -7,24 +7,31 @@ many rows in one query, for the admin's lists and form choices.
 
 from functools import reduce
 from operator import or_
+from typing import TYPE_CHECKING
 
 from django.db.models import Q, QuerySet
 
 from access.models import CoordinatorAssignment, Region
 from access.roles import COORDINATORS_GROUP  # noqa: F401  (re-exported)
 
+if TYPE_CHECKING:
+    from django.contrib.auth.models import AnonymousUser, User
 
-def assigned_paths(user) -> list[str]:
-    if not getattr(user, "is_authenticated", False):
+# The user's assigned paths, kept on the user object (request.user lives as long as its request).
+_PATHS_CACHE = "_humtrack_assigned_paths"
+
+
+def assigned_paths(user: "User | AnonymousUser | None") -> list[str]:
+    if user is None or not user.is_authenticated:
         return []
-    cache = getattr(user, "_humtrack_assigned_paths", None)
+    cache: list[str] | None = getattr(user, _PATHS_CACHE, None)
     if cache is None:
         cache = list(CoordinatorAssignment.objects.filter(user=user).values_list("region__path", flat=True))
-        user._humtrack_assigned_paths = cache
+        setattr(user, _PATHS_CACHE, cache)
     return cache
 
 
-def editable_region_filter(user, region_field: str = "") -> Q:
+def editable_region_filter(user: "User | AnonymousUser | None", region_field: str = "") -> Q:
     """A Q that keeps what `user` may change: everything for a superuser, nothing for others unassigned.
 
     The queryset form of access.policies.can_change_region: keep the two in step.
@@ -38,11 +45,11 @@ def editable_region_filter(user, region_field: str = "") -> Q:
     return reduce(or_, (Q(**{f"{prefix}path__startswith": path}) for path in paths))
 
 
-def regions_editable_by(user) -> QuerySet[Region]:
+def regions_editable_by(user: "User | AnonymousUser | None") -> QuerySet[Region]:
     return Region.objects.filter(editable_region_filter(user))
 
 
-def coordinators_of(region: Region):
+def coordinators_of(region: Region) -> "QuerySet[User]":
     """Users assigned to this region or one of its ancestors (they hear about it)."""
     from django.contrib.auth import get_user_model
 

@@ -36,11 +36,13 @@ def sources_listed(queryset: QuerySet[Source] | None = None) -> QuerySet[Source]
 # In force at a moment: started by then and not yet ended (access.models.in_force). One rule for
 # `is_active`, the API's `active` and `in_force_at` filters, a region's active counts and the
 # situation page's past days.
-def restrictions_in_force_at(at: datetime, queryset: QuerySet[AccessRestriction] | None = None):
+def restrictions_in_force_at(
+    at: datetime, queryset: QuerySet[AccessRestriction] | None = None
+) -> QuerySet[AccessRestriction]:
     queryset = AccessRestriction.objects.all() if queryset is None else queryset
     return queryset.filter(in_force_q(AccessRestriction.START_FIELD, AccessRestriction.END_FIELD, at))
 
 
-def outages_in_force_at(at: datetime, queryset: QuerySet[UtilityOutage] | None = None):
+def outages_in_force_at(at: datetime, queryset: QuerySet[UtilityOutage] | None = None) -> QuerySet[UtilityOutage]:
     queryset = UtilityOutage.objects.all() if queryset is None else queryset
     return queryset.filter(in_force_q(UtilityOutage.START_FIELD, UtilityOutage.END_FIELD, at))

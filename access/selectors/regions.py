@@ -1,3 +1,5 @@
+"""Regions by place (within an area, by search), by freshness (stale, fresh) and with a list's summary."""
+
 from datetime import datetime, timedelta
 
 from django.conf import settings
@@ -10,7 +12,7 @@ from access.models.in_force import in_force_q
 from access.selectors.status import with_effective_status
 
 
-def region_path(pcode: str):
+def region_path(pcode: str) -> Subquery:
     """A sub-query for a region's path, so 'within' filters stay one query."""
     return Subquery(Region.objects.filter(pcode=pcode).values("path")[:1])
 
@@ -72,7 +74,7 @@ def fresh_regions(now: datetime | None = None, queryset: QuerySet[Region] | None
     return queryset.filter(confirmed)
 
 
-def active_counts(at: datetime) -> dict:
+def active_counts(at: datetime) -> dict[str, Count]:
     """A region's restrictions and outages in force at `at` (the rule of `is_active`), as annotations.
 
     A count changes when a fact is recorded, edited, moved, ended or deleted (the services and

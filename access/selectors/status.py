@@ -9,12 +9,38 @@ overrides its province like any other record.
 
 from collections.abc import Iterable
 from datetime import datetime
+from typing import TYPE_CHECKING, TypeAlias, TypedDict, cast
 
 from django.db.models import F, IntegerField, OuterRef, Q, QuerySet, Subquery
 from django.db.models.functions import Coalesce
 
 from access.choices import StatusBasis
 from access.models import Region, StatusChange
+
+
+class EffectiveStatus(TypedDict):
+    """What with_effective_status annotates on each region (None: no record on it or above it)."""
+
+    effective_change_id: int | None
+    effective_status: str | None  # access.choices.AccessStatus
+    status_from_id: int | None
+
+
+class AttachedStatus(EffectiveStatus):
+    """What attach_effective_status sets, on top."""
+
+    effective_change: StatusChange | None
+    status_basis: str  # access.choices.StatusBasis
+    status_from: Region | None
+
+
+if TYPE_CHECKING:
+    # django-stubs' name for "a Region carrying these annotations" (the stubs' helper package is a
+    # development requirement only, so it is imported for type checking alone).
+    from django_stubs_ext import WithAnnotations
+
+    RegionWithStatus: TypeAlias = WithAnnotations[Region, EffectiveStatus]
+    RegionWithAttachedStatus: TypeAlias = WithAnnotations[Region, AttachedStatus]
 
 # Regions are at most six levels deep (admin_level 0-5, each below its parent: Region's check
 # constraint), so a region has at most five ancestors. The effective status walks them with a fixed
@@ -56,7 +82,7 @@ def _in_force_id(region_ref: str, at: datetime) -> Subquery:
     return Subquery(in_force.values("id")[:1], output_field=IntegerField())
 
 
-def with_effective_status(regions: QuerySet[Region], at: datetime | None = None) -> QuerySet[Region]:
+def with_effective_status(regions: QuerySet[Region], at: datetime | None = None) -> "QuerySet[RegionWithStatus]":
     """Annotate `effective_change_id` (the change in force on the region or its nearest ancestor that
     has one, None when none has), `effective_status` and `status_from_id` (the region whose record it
     is). Now: a chain of joins on the regions' current changes; at a past moment: one index lookup per
@@ -73,13 +99,14 @@ def with_effective_status(regions: QuerySet[Region], at: datetime | None = None)
     )
 
 
-def attach_effective_status(regions: Iterable[Region]) -> list[Region]:
+def attach_effective_status(regions: "Iterable[RegionWithStatus]") -> "list[RegionWithAttachedStatus]":
     """Set `effective_change` (with its source and region), `status_basis` and `status_from` on regions
     annotated by with_effective_status: one query for a whole page."""
-    regions = list(regions)
-    ids = {r.effective_change_id for r in regions if r.effective_change_id}
+    # The same objects, completed by the loop below: each gets the three attributes before it is read.
+    attached = cast("list[RegionWithAttachedStatus]", list(regions))
+    ids = {r.effective_change_id for r in attached if r.effective_change_id}
     changes = StatusChange.objects.select_related("source", "region").in_bulk(ids) if ids else {}
-    for region in regions:
+    for region in attached:
         change = changes.get(region.effective_change_id)
         region.effective_change = change
         region.status_from = change.region if change else None
@@ -89,10 +116,10 @@ def attach_effective_status(regions: Iterable[Region]) -> list[Region]:
             region.status_basis = StatusBasis.RECORDED
         else:
             region.status_basis = StatusBasis.INHERITED
-    return regions
+    return attached
 
 
-def effective_status_of(region: Region, at: datetime | None = None) -> Region:
+def effective_status_of(region: Region, at: datetime | None = None) -> "RegionWithAttachedStatus":
     """One region with its effective status attached (see attach_effective_status)."""
     annotated = with_effective_status(Region.objects.filter(pk=region.pk), at).get()
     return attach_effective_status([annotated])[0]
