@@ -17,7 +17,7 @@ from access.services import create_corridor
 from access.services.sync import facts_whose_time_came
 from humtrack.actor import SYSTEM
 from tests.factories import SourceFactory, UserFactory, make_tree
-from tests.services import require_postgresql
+from tests.infrastructure import require_postgresql
 
 pytestmark = pytest.mark.django_db
 
