@@ -12,7 +12,7 @@ import pytest
 
 from access.models import AccessRestriction
 from humtrack.models import IdempotencyKey
-from tests.api.test_idempotency import restriction
+from tests.humtrack.api.test_idempotency import restriction
 from tests.infrastructure import slow_writes
 from tests.partners import client_for, issue_token
 from tests.threads import at_once
