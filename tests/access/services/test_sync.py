@@ -1,5 +1,5 @@
 """access.services.sync and the in-force rule: one rule for is_active and the counts; the touches a
-deletion makes; the sweep reads its partial indexes (the API-level sync checks: tests/api/)."""
+deletion makes; the sweep reads its partial indexes (the API-level sync checks: tests/access/api/)."""
 
 from datetime import UTC, datetime, timedelta
 
