@@ -30,7 +30,7 @@ from .bulk import RowReader
 
 # The list reads plain values and builds the items itself: 1,000 figures through a serializer each
 # would cost more than the query. Dates and date-times come as the database's text (no parsing into
-# Python objects and back) and are written in the serializer's ISO form; tests/api/test_needs.py
+# Python objects and back) and are written in the serializer's ISO form; tests/needs/api/test_views.py
 # checks the items equal the serializer's on SQLite and PostgreSQL.
 LIST_VALUES = [
     "id", "region__pcode", "region__path", "sector", "people_in_need", "targeted", "reached", "is_urgent", "notes",

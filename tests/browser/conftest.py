@@ -11,7 +11,7 @@ from django.conf import settings
 from selenium import webdriver
 from selenium.webdriver.chrome.service import Service
 
-from tests.services import REQUIRE_SERVICES, free_port
+from tests.infrastructure import REQUIRE_SERVICES, free_port
 
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMEDRIVER = Path("/usr/bin/chromedriver")

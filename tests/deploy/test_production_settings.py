@@ -46,7 +46,7 @@ def test_entrypoint_check_reaches_the_real_database(tmp_path):
     """With a real DATABASE_URL the check also runs the database checks, over a real connection."""
     database_url = os.environ.get("DATABASE_URL", "")
     if not database_url.startswith("postgres"):
-        from tests.services import require_postgresql
+        from tests.infrastructure import require_postgresql
 
         require_postgresql()
     result = run(

@@ -21,7 +21,7 @@ from pathlib import Path
 import pytest
 
 from humtrack.devrun import GRACE_SECONDS
-from tests.services import free_port
+from tests.infrastructure import free_port
 
 ROOT = Path(__file__).resolve().parents[2]
 MARKER = "HUMTRACK_DEVRUN_TEST_MARKER"

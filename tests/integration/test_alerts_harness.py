@@ -21,7 +21,7 @@ from aiosmtpd.controller import Controller
 from django.conf import settings
 
 from humtrack.celery import app as celery_app
-from tests.services import free_port
+from tests.infrastructure import free_port
 
 ROOT = Path(__file__).resolve().parent.parent.parent
 # The queues our workers consume; emptied before each test so that nothing from an earlier run is served.

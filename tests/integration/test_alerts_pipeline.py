@@ -17,7 +17,7 @@ from access.services import change_access_status
 from humtrack.actor import SYSTEM, Actor
 from humtrack.celery import app as celery_app
 from tests.factories import SourceFactory, UserFactory, make_tree
-from tests.services import free_port, redis_url, require_postgresql, slow_writes
+from tests.infrastructure import free_port, redis_url, require_postgresql, slow_writes
 
 from .test_alerts_harness import SmtpServer, Worker, empty_queues, point_celery_at, wait_for
 

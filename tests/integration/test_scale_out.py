@@ -37,7 +37,7 @@ from access.models import AlertDelivery, Region, StatusChange, Subscription
 from humtrack.models import ApiToken, Organisation, hash_token_key
 from tests.deploy.example_env import DEPLOY, REPO, production_environment, read_env_file
 from tests.factories import SourceFactory, make_region
-from tests.services import free_port, redis_url, require_postgresql
+from tests.infrastructure import free_port, redis_url, require_postgresql
 
 pytestmark = [pytest.mark.integration, pytest.mark.django_db(transaction=True)]
 

@@ -1,9 +1,9 @@
-"""Partner API clients for the needs tests (the same tokens as tests/api's)."""
+"""Partner API clients for the needs tests (the same tokens as tests/conftest.py's)."""
 
 import pytest
 from django.core.cache import cache
 
-from tests.api.conftest import client_for, issue_token
+from tests.partners import client_for, issue_token
 
 
 @pytest.fixture

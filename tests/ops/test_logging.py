@@ -14,8 +14,8 @@ from django.test import RequestFactory
 
 from humtrack.request_id import RequestIdMiddleware
 from tests.deploy.example_env import DEPLOY, REPO, production_environment
+from tests.infrastructure import redis_url
 from tests.ops.logging_tasks import log_marker
-from tests.services import redis_url
 
 TEST_QUEUE = "h-deploy-logging"
 

@@ -15,7 +15,7 @@ from access.choices import AccessStatus, Confidence
 from access.models import AlertDelivery, AlertEvent, StatusChange, Subscription
 from humtrack.ops import metrics
 from tests.deploy.example_env import REPO
-from tests.services import redis_url
+from tests.infrastructure import redis_url
 
 TOKEN = "a-metrics-token-of-at-least-32-characters"
 

@@ -8,7 +8,7 @@ from django.db.migrations.recorder import MigrationRecorder
 from django.test import override_settings
 
 from humtrack.ops import checks
-from tests.services import free_port
+from tests.infrastructure import free_port
 
 # A pod's own address: not in ALLOWED_HOSTS, as in a cluster.
 POD_ADDRESS = "10.42.0.17:8000"

@@ -9,8 +9,8 @@ import urllib.request
 import pytest
 
 from tests.deploy.example_env import DEPLOY, REPO, production_environment
+from tests.infrastructure import free_port, redis_url
 from tests.ops.logging_tasks import count_alert_sent
-from tests.services import free_port, redis_url
 
 TEST_QUEUE = "h-deploy-metrics"
 

@@ -18,9 +18,9 @@ from access.choices import AccessStatus
 from access.models import AlertDelivery, AlertEvent, Region, StatusChange
 from humtrack.models import TokenScope
 from tests.factories import OrganisationFactory, SourceFactory, make_coordinator, make_tree
+from tests.infrastructure import require_postgresql
 from tests.security.principals import make_token
 from tests.security.world import MODEL_BACKEND, subscribe
-from tests.services import require_postgresql
 from tests.threads import at_once
 
 pytestmark = [pytest.mark.integration, pytest.mark.django_db(transaction=True)]

@@ -37,8 +37,8 @@ from humtrack.actor import SYSTEM
 from humtrack.models import TokenScope
 from needs.models import NeedFigure
 from tests.factories import OrganisationFactory, SourceFactory
+from tests.infrastructure import free_port, redis_url, require_postgresql
 from tests.security.principals import make_token
-from tests.services import free_port, redis_url, require_postgresql
 
 pytestmark = [
     pytest.mark.integration,

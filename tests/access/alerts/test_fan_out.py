@@ -8,8 +8,8 @@ from django.test import override_settings
 from access.alerts.fan_out import fan_out
 from access.choices import AccessStatus
 from access.models import AlertDelivery, AlertEvent
-from tests.access.alerts.test_pipeline import change, subscribe
-from tests.services import require_postgresql
+from tests.access.test_alerts_pipeline import change, subscribe
+from tests.infrastructure import require_postgresql
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.integration]
 

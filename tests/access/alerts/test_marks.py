@@ -15,9 +15,9 @@ from access.alerts.marks import SentMarks
 from access.choices import AccessStatus
 from access.models import AlertDelivery
 from humtrack.ops import metrics
-from tests.access.alerts.test_pipeline import change, subscribe
+from tests.access.test_alerts_pipeline import change, subscribe
+from tests.infrastructure import require_postgresql
 from tests.integration.test_alerts_harness import wait_for
-from tests.services import require_postgresql
 from tests.threads import at_once
 
 pytestmark = pytest.mark.django_db(transaction=True)

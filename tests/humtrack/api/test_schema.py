@@ -23,7 +23,7 @@ from access.services import change_access_status, create_corridor, record_outage
 from humtrack.actor import Actor
 from humtrack.models import Organisation
 from needs.services import record_need_figure
-from tests.api.conftest import issue_token
+from tests.partners import issue_token
 
 MAX_EXAMPLES = 20
 

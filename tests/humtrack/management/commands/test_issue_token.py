@@ -2,7 +2,7 @@ import pytest
 from django.core.management import CommandError, call_command
 
 from humtrack.models import ApiToken, Organisation
-from tests.api.conftest import client_for
+from tests.partners import client_for
 
 pytestmark = pytest.mark.django_db
 

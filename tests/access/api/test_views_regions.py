@@ -10,8 +10,8 @@ from access.models import Region, StatusChange
 from access.services import change_access_status, record_outage, record_restriction
 from humtrack.actor import SYSTEM
 from humtrack.models import Organisation
-from tests.api.conftest import client_for
 from tests.factories import UserFactory, make_coordinator
+from tests.partners import client_for
 
 pytestmark = pytest.mark.django_db
 

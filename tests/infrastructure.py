@@ -1,4 +1,5 @@
-"""Real services for integration tests: reach them, or skip on a laptop, or fail in CI.
+"""The real infrastructure tests run against (PostgreSQL, Redis, a free port): reach it, or skip on a
+laptop, or fail in CI.
 
 CI sets HUMTRACK_REQUIRE_SERVICES=1: there a missing PostgreSQL or Redis fails the test instead of
 skipping it, so the integration tests are never silently skipped.

@@ -12,7 +12,7 @@ from needs.api.serializers import NeedFigureSerializer
 from needs.api.views import iso_datetime
 from needs.models import NeedFigure
 from tests.factories import NeedFigureFactory, SourceFactory
-from tests.services import require_postgresql
+from tests.infrastructure import require_postgresql
 
 pytestmark = pytest.mark.django_db
 

@@ -12,9 +12,9 @@ import pytest
 
 from access.models import AccessRestriction
 from humtrack.models import IdempotencyKey
-from tests.api.conftest import client_for, issue_token
-from tests.api.test_idempotency import restriction
-from tests.services import slow_writes
+from tests.humtrack.api.test_idempotency import restriction
+from tests.infrastructure import slow_writes
+from tests.partners import client_for, issue_token
 from tests.threads import at_once
 
 pytestmark = [pytest.mark.integration, pytest.mark.django_db(transaction=True)]

@@ -7,7 +7,7 @@ An import inside a function is how an import cycle hides; the pipeline enqueues 
 import ast
 from pathlib import Path
 
-REPO = Path(__file__).resolve().parents[3]
+REPO = Path(__file__).resolve().parents[2]
 PIPELINE = REPO / "access" / "alerts"
 APPLICATION = ["access", "needs", "humtrack", "situation", "scenarios", "bench"]
 

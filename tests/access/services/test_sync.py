@@ -1,5 +1,5 @@
 """access.services.sync and the in-force rule: one rule for is_active and the counts; the touches a
-deletion makes; the sweep reads its partial indexes (the API-level sync checks: tests/api/)."""
+deletion makes; the sweep reads its partial indexes (the API-level sync checks: tests/access/api/)."""
 
 from datetime import UTC, datetime, timedelta
 
@@ -17,7 +17,7 @@ from access.services import create_corridor
 from access.services.sync import facts_whose_time_came
 from humtrack.actor import SYSTEM
 from tests.factories import SourceFactory, UserFactory, make_tree
-from tests.services import require_postgresql
+from tests.infrastructure import require_postgresql
 
 pytestmark = pytest.mark.django_db
 

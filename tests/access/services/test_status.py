@@ -12,7 +12,7 @@ from access.selectors.status import annotate_status_as_of
 from access.services import change_access_status
 from humtrack.actor import Actor
 from tests.factories import SourceFactory, UserFactory, make_tree
-from tests.services import require_postgresql
+from tests.infrastructure import require_postgresql
 
 pytestmark = pytest.mark.django_db
 

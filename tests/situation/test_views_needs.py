@@ -8,7 +8,7 @@ from django.urls import reverse
 
 from scenarios.demo import SEPTEMBER_2021, load_demo
 from tests.factories import UserFactory
-from tests.needs.test_rollup_demo import add_figure
+from tests.needs.test_selectors_rollup_demo import add_figure
 
 pytestmark = pytest.mark.django_db
 

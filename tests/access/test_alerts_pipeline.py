@@ -25,8 +25,8 @@ from access.services import change_access_status, change_corridor_status, create
 from humtrack.actor import SYSTEM
 from humtrack.ops import metrics
 from tests.factories import SourceFactory, make_coordinator
+from tests.infrastructure import free_port
 from tests.integration.test_alerts_harness import SmtpServer
-from tests.services import free_port
 
 pytestmark = pytest.mark.django_db
 

@@ -6,8 +6,8 @@ import pytest
 import redis
 from django.core.cache import caches
 
-from tests.api.conftest import client_for, issue_token
-from tests.services import redis_url
+from tests.infrastructure import redis_url
+from tests.partners import client_for, issue_token
 
 pytestmark = pytest.mark.django_db
 

@@ -1,4 +1,9 @@
-"""Partner tokens and an API client for the API tests."""
+"""Partner tokens and API clients for the API tests: issue a token, get a client that sends it.
+
+The fixtures built on them are in tests/conftest.py (`reader`, `writer`, `other_writer`, used by the
+API tests of every app). `fresh_throttle_counts` is imported by the conftest of each API test folder
+(tests/<app>/api/), where it applies to every test.
+"""
 
 import pytest
 from django.core.cache import cache
@@ -24,30 +29,8 @@ def client_for(key: str | None) -> APIClient:
 
 
 @pytest.fixture(autouse=True)
-def _fresh_throttle_counts():
+def fresh_throttle_counts():
     # Throttle counts live in the cache; every test starts with none.
     cache.clear()
     yield
     cache.clear()
-
-
-@pytest.fixture
-def reader(db):
-    return client_for(issue_token("Reader Org", ["read"]))
-
-
-@pytest.fixture
-def writer(db):
-    """A partner (Logistics Cluster) with read and write scopes."""
-    return client_for(issue_token("Logistics Cluster", ["read", "write"]))
-
-
-@pytest.fixture
-def other_writer(db):
-    """Another partner organisation with read and write scopes."""
-    return client_for(issue_token("Health Cluster", ["read", "write"]))
-
-
-@pytest.fixture
-def anonymous():
-    return APIClient()

@@ -1,6 +1,6 @@
 """Issue 11 §4: a partner syncing with `resume` (and the deletion feed) holds what a full read gives.
 
-Each test moves the clock forward before a sync (tests.api.syncing.Clock), so the 30-second settle
+Each test moves the clock forward before a sync (tests.syncing.Clock), so the 30-second settle
 window of `resume` never re-delivers a row by chance: what reaches the partner reaches it because
 the row was changed or touched.
 """
@@ -25,9 +25,9 @@ from access.services import (
 from humtrack.actor import SYSTEM
 from humtrack.celery import app
 from humtrack.models import Tombstone
-from tests.api.conftest import client_for, issue_token
-from tests.api.syncing import Clock, SyncingPartner
 from tests.factories import UserFactory
+from tests.partners import client_for, issue_token
+from tests.syncing import Clock, SyncingPartner
 
 pytestmark = pytest.mark.django_db
 

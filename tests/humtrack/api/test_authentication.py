@@ -9,8 +9,8 @@ from rest_framework.views import APIView
 from humtrack.api.authentication import TokenAuthentication
 from humtrack.api.permissions import HasAlertsScope, scope_required
 from humtrack.models import ApiToken
-from tests.api.conftest import client_for, issue_token
 from tests.factories import UserFactory
+from tests.partners import client_for, issue_token
 
 pytestmark = pytest.mark.django_db
 
