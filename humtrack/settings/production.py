@@ -36,20 +36,20 @@ from .base import (
 
 
 def refuse(reason: str) -> NoReturn:
-    raise ImproperlyConfigured(f"{reason} (see deploy/.env.example)")
+    raise ImproperlyConfigured(f"{reason} (see deploy/.env.example).")
 
 
 if debug_as_set:
-    refuse("DEBUG must be off in production.")
+    refuse("DEBUG must be off in production")
 DEBUG = False
 if SECRET_KEY == INSECURE_DEV_SECRET_KEY or len(SECRET_KEY) < 50 or SECRET_KEY.startswith("django-insecure"):
-    refuse("Set SECRET_KEY to a random value of at least 50 characters.")
+    refuse("Set SECRET_KEY to a random value of at least 50 characters")
 if not ALLOWED_HOSTS or ALLOWED_HOSTS == LAPTOP_ALLOWED_HOSTS:
-    refuse("Set ALLOWED_HOSTS to the host names users reach humtrack at.")
+    refuse("Set ALLOWED_HOSTS to the host names users reach humtrack at")
 # Every alert email links here (unsubscribe, the region): the laptop default would send field staff to
 # their own machine.
 if not SITE_URL.startswith("https://"):
-    refuse("Set SITE_URL to the https:// address users reach humtrack at.")
+    refuse("Set SITE_URL to the https:// address users reach humtrack at")
 
 # The laptop defaults (SQLite, a broker in files, mail written to files, a per-process cache) would
 # lose work or alerts as soon as there are two processes: production names each service.
@@ -60,20 +60,20 @@ if CELERY_BROKER_URL.startswith("filesystem://"):
 if CACHES["default"]["BACKEND"].endswith("LocMemCache"):
     refuse("Throttles count across processes in a shared cache: set CACHE_URL=rediscache://...")
 if EMAIL_BACKEND.endswith("filebased.EmailBackend"):
-    refuse("Alerts are sent by SMTP: set EMAIL_URL=smtp://... (smtp+tls://, smtp+ssl://).")
+    refuse("Alerts are sent by SMTP: set EMAIL_URL=smtp://... (smtp+tls://, smtp+ssl://)")
 if len(METRICS_TOKEN) < 32:
-    refuse("Set METRICS_TOKEN to a random value of at least 32 characters.")
+    refuse("Set METRICS_TOKEN to a random value of at least 32 characters")
 
 # A late-acked task that outlives the visibility timeout would be delivered a second time.
 if CELERY_BROKER_TRANSPORT_OPTIONS.get("visibility_timeout", 0) <= CELERY_TASK_TIME_LIMIT:
-    refuse("CELERY_VISIBILITY_TIMEOUT must be longer than CELERY_TASK_TIME_LIMIT.")
+    refuse("CELERY_VISIBILITY_TIMEOUT must be longer than CELERY_TASK_TIME_LIMIT")
 # A retry waits in a worker, unacknowledged, until its countdown ends: a countdown longer than the
 # visibility timeout would be handed to a second worker as well.
 if CELERY_BROKER_TRANSPORT_OPTIONS.get("visibility_timeout", 0) <= ALERTS_RETRY_BACKOFF_MAX_SECONDS:
-    refuse("CELERY_VISIBILITY_TIMEOUT must be longer than ALERTS_RETRY_BACKOFF_MAX_SECONDS.")
+    refuse("CELERY_VISIBILITY_TIMEOUT must be longer than ALERTS_RETRY_BACKOFF_MAX_SECONDS")
 # A live send task must be killed before its claimed deliveries may be claimed by another worker.
 if ALERTS_LEASE_SECONDS <= CELERY_TASK_TIME_LIMIT:
-    refuse("ALERTS_LEASE_SECONDS must be longer than CELERY_TASK_TIME_LIMIT.")
+    refuse("ALERTS_LEASE_SECONDS must be longer than CELERY_TASK_TIME_LIMIT")
 
 # Persistent connections, checked before reuse (a PostgreSQL restart or a pooler closing them).
 DATABASES["default"]["CONN_MAX_AGE"] = env.int("CONN_MAX_AGE", default=60)
