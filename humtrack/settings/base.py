@@ -302,7 +302,7 @@ METRICS_TOKEN = env.str("METRICS_TOKEN", default="")
 # A Celery worker serves its own metrics on this port, at this address, when the port is set
 # (humtrack/ops/worker_metrics.py). PROMETHEUS_MULTIPROC_DIR is prometheus_client's: humtrack/ops/metrics.py.
 WORKER_METRICS_PORT = env.int("WORKER_METRICS_PORT", default=None)
-WORKER_METRICS_ADDR = env.str("WORKER_METRICS_ADDR", default="0.0.0.0")  # noqa: S104  # nosec B104
+WORKER_METRICS_ADDR = env.str("WORKER_METRICS_ADDR", default="0.0.0.0")  # noqa: S104  (a container; a VM unit sets 127.0.0.1)
 log_format_as_set = env.str("LOG_FORMAT", default=None)
 LOGGING = {
     "version": 1,
