@@ -47,8 +47,12 @@ case "$command" in
             --loglevel "${LOG_LEVEL:-INFO}" "$@"
         ;;
     beat)
+        # The settings create no folder: the schedule's is made here (the image, compose's volume and
+        # systemd's StateDirectory usually have it already).
+        schedule="${CELERY_BEAT_SCHEDULE:-${HUMTRACK_VAR_DIR:-/tmp}/celerybeat-schedule}"
+        mkdir -p "$(dirname -- "$schedule")"
         exec "$PYTHON" -m celery --quiet --app humtrack beat \
-            --schedule "${CELERY_BEAT_SCHEDULE:-${HUMTRACK_VAR_DIR:-/tmp}/celerybeat-schedule}" \
+            --schedule "$schedule" \
             --loglevel "${LOG_LEVEL:-INFO}" "$@"
         ;;
     migrate)

@@ -1,7 +1,8 @@
 """gunicorn configuration for humtrack's web processes (container, VM and the scale-out test alike).
 
-Everything can be tuned from the environment: PORT, WEB_CONCURRENCY, GUNICORN_THREADS,
-GUNICORN_TIMEOUT, PROMETHEUS_MULTIPROC_DIR.
+Everything can be tuned from the environment (deploy/.env.example documents each): HOST, PORT,
+WEB_CONCURRENCY, GUNICORN_THREADS, GUNICORN_TIMEOUT, FORWARDED_ALLOW_IPS, LOG_LEVEL,
+PROMETHEUS_MULTIPROC_DIR. Read with os.environ: gunicorn loads this file before Django's settings.
 """
 
 import os

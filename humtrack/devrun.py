@@ -17,6 +17,7 @@ import subprocess  # (starts our own interpreter with fixed arguments)  # nosec 
 import sys
 import threading
 import time
+from pathlib import Path
 
 from django.conf import settings
 
@@ -45,7 +46,10 @@ STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)
 def banner(port: str) -> str:
     base = f"http://127.0.0.1:{port}"
     database = settings.DATABASES["default"]
-    mailbox = getattr(settings, "EMAIL_FILE_PATH", None) or f"SMTP {settings.EMAIL_HOST}:{settings.EMAIL_PORT}"
+    if settings.EMAIL_BACKEND.endswith("filebased.EmailBackend"):
+        mailbox = settings.EMAIL_FILE_PATH
+    else:
+        mailbox = f"SMTP {settings.EMAIL_HOST}:{settings.EMAIL_PORT}"
     return "\n".join(
         [
             "",
@@ -194,7 +198,9 @@ def main():
     import django
 
     django.setup()
-    port = os.environ.get("PORT", "8000")
+    port = str(settings.PORT)
+    # Beat's schedule file sits in var/, which a laptop on PostgreSQL and Redis has no other use for.
+    Path(settings.CELERY_BEAT_SCHEDULE_FILENAME).parent.mkdir(parents=True, exist_ok=True)
     print(banner(port), flush=True)
     sys.exit(Supervisor(processes(port)).run())
 

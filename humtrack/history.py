@@ -60,7 +60,7 @@ def copy_to_history(model, pks, *, history_type: str, actor, reason: str, date, 
     each value back: for a 10,000-row upload that was about as much work as writing the figures.
     Like bulk_history_create it sends no pre/post_create_historical_record signals.
     """
-    if not getattr(settings, "SIMPLE_HISTORY_ENABLED", True):
+    if not settings.SIMPLE_HISTORY_ENABLED:
         return
     history = model.history.model
     tracked = [field.attname for field in history.tracked_fields]

@@ -32,7 +32,7 @@ MAX_PAGE_SIZE = 1000
 
 
 def sync_settle_seconds() -> float:
-    return getattr(settings, "HUMTRACK_SYNC_SETTLE_SECONDS", 30)
+    return settings.HUMTRACK_SYNC_SETTLE_SECONDS
 
 
 def as_datetime(value) -> datetime:

@@ -65,8 +65,15 @@ class QueueDepthCollector:
         yield gauge
 
 
+def in_multiprocess_mode() -> bool:
+    """Whether counts live in files shared by a server's processes. PROMETHEUS_MULTIPROC_DIR is
+    prometheus_client's own variable, which it reads when first imported: read here from the process
+    environment too, not from Django's settings, which may not be loaded yet (or at all)."""
+    return bool(os.environ.get("PROMETHEUS_MULTIPROC_DIR"))
+
+
 def _process_registry():
-    if os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
+    if in_multiprocess_mode():
         registry = CollectorRegistry()
         multiprocess.MultiProcessCollector(registry)
         return registry

@@ -1,8 +1,13 @@
 """Settings for every environment, read from the environment (django-environ).
 
-With nothing set, humtrack runs on a laptop: SQLite and an embedded Celery broker under var/,
-emails written as files under var/mail/, DEBUG on. DATABASE_URL, CELERY_BROKER_URL, EMAIL_URL,
-SECRET_KEY and ALLOWED_HOSTS switch to PostgreSQL, Redis, SMTP and production values.
+With nothing set, humtrack runs on a laptop: SQLite and an embedded Celery broker under var/ (their
+folders made here, only when they are used), emails written as files under var/mail/, DEBUG on.
+DATABASE_URL, CELERY_BROKER_URL, CACHE_URL, EMAIL_URL, SECRET_KEY and ALLOWED_HOSTS switch to
+PostgreSQL, Redis, SMTP and production values; production.py refuses the laptop's where unsafe.
+One `env` reads each variable once, in its topic's section; deploy/.env.example documents every
+variable read anywhere (tests/humtrack/settings/test_env.py keeps it so). About 330 lines: every
+setting stays in this one file, by topic, so that a search for a variable finds its one read; the
+framework tables (apps, middleware, DRF, the schema) are a third of it.
 """
 
 from pathlib import Path
@@ -12,22 +17,26 @@ from celery.schedules import crontab
 from kombu import Queue
 
 BASE_DIR = Path(__file__).resolve().parent.parent.parent
-VAR_DIR = Path(environ.Env().str("HUMTRACK_VAR_DIR", default=str(BASE_DIR / "var")))
-
 env = environ.Env()
-# The embedded defaults (SQLite, mailbox, broker) live here; created on first use.
-VAR_DIR.mkdir(parents=True, exist_ok=True)
 # A developer's .env beside manage.py, if there is one; the real environment wins.
 env.read_env(BASE_DIR / ".env", overwrite=False)
+# Where the laptop's defaults keep their files: SQLite, the broker, emails, beat's schedule.
+VAR_DIR = Path(env.str("HUMTRACK_VAR_DIR", default=str(BASE_DIR / "var")))
 
-DEBUG = env.bool("DEBUG", default=True)
-# Only for a laptop: production.py refuses to start with this key.
+# --- Django ---------------------------------------------------------------------------------------
+# DEBUG, LOG_FORMAT and HUMTRACK_TRUSTED_PROXIES have other defaults under production.py: each is
+# kept as set (None when unset) for it, and given the laptop's default here.
+debug_as_set = env.bool("DEBUG", default=None)
+DEBUG = True if debug_as_set is None else debug_as_set
 INSECURE_DEV_SECRET_KEY = "django-insecure-humtrack-development-only"  # noqa: S105  (refused by production.py)  # nosec B105
 SECRET_KEY = env.str("SECRET_KEY", default=INSECURE_DEV_SECRET_KEY)
-ALLOWED_HOSTS = env.list("ALLOWED_HOSTS", default=["127.0.0.1", "localhost", "[::1]", "testserver"])
+LAPTOP_ALLOWED_HOSTS = ["127.0.0.1", "localhost", "[::1]", "testserver"]  # refused by production.py
+ALLOWED_HOSTS = env.list("ALLOWED_HOSTS", default=LAPTOP_ALLOWED_HOSTS)
 CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", default=[])
-# Where users reach this site: the links in alert emails (unsubscribe, the region). `make run` serves on PORT.
-SITE_URL = env.str("SITE_URL", default=f"http://127.0.0.1:{env.str('PORT', default='8000')}").rstrip("/")
+# `make run` serves on this port (humtrack/devrun.py); gunicorn reads PORT itself (deploy/gunicorn.conf.py).
+PORT = env.int("PORT", default=8000)
+# Where users reach this site: the links in alert emails (unsubscribe, the region).
+SITE_URL = (env.str("SITE_URL", default="") or f"http://127.0.0.1:{PORT}").rstrip("/")
 
 INSTALLED_APPS = [
     "django.contrib.admin",
@@ -73,14 +82,8 @@ MIDDLEWARE = [
     "django_prometheus.middleware.PrometheusAfterMiddleware",
 ]
 
-AUTHENTICATION_BACKENDS = [
-    "axes.backends.AxesStandaloneBackend",
-    "django.contrib.auth.backends.ModelBackend",
-]
-
 ROOT_URLCONF = "humtrack.urls"
 WSGI_APPLICATION = "humtrack.wsgi.application"
-
 TEMPLATES = [
     {
         "BACKEND": "django.template.backends.django.DjangoTemplates",
@@ -95,29 +98,13 @@ TEMPLATES = [
         },
     },
 ]
-
-DATABASES = {
-    "default": env.db("DATABASE_URL", default=f"sqlite:///{VAR_DIR / 'humtrack.sqlite3'}"),
-}
-if DATABASES["default"]["ENGINE"].endswith("sqlite3"):
-    # SQLite under a web server and a worker at once: wait for the write lock instead of failing.
-    DATABASES["default"].setdefault("OPTIONS", {})["timeout"] = 20
-DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
-
-# Throttling and health checks share this cache: Redis (CACHE_URL=rediscache://…) in production.
-CACHES = {"default": env.cache("CACHE_URL", default="locmemcache://humtrack")}
-
-AUTH_PASSWORD_VALIDATORS = [
-    {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
-    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator", "OPTIONS": {"min_length": 10}},
-    {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
-    {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
-]
-
 LANGUAGE_CODE = "en"
 TIME_ZONE = "UTC"
 USE_I18N = True
 USE_TZ = True
+LOGIN_URL = "/admin/login/"
+# The audit history (humtrack/history.py): off only inside a restore (humtrack/backup.py), never by configuration.
+SIMPLE_HISTORY_ENABLED = True
 
 STATIC_URL = "/static/"
 # The container image collects static files at build time, outside the writable var/ folder.
@@ -129,26 +116,62 @@ STORAGES = {
 if DEBUG:
     STORAGES["staticfiles"] = {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"}
 
-LOGIN_URL = "/admin/login/"
+# --- Database and cache ---------------------------------------------------------------------------
+DATABASES = {"default": env.db("DATABASE_URL", default=f"sqlite:///{VAR_DIR / 'humtrack.sqlite3'}")}
+if DATABASES["default"]["ENGINE"].endswith("sqlite3"):  # a laptop (production.py refuses SQLite)
+    # SQLite under a web server and a worker at once: wait for the write lock instead of failing.
+    DATABASES["default"].setdefault("OPTIONS", {})["timeout"] = 20
+    # SQLite makes the file, not its folder: a fresh clone has no var/.
+    Path(DATABASES["default"]["NAME"]).parent.mkdir(parents=True, exist_ok=True)
+DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+# Throttling and health checks share this cache: Redis (CACHE_URL=rediscache://…) in production.
+CACHES = {"default": env.cache("CACHE_URL", default="locmemcache://humtrack")}
 
-# Email: SMTP from EMAIL_URL (smtp://user:password@host:port, smtp+tls://…), else files in var/mail/.
-EMAIL_DIR = VAR_DIR / "mail"
-if env.str("EMAIL_URL", default=""):
-    vars().update(env.email_url("EMAIL_URL"))
+# --- Email ----------------------------------------------------------------------------------------
+# SMTP from EMAIL_URL (smtp://user:password@host:port, smtp+tls://…), else files in var/mail/, a folder
+# Django's file backend makes when it writes the first email.
+email_url = env.str("EMAIL_URL", default="")
+EMAIL_FILE_PATH = str(VAR_DIR / "mail")
+if email_url:
+    vars().update(env.email_url_config(email_url))
 else:
     EMAIL_BACKEND = "django.core.mail.backends.filebased.EmailBackend"
-    EMAIL_FILE_PATH = str(EMAIL_DIR)
 DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="humtrack <alerts@humtrack.localhost>")
 EMAIL_TIMEOUT = env.int("EMAIL_TIMEOUT", default=20)
 
-# Celery: Redis in production; with nothing set, kombu's filesystem transport under var/broker
-# so that `make run` starts a real worker with no server to install.
-BROKER_DIR = VAR_DIR / "broker"
+# --- Alerts (access/alerts/, docs/alerts.md) ------------------------------------------------------
+# Further changes a person would get within this many seconds after an alert go into one follow-up.
+ALERTS_FLOOD_WINDOW_SECONDS = env.int("ALERTS_FLOOD_WINDOW_SECONDS", default=600)
+# At most this many immediate alert emails per person per hour; the rest wait for one follow-up.
+ALERTS_HOURLY_CAP = env.int("ALERTS_HOURLY_CAP", default=10)
+# Deliveries sent per task, over one SMTP connection; also how many deliveries a fan-out commits at once.
+ALERTS_BATCH_SIZE = env.int("ALERTS_BATCH_SIZE", default=200)
+# A claimed delivery whose worker has not finished within this long may be claimed again. Longer than
+# CELERY_TASK_TIME_LIMIT, so a live task is always killed before another may take its deliveries.
+ALERTS_LEASE_SECONDS = env.int("ALERTS_LEASE_SECONDS", default=600)
+# The sweep, every ALERTS_SWEEP_EVERY_SECONDS, re-enqueues events and deliveries left unfinished this
+# long (broker down, worker killed).
+ALERTS_SWEEP_AFTER_SECONDS = env.int("ALERTS_SWEEP_AFTER_SECONDS", default=180)
+ALERTS_SWEEP_EVERY_SECONDS = env.int("ALERTS_SWEEP_EVERY_SECONDS", default=60)
+# Temporary failures (SMTP 4xx, connection refused) retry after base * 2^attempt seconds, capped.
+ALERTS_RETRY_BACKOFF_SECONDS = env.int("ALERTS_RETRY_BACKOFF_SECONDS", default=30)
+ALERTS_RETRY_BACKOFF_MAX_SECONDS = env.int("ALERTS_RETRY_BACKOFF_MAX_SECONDS", default=3600)
+ALERTS_MAX_ATTEMPTS = env.int("ALERTS_MAX_ATTEMPTS", default=8)
+# An address that fails permanently this many times in a row is paused and its coordinators told.
+ALERTS_PAUSE_AFTER_FAILURES = env.int("ALERTS_PAUSE_AFTER_FAILURES", default=3)
+# Daily digests and the staleness notices go out at this hour (UTC).
+ALERTS_DIGEST_HOUR = env.int("ALERTS_DIGEST_HOUR", default=6)
+# A region is stale when it has had no confirmed status update for this many days.
+HUMTRACK_STALE_AFTER_DAYS = env.int("HUMTRACK_STALE_AFTER_DAYS", default=7)
+
+# --- Celery ---------------------------------------------------------------------------------------
+# Redis in production; with nothing set, kombu's filesystem transport under var/broker so that
+# `make run` starts a real worker with no server to install.
 CELERY_BROKER_URL = env.str("CELERY_BROKER_URL", default="filesystem://")
-CELERY_BROKER_TRANSPORT_OPTIONS = {}
-if CELERY_BROKER_URL.startswith("filesystem://"):
+BROKER_DIR = VAR_DIR / "broker"
+if CELERY_BROKER_URL.startswith("filesystem://"):  # a laptop (production.py refuses it)
     for folder in (BROKER_DIR / "queue", BROKER_DIR / "processed", BROKER_DIR / "control"):
-        folder.mkdir(parents=True, exist_ok=True)
+        folder.mkdir(parents=True, exist_ok=True)  # kombu writes into them but does not make them
     CELERY_BROKER_TRANSPORT_OPTIONS = {
         # Without it kombu writes its broadcast (pidbox) files to ./control in the working directory.
         "control_folder": str(BROKER_DIR / "control"),
@@ -172,6 +195,7 @@ CELERY_TASK_DEFAULT_QUEUE = "default"
 # a worker started without -Q consumes both (make run), deploy/ runs one worker per queue.
 CELERY_TASK_QUEUES = (Queue("default"), Queue("alerts"))
 CELERY_WORKER_MAX_TASKS_PER_CHILD = env.int("CELERY_WORKER_MAX_TASKS_PER_CHILD", default=1000)
+# make run's beat (humtrack/devrun.py makes the folder); deploy/entrypoint.sh passes its own --schedule.
 CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_TIMEZONE = TIME_ZONE
@@ -183,17 +207,14 @@ CELERY_IMPORTS = ["access.alerts.tasks"]
 # touches those rows this often, so a syncing partner sees it at most this many seconds late (docs/api.md).
 HUMTRACK_SYNC_TOUCH_EVERY_SECONDS = env.int("HUMTRACK_SYNC_TOUCH_EVERY_SECONDS", default=60)
 CELERY_BEAT_SCHEDULE = {
-    "alerts-sweep-unfinished": {
-        "task": "access.alerts.sweep_unfinished",
-        "schedule": env.int("ALERTS_SWEEP_EVERY_SECONDS", default=60),
-    },
+    "alerts-sweep-unfinished": {"task": "access.alerts.sweep_unfinished", "schedule": ALERTS_SWEEP_EVERY_SECONDS},
     "alerts-daily-digests": {
         "task": "access.alerts.send_due_digests",
-        "schedule": crontab(minute=0, hour=env.int("ALERTS_DIGEST_HOUR", default=6)),
+        "schedule": crontab(minute=0, hour=ALERTS_DIGEST_HOUR),
     },
     "alerts-staleness-notices": {
         "task": "access.alerts.send_staleness_notices",
-        "schedule": crontab(minute=5, hour=env.int("ALERTS_DIGEST_HOUR", default=6)),
+        "schedule": crontab(minute=5, hour=ALERTS_DIGEST_HOUR),
     },
     "sync-touch-facts-whose-time-came": {
         "task": "access.touch_facts_whose_time_came",
@@ -201,6 +222,10 @@ CELERY_BEAT_SCHEDULE = {
     },
 }
 
+# --- The partner API ------------------------------------------------------------------------------
+# The `resume` link of a sync never points later than this many seconds ago: a slow transaction
+# commits rows whose updated_at is older than rows already read (humtrack/api/pagination.py).
+HUMTRACK_SYNC_SETTLE_SECONDS = env.int("HUMTRACK_SYNC_SETTLE_SECONDS", default=30)
 REST_FRAMEWORK = {
     "DEFAULT_SCHEMA_CLASS": "humtrack.api.schema.PartnerAutoSchema",
     "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
@@ -213,6 +238,7 @@ REST_FRAMEWORK = {
     "DEFAULT_PAGINATION_CLASS": "humtrack.api.pagination.UpdatedCursorPagination",
     "EXCEPTION_HANDLER": "humtrack.api.exceptions.api_exception_handler",
     "DEFAULT_THROTTLE_CLASSES": ["humtrack.api.throttling.PartnerTokenThrottle"],
+    # Requests per partner token, counted in the shared cache (CACHE_URL).
     "DEFAULT_THROTTLE_RATES": {"partner": env.str("HUMTRACK_API_RATE", default="1200/minute")},
     "DEFAULT_RENDERER_CLASSES": [
         "rest_framework.renderers.JSONRenderer",
@@ -242,38 +268,20 @@ SPECTACULAR_SETTINGS = {
         "NeedFigureWarningEnum": "needs.selectors.FIGURE_WARNING_CODES",
     },
 }
+# Request size limits (humtrack/security.py answers 413 above this). 10 MiB, as the proxy allows
+# (deploy/nginx): room for a bulk upload of thousands of rows, not for a memory exhaustion.
+DATA_UPLOAD_MAX_MEMORY_SIZE = env.int("HUMTRACK_MAX_REQUEST_BYTES", default=10 * 1024 * 1024)
+# Form fields per request (the admin's bulk actions post one per selected row): Django's default.
+DATA_UPLOAD_MAX_NUMBER_FIELDS = 1000
 
-# humtrack's own knobs.
-# A region is stale when it has had no confirmed status update for this many days.
-HUMTRACK_STALE_AFTER_DAYS = env.int("HUMTRACK_STALE_AFTER_DAYS", default=7)
-HUMTRACK_DEMO_PASSWORD = env.str("HUMTRACK_DEMO_PASSWORD", default="panjshir-demo-2021")
-
-# Alerts (access/alerts/, docs/alerts.md).
-# Further changes a person would get within this many seconds after an alert go into one follow-up.
-ALERTS_FLOOD_WINDOW_SECONDS = env.int("ALERTS_FLOOD_WINDOW_SECONDS", default=600)
-# At most this many immediate alert emails per person per hour; the rest wait for one follow-up.
-ALERTS_HOURLY_CAP = env.int("ALERTS_HOURLY_CAP", default=10)
-# Deliveries sent per task, over one SMTP connection; also how many deliveries a fan-out commits at once.
-ALERTS_BATCH_SIZE = env.int("ALERTS_BATCH_SIZE", default=200)
-# A claimed delivery whose worker has not finished within this long may be claimed again. Longer than
-# CELERY_TASK_TIME_LIMIT, so a live task is always killed before another may take its deliveries.
-ALERTS_LEASE_SECONDS = env.int("ALERTS_LEASE_SECONDS", default=600)
-# The sweep re-enqueues events and deliveries left unfinished this long (broker down, worker killed).
-ALERTS_SWEEP_AFTER_SECONDS = env.int("ALERTS_SWEEP_AFTER_SECONDS", default=180)
-ALERTS_SWEEP_EVERY_SECONDS = env.int("ALERTS_SWEEP_EVERY_SECONDS", default=60)
-# Temporary failures (SMTP 4xx, connection refused) retry after base * 2^attempt seconds, capped.
-ALERTS_RETRY_BACKOFF_SECONDS = env.int("ALERTS_RETRY_BACKOFF_SECONDS", default=30)
-ALERTS_RETRY_BACKOFF_MAX_SECONDS = env.int("ALERTS_RETRY_BACKOFF_MAX_SECONDS", default=3600)
-ALERTS_MAX_ATTEMPTS = env.int("ALERTS_MAX_ATTEMPTS", default=8)
-# An address that fails permanently this many times in a row is paused and its coordinators told.
-ALERTS_PAUSE_AFTER_FAILURES = env.int("ALERTS_PAUSE_AFTER_FAILURES", default=3)
-# Daily digests and the staleness notices go out at this hour (UTC).
-ALERTS_DIGEST_HOUR = env.int("ALERTS_DIGEST_HOUR", default=6)
-
-# Bearer token a Prometheus scrape of /metrics must send; empty: /metrics is open (a laptop).
-# production.py requires it.
-METRICS_TOKEN = env.str("METRICS_TOKEN", default="")
-
+# --- Security: logins -----------------------------------------------------------------------------
+AUTHENTICATION_BACKENDS = ["axes.backends.AxesStandaloneBackend", "django.contrib.auth.backends.ModelBackend"]
+AUTH_PASSWORD_VALIDATORS = [
+    {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
+    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator", "OPTIONS": {"min_length": 10}},
+    {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
+    {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
+]
 AXES_FAILURE_LIMIT = env.int("AXES_FAILURE_LIMIT", default=5)
 AXES_COOLOFF_TIME = 1  # hours
 AXES_RESET_ON_SUCCESS = True
@@ -282,14 +290,20 @@ AXES_RESET_ON_SUCCESS = True
 AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
 # The address is the client's, read from X-Forwarded-For behind this many proxies (production: 1).
 AXES_CLIENT_IP_CALLABLE = "humtrack.security.client_ip_address"
-HUMTRACK_TRUSTED_PROXIES = env.int("HUMTRACK_TRUSTED_PROXIES", default=0)
+trusted_proxies_as_set = env.int("HUMTRACK_TRUSTED_PROXIES", default=None)
+HUMTRACK_TRUSTED_PROXIES = 0 if trusted_proxies_as_set is None else trusted_proxies_as_set
+# The demo coordinator's password (`manage.py load_demo`).
+HUMTRACK_DEMO_PASSWORD = env.str("HUMTRACK_DEMO_PASSWORD", default="panjshir-demo-2021")
 
-# Request size limits (humtrack/security.py answers 413 above this). 10 MiB, as the proxy allows
-# (deploy/nginx): room for a bulk upload of thousands of rows, not for a memory exhaustion.
-DATA_UPLOAD_MAX_MEMORY_SIZE = env.int("HUMTRACK_MAX_REQUEST_BYTES", default=10 * 1024 * 1024)
-# Form fields per request (the admin's bulk actions post one per selected row): Django's default.
-DATA_UPLOAD_MAX_NUMBER_FIELDS = 1000
-
+# --- Ops: metrics and logs ------------------------------------------------------------------------
+# Bearer token a Prometheus scrape of /metrics must send; empty: /metrics is open (a laptop).
+# production.py requires it.
+METRICS_TOKEN = env.str("METRICS_TOKEN", default="")
+# A Celery worker serves its own metrics on this port, at this address, when the port is set
+# (humtrack/ops/worker_metrics.py). PROMETHEUS_MULTIPROC_DIR is prometheus_client's: humtrack/ops/metrics.py.
+WORKER_METRICS_PORT = env.int("WORKER_METRICS_PORT", default=None)
+WORKER_METRICS_ADDR = env.str("WORKER_METRICS_ADDR", default="0.0.0.0")  # noqa: S104  (a container; a VM unit sets 127.0.0.1)
+log_format_as_set = env.str("LOG_FORMAT", default=None)
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
@@ -305,7 +319,7 @@ LOGGING = {
         "stdout": {
             "class": "logging.StreamHandler",
             "stream": "ext://sys.stdout",
-            "formatter": env.str("LOG_FORMAT", default="plain"),
+            "formatter": log_format_as_set or "plain",
             "filters": ["request_id"],
         },
     },

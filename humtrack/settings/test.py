@@ -1,4 +1,4 @@
-"""Tests: the base settings with fast hashing and a private var/ folder per run."""
+"""Tests: the base settings with fast hashing, emails kept in memory and login throttling off."""
 
 from .base import *  # noqa: F403
 

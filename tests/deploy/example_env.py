@@ -1,6 +1,8 @@
-"""deploy/.env.example as an environment, for running humtrack's processes under production settings."""
+"""deploy/.env.example as an environment, for running humtrack's processes under production settings,
+and as documentation: every variable, what it does, its default and whether production requires it."""
 
 import os
+import re
 import sys
 from pathlib import Path
 
@@ -23,6 +25,33 @@ def read_env_file(path: Path = ENV_EXAMPLE) -> dict[str, str]:
             value = value[1:-1]
         values[key.strip()] = value
     return values
+
+
+# "NAME=value" sets a variable; "# NAME=value" documents one without setting it.
+VARIABLE_LINE = re.compile(r"^(?:#\s*)?([A-Z][A-Z0-9_]*)=")
+REQUIRED = "Required in production."
+
+
+def documented_variables(path: Path = ENV_EXAMPLE) -> dict[str, list[str]]:
+    """Every variable the example documents, set or not, with the comment lines just above each
+    occurrence (a variable documented twice has two)."""
+    documented: dict[str, list[str]] = {}
+    comment: list[str] = []
+    for line in path.read_text().splitlines():
+        line = line.strip()
+        if match := VARIABLE_LINE.match(line):
+            documented.setdefault(match.group(1), []).append(" ".join(comment))
+            comment = []
+        elif line.startswith("#"):
+            comment.append(line.lstrip("#").strip())
+        else:
+            comment = []
+    return documented
+
+
+def required_in_production(path: Path = ENV_EXAMPLE) -> set[str]:
+    """The variables whose comment says the production settings refuse to start without them."""
+    return {name for name, comments in documented_variables(path).items() if any(REQUIRED in c for c in comments)}
 
 
 def production_environment(tmp_path: Path, **overrides: str) -> dict[str, str]:

@@ -5,12 +5,12 @@ import pytest
 import yaml
 from kubernetes_validate import ValidationError, validate
 
-from tests.deploy.example_env import DEPLOY, read_env_file
+from tests.deploy.example_env import DEPLOY, documented_variables, required_in_production
 
 K8S = DEPLOY / "k8s"
 # A version the installed kubernetes-validate ships schemas for (it ships 1.25 to 1.37).
 KUBERNETES_VERSION = "1.32.0"
-REQUIRED_IN_PRODUCTION = {"SECRET_KEY", "DATABASE_URL", "CELERY_BROKER_URL", "CACHE_URL", "EMAIL_URL", "METRICS_TOKEN"}
+REQUIRED_SECRETS = {"SECRET_KEY", "DATABASE_URL", "CELERY_BROKER_URL", "CACHE_URL", "EMAIL_URL", "METRICS_TOKEN"}
 
 
 def documents(name):
@@ -103,9 +103,10 @@ def test_every_pod_runs_as_non_root_with_resource_requests_and_the_shared_config
 def test_config_map_and_secret_hold_documented_variables_and_every_required_one(resources):
     config = resources[("ConfigMap", "humtrack")]["data"]
     secret = resources[("Secret", "humtrack")]["stringData"]
-    documented = set(read_env_file())
+    documented = set(documented_variables())
     assert set(config) - documented == set()
     assert set(secret) - documented == set()
-    assert REQUIRED_IN_PRODUCTION <= set(secret)
+    assert REQUIRED_SECRETS <= set(secret)
+    assert required_in_production() <= set(config) | set(secret)
     assert config["SITE_URL"].startswith("https://")  # required too, and no secret: alert emails link there
     assert not set(config) & set(secret)

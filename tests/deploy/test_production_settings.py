@@ -1,29 +1,24 @@
 """The production settings with the example environment: the deploy check is clean, unsafe values are
-refused, and .env.example documents every variable the settings read."""
+refused, each variable the example marks "Required in production." is, and importing the settings
+creates no folder. (tests/humtrack/settings/test_env.py: the example documents every variable read.)"""
 
 import os
-import re
 import subprocess
 import sys
 
 import pytest
 
-from tests.deploy.example_env import DEPLOY, REPO, production_environment, read_env_file
+from tests.deploy.example_env import DEPLOY, REPO, production_environment, read_env_file, required_in_production
 
-SETTINGS_DIR = REPO / "humtrack" / "settings"
-# env.str("NAME", ...), env.int(...), env.db(...), environ.Env().str(...) and the like.
-ENV_READ = re.compile(r"\b(?:env|Env\(\))\.(?:str|int|bool|list|db|cache|email_url|float|json|url)\(\s*\"([A-Z0-9_]+)")
+PRODUCTION = {"DJANGO_SETTINGS_MODULE": "humtrack.settings.production"}
 
 
 def run(command, environment, timeout=120):
     return subprocess.run(command, cwd=REPO, env=environment, capture_output=True, text=True, timeout=timeout)
 
 
-def test_env_example_documents_every_variable_the_settings_read():
-    read = {name for path in SETTINGS_DIR.glob("*.py") for name in ENV_READ.findall(path.read_text())}
-    assert {"SECRET_KEY", "DATABASE_URL", "HUMTRACK_VAR_DIR"} <= read  # the pattern finds them
-    documented = set(read_env_file())
-    assert read - documented == set(), "add these to deploy/.env.example"
+def without(environment: dict[str, str], *names: str) -> dict[str, str]:
+    return {name: value for name, value in environment.items() if name not in names}
 
 
 def test_manage_py_check_deploy_is_clean_under_production_settings(tmp_path):
@@ -33,6 +28,41 @@ def test_manage_py_check_deploy_is_clean_under_production_settings(tmp_path):
     )
     assert result.returncode == 0, result.stderr
     assert result.stdout.strip() == "System check identified no issues (0 silenced)."
+
+
+def test_the_example_marks_the_services_and_secrets_production_cannot_do_without():
+    assert required_in_production() == {
+        *("SECRET_KEY", "ALLOWED_HOSTS", "SITE_URL", "METRICS_TOKEN"),
+        *("DATABASE_URL", "CELERY_BROKER_URL", "CACHE_URL", "EMAIL_URL"),
+    }
+
+
+@pytest.mark.parametrize("name", sorted(required_in_production()))
+def test_production_settings_refuse_to_start_without_a_required_variable(tmp_path, name):
+    """Unset, each falls back to the laptop's default, which production refuses, naming the variable."""
+    result = run(
+        [sys.executable, "manage.py", "check", "--deploy"],
+        without(production_environment(tmp_path, **PRODUCTION), name),
+    )
+    assert result.returncode != 0
+    assert "ImproperlyConfigured" in result.stderr
+    assert name in result.stderr.strip().splitlines()[-1]
+
+
+def test_production_settings_start_with_the_required_variables_alone_and_create_no_folder(tmp_path):
+    """Every other variable has a default production accepts; no folder is made at import (the deploy
+    makes them: the image, entrypoint.sh, the units), not even the var/ folder that is named."""
+    example = read_env_file()
+    var_dir = tmp_path / "var"
+    environment = {
+        **without(production_environment(tmp_path, **PRODUCTION), *example),
+        **{name: example[name] for name in required_in_production()},
+        **PRODUCTION,
+        "HUMTRACK_VAR_DIR": str(var_dir),
+    }
+    result = run([sys.executable, "manage.py", "check", "--deploy", "--fail-level", "WARNING"], environment)
+    assert result.returncode == 0, result.stderr
+    assert not var_dir.exists()
 
 
 def test_entrypoint_check_passes_with_the_example_environment(tmp_path):
