@@ -5,7 +5,7 @@ folders made here, only when they are used), emails written as files under var/m
 DATABASE_URL, CELERY_BROKER_URL, CACHE_URL, EMAIL_URL, SECRET_KEY and ALLOWED_HOSTS switch to
 PostgreSQL, Redis, SMTP and production values; production.py refuses the laptop's where unsafe.
 One `env` reads each variable once, in its topic's section; deploy/.env.example documents every
-variable read anywhere (tests/humtrack/settings/test_env.py keeps it so). About 330 lines: every
+variable read anywhere (tests/humtrack/settings/test_base_env.py keeps it so). About 330 lines: every
 setting stays in this one file, by topic, so that a search for a variable finds its one read; the
 framework tables (apps, middleware, DRF, the schema) are a third of it.
 """

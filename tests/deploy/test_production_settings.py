@@ -1,6 +1,6 @@
 """The production settings with the example environment: the deploy check is clean, unsafe values are
 refused, each variable the example marks "Required in production." is, and importing the settings
-creates no folder. (tests/humtrack/settings/test_env.py: the example documents every variable read.)"""
+creates no folder. (tests/humtrack/settings/test_base_env.py: the example documents every variable read.)"""
 
 import os
 import subprocess
