@@ -11,6 +11,7 @@ from rest_framework import serializers, status
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from access.api.pcodes import is_pcode
 from access.api.permissions import MayChangeSubscription
 from access.api.serializers import RegionRef, WriteSerializer
 from access.models import Region, Subscription
@@ -115,7 +116,7 @@ class CapFeedView(APIView):
     )
     def get(self, request):
         within = (request.query_params.get("within") or "").strip().upper()
-        if within and not Region.objects.filter(pcode=within).exists():
+        if within and not (is_pcode(within) and Region.objects.filter(pcode=within).exists()):
             raise serializers.ValidationError({"within": [f"No region with p-code {within}."]})
         feed = cap_feed(status_change_events(within or None), feed_url=request.build_absolute_uri())
         return HttpResponse(feed, content_type="application/atom+xml; charset=utf-8")

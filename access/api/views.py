@@ -4,8 +4,6 @@ Thin: reads through access.selectors, writes through access.services, attributed
 organisation (humtrack.api.permissions.request_actor).
 """
 
-import re
-
 from django.http import Http404
 from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_view
 from rest_framework import status
@@ -23,9 +21,8 @@ from humtrack.api.renderers import CsvColumn, GeoJSONRenderer, admin_columns
 from humtrack.api.viewsets import JSON, CreateMixin, ListMixin, PartnerViewSet, RetrieveMixin, UpdateMixin
 
 from . import filters, serializers
+from .pcodes import is_pcode
 from .permissions import NOT_YOUR_REGION, RegionScopedViewSet
-
-PCODE = re.compile(r"^[A-Z]{2}[A-Z0-9]{0,18}$")
 
 SOURCED = [
     CsvColumn("source", "#meta+source+id", "source"),
@@ -133,7 +130,7 @@ class RegionViewSet(ListMixin, RetrieveMixin, RegionScopedViewSet):
 
     def _pcode(self) -> str:
         pcode = str(self.kwargs[self.lookup_field]).upper()
-        if not PCODE.match(pcode):  # not even shaped like a p-code: no need to ask the database
+        if not is_pcode(pcode):  # not even shaped like a p-code: no need to ask the database
             raise Http404(f"No region with p-code {pcode!r}.")
         return pcode
 

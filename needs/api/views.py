@@ -13,6 +13,7 @@ from rest_framework.decorators import action
 from rest_framework.exceptions import PermissionDenied
 from rest_framework.response import Response
 
+from access.api.pcodes import is_pcode
 from access.api.permissions import RegionScopedViewSet
 from access.api.serializers import hierarchy_of
 from access.models import Region
@@ -141,9 +142,12 @@ class NeedFigureViewSet(RetrieveMixin, CreateMixin, UpdateMixin, RegionScopedVie
         query = SummaryQuerySerializer(data=request.query_params)
         query.is_valid(raise_exception=True)
         params = query.validated_data
+        within = params["within"].strip().upper()
         try:
+            if not is_pcode(within):  # not even shaped like a p-code: no need to ask the database
+                raise Region.DoesNotExist
             rollup = needs_rollup(
-                pcode=params["within"].strip(),
+                pcode=within,
                 sector=params.get("sector"),
                 period_start=params.get("period_start"),
                 period_end=params.get("period_end"),
