@@ -84,10 +84,10 @@ class SubscriptionViewSet(ListMixin, RetrieveMixin, CreateMixin, UpdateMixin, Pa
         # A staff session: a coordinator sees the subscriptions it created and those following its regions.
         return subscriptions.filter(pk__in=subscriptions_visible_to(self.request.user).values("pk"))
 
-    def perform_create(self, data):
+    def create_record(self, data):
         return create_subscription(actor=self.actor, **data)
 
-    def perform_update(self, subscription, data):
+    def update_record(self, subscription, data):
         return update_subscription(subscription=subscription, actor=self.actor, **data)
 
     def destroy(self, request, *args, **kwargs):

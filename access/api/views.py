@@ -164,10 +164,10 @@ class SourceViewSet(ListMixin, RetrieveMixin, CreateMixin, UpdateMixin, RegionSc
     def get_queryset(self):
         return sources_listed()
 
-    def perform_create(self, data):
+    def create_record(self, data):
         return services.create_source(actor=self.actor, **data)
 
-    def perform_update(self, source, data):
+    def update_record(self, source, data):
         return services.update_source(source=source, actor=self.actor, **data)
 
 
@@ -199,11 +199,11 @@ class CorridorViewSet(ListMixin, RetrieveMixin, CreateMixin, UpdateMixin, Region
     def get_queryset(self):
         return corridors_with_route()
 
-    def perform_create(self, data):
+    def create_record(self, data):
         reason = data.pop("reason", "") or "Corridor recorded"
         return services.create_corridor(actor=self.actor, reason=reason, **data)
 
-    def perform_update(self, corridor, data):
+    def update_record(self, corridor, data):
         return services.update_corridor(corridor=corridor, actor=self.actor, **data)
 
     def list(self, request, *args, **kwargs):
@@ -269,10 +269,10 @@ class RestrictionViewSet(ListMixin, RetrieveMixin, CreateMixin, UpdateMixin, Reg
     def get_queryset(self):
         return restrictions_with_groups()
 
-    def perform_create(self, data):
+    def create_record(self, data):
         return services.record_restriction(actor=self.actor, **data)
 
-    def perform_update(self, restriction, data):
+    def update_record(self, restriction, data):
         return services.update_restriction(restriction=restriction, actor=self.actor, **data)
 
 
@@ -299,8 +299,8 @@ class OutageViewSet(ListMixin, RetrieveMixin, CreateMixin, UpdateMixin, RegionSc
     def get_queryset(self):
         return outages_with_region()
 
-    def perform_create(self, data):
+    def create_record(self, data):
         return services.record_outage(actor=self.actor, **data)
 
-    def perform_update(self, outage, data):
+    def update_record(self, outage, data):
         return services.update_outage(outage=outage, actor=self.actor, **data)

@@ -121,10 +121,10 @@ class NeedFigureViewSet(RetrieveMixin, CreateMixin, UpdateMixin, RegionScopedVie
         page = self.paginate_queryset(queryset.values(*LIST_VALUES, **LIST_TEXT_VALUES))
         return self.get_paginated_response(need_figure_items(page))
 
-    def perform_create(self, data):
+    def create_record(self, data):
         return services.record_need_figure(actor=self.actor, **data)
 
-    def perform_update(self, figure, data):
+    def update_record(self, figure, data):
         return services.update_need_figure(figure=figure, actor=self.actor, **data)
 
     @extend_schema(
