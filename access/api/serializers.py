@@ -127,12 +127,6 @@ class StatusChangeSerializer(serializers.ModelSerializer):
         read_only_fields = fields
 
 
-class NoChangeSerializer(serializers.Serializer):
-    changed = serializers.BooleanField(help_text="Always false: the region already had this status.")
-    detail = serializers.CharField()
-    status = serializers.CharField()
-
-
 class SourceSerializer(serializers.ModelSerializer):
     organisation = OrganisationName()
     url = serializers.CharField(read_only=True, help_text="A link to the source; empty when there is none.")

@@ -4,12 +4,12 @@ Thin: reads through access.selectors, writes through access.services, attributed
 organisation (humtrack.api.permissions.request_actor).
 """
 
+from functools import partial
+
 from django.http import Http404
-from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_view
-from rest_framework import status
+from drf_spectacular.utils import extend_schema, extend_schema_view
 from rest_framework.decorators import action
 from rest_framework.exceptions import PermissionDenied
-from rest_framework.response import Response
 
 from access import services
 from access.models import Region
@@ -23,6 +23,7 @@ from humtrack.api.viewsets import JSON, CreateMixin, ListMixin, PartnerViewSet, 
 from . import filters, serializers
 from .pcodes import is_pcode
 from .permissions import NOT_YOUR_REGION, RegionScopedViewSet
+from .status_changes import record_status_change, status_change_schema
 
 SOURCED = [
     CsvColumn("source", "#meta+source+id", "source"),
@@ -36,17 +37,6 @@ def point(latitude, longitude):
     if latitude is None or longitude is None:
         return None
     return {"type": "Point", "coordinates": [float(longitude), float(latitude)]}
-
-
-class StatusChangeResult:
-    """201 with the change, or 200 'no change' when the status is already the one asked for."""
-
-    @staticmethod
-    def response(change, requested_status: str) -> Response:
-        if change is None:
-            body = {"changed": False, "detail": "Already in this status; nothing recorded.", "status": requested_status}
-            return Response(body, status=status.HTTP_200_OK)
-        return Response(serializers.StatusChangeSerializer(change).data, status=status.HTTP_201_CREATED)
 
 
 @extend_schema_view(
@@ -110,23 +100,22 @@ class RegionViewSet(ListMixin, RetrieveMixin, RegionScopedViewSet):
         page = self.paginate_queryset(status_history(region))
         return self.get_paginated_response(serializers.StatusChangeSerializer(page, many=True).data)
 
-    @extend_schema(
+    @status_change_schema(
         summary="Change a region's access status",
         request=serializers.StatusChangeWriteSerializer,
-        responses={
-            201: serializers.StatusChangeSerializer,
-            200: OpenApiResponse(serializers.NoChangeSerializer, description="Already in this status: no change."),
-        },
+        change=serializers.StatusChangeSerializer,
     )
     @action(detail=True, methods=["post"], url_path="status-changes", filterset_class=None, renderer_classes=JSON)
     def status_changes(self, request, pcode=None):
         region = self._region()
         if not can_change_region(self.actor, region):
             raise PermissionDenied(NOT_YOUR_REGION)
-        serializer = serializers.StatusChangeWriteSerializer(data=request.data)
-        serializer.is_valid(raise_exception=True)
-        change = services.change_access_status(region=region, actor=self.actor, **serializer.validated_data)
-        return StatusChangeResult.response(change, serializer.validated_data["status"])
+        return record_status_change(
+            request,
+            write_serializer=serializers.StatusChangeWriteSerializer,
+            change_status=partial(services.change_access_status, region=region, actor=self.actor),
+            change_serializer=serializers.StatusChangeSerializer,
+        )
 
     def _pcode(self) -> str:
         pcode = str(self.kwargs[self.lookup_field]).upper()
@@ -224,24 +213,20 @@ class CorridorViewSet(ListMixin, RetrieveMixin, CreateMixin, UpdateMixin, Region
         geometry = {"type": "LineString", "coordinates": points} if len(points) >= 2 else None
         return {"type": "Feature", "id": item["id"], "geometry": geometry, "properties": item}
 
-    @extend_schema(
+    @status_change_schema(
         summary="Open, restrict or close a corridor",
         request=serializers.CorridorStatusWriteSerializer,
-        responses={
-            201: serializers.CorridorStatusChangeSerializer,
-            200: OpenApiResponse(serializers.NoChangeSerializer, description="Already in this status: no change."),
-        },
+        change=serializers.CorridorStatusChangeSerializer,
     )
     @action(detail=True, methods=["post"], url_path="status-changes", filterset_class=None, renderer_classes=JSON)
     def status_changes(self, request, pk=None):
         corridor = self.get_object()  # only the organisation that recorded it
-        serializer = serializers.CorridorStatusWriteSerializer(data=request.data)
-        serializer.is_valid(raise_exception=True)
-        change = services.change_corridor_status(corridor=corridor, actor=self.actor, **serializer.validated_data)
-        if change is None:
-            body = {"changed": False, "detail": "Already in this status; nothing recorded.", "status": corridor.status}
-            return Response(body, status=status.HTTP_200_OK)
-        return Response(serializers.CorridorStatusChangeSerializer(change).data, status=status.HTTP_201_CREATED)
+        return record_status_change(
+            request,
+            write_serializer=serializers.CorridorStatusWriteSerializer,
+            change_status=partial(services.change_corridor_status, corridor=corridor, actor=self.actor),
+            change_serializer=serializers.CorridorStatusChangeSerializer,
+        )
 
 
 class RestrictionViewSet(ListMixin, RetrieveMixin, CreateMixin, UpdateMixin, RegionScopedViewSet):
