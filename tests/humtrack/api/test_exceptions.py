@@ -1,10 +1,12 @@
 """The codes partners program against: every code an error body can carry is an ErrorCode, listed in
-the schema, and a code outside the enum never reaches a partner."""
+the schema and docs/api.md, and a code outside the enum never reaches a partner."""
 
 import json
 import logging
+from pathlib import Path
 
 import pytest
+from django.conf import settings
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import DataError, IntegrityError
@@ -121,3 +123,8 @@ def test_an_error_body_refuses_a_code_outside_the_enum():
 )
 def test_each_error_keeps_its_code(exc, code):
     assert handled_code(exc) == code
+
+
+def test_the_api_documentation_explains_every_error_code():
+    documentation = (Path(settings.BASE_DIR) / "docs" / "api.md").read_text()
+    assert [code for code in ErrorCode.values if f"| `{code}` |" not in documentation] == []
