@@ -9,6 +9,8 @@ authentication) could make a process read a body of any size into memory. The pr
 from django.conf import settings
 from django.http import HttpResponse, JsonResponse
 
+from humtrack.api.exceptions import ErrorCode, error_body
+
 REQUEST_TOO_LARGE = 413
 
 
@@ -38,7 +40,7 @@ class RequestSizeLimitMiddleware:
         detail = f"The request body is larger than {limit} bytes; send fewer rows per request."
         if request.path.startswith("/api/"):
             # The API's one error shape (humtrack.api.exceptions).
-            body = {"status": REQUEST_TOO_LARGE, "code": "request_too_large", "detail": detail}
+            body = error_body(REQUEST_TOO_LARGE, ErrorCode.REQUEST_TOO_LARGE, detail)
             return JsonResponse(body, status=REQUEST_TOO_LARGE)
         return HttpResponse(detail, status=REQUEST_TOO_LARGE, content_type="text/plain; charset=utf-8")
 

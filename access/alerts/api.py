@@ -11,6 +11,7 @@ from rest_framework import serializers, status
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from access.api.pcodes import is_pcode
 from access.api.permissions import MayChangeSubscription
 from access.api.serializers import RegionRef, WriteSerializer
 from access.models import Region, Subscription
@@ -83,10 +84,10 @@ class SubscriptionViewSet(ListMixin, RetrieveMixin, CreateMixin, UpdateMixin, Pa
         # A staff session: a coordinator sees the subscriptions it created and those following its regions.
         return subscriptions.filter(pk__in=subscriptions_visible_to(self.request.user).values("pk"))
 
-    def perform_create(self, data):
+    def create_record(self, data):
         return create_subscription(actor=self.actor, **data)
 
-    def perform_update(self, subscription, data):
+    def update_record(self, subscription, data):
         return update_subscription(subscription=subscription, actor=self.actor, **data)
 
     def destroy(self, request, *args, **kwargs):
@@ -115,7 +116,7 @@ class CapFeedView(APIView):
     )
     def get(self, request):
         within = (request.query_params.get("within") or "").strip().upper()
-        if within and not Region.objects.filter(pcode=within).exists():
+        if within and not (is_pcode(within) and Region.objects.filter(pcode=within).exists()):
             raise serializers.ValidationError({"within": [f"No region with p-code {within}."]})
         feed = cap_feed(status_change_events(within or None), feed_url=request.build_absolute_uri())
         return HttpResponse(feed, content_type="application/atom+xml; charset=utf-8")

@@ -21,47 +21,57 @@ from access.choices import (
 )
 from access.models import AccessRestriction, AidCorridor, Region, Source, UtilityOutage
 from access.selectors.facts import outages_in_force_at, restrictions_in_force_at
-from access.selectors.regions import fresh_regions, region_path, stale_regions, within_filter
+from access.selectors.regions import fresh_regions, stale_regions, within_filter
 from access.selectors.status import status_basis_in, with_effective_status
 from humtrack.api.filters import BooleanFilter, DateTimeFilter, IntegerFilter, SyncFilterSet
+
+from .pcodes import is_pcode
 
 # The largest id a bigint holds: a larger one is a 400 rather than a database error.
 MAX_ID = 2**63 - 1
 
 
-class WithinFilter(django_filters.CharFilter):
-    """The records in the region with this p-code or anywhere under it (`region_field`'s path)."""
+class PcodeFilter(django_filters.CharFilter):
+    """Records by the p-code (any case) of the region in `region_field` ("" when the records are regions);
+    a value not shaped like a p-code names no region, so it matches nothing."""
+
+    default_help_text = ""
 
     def __init__(self, *args, region_field: str = "region", **kwargs):
-        kwargs.setdefault("help_text", "A p-code: records in that region and every region under it.")
+        kwargs.setdefault("help_text", self.default_help_text)
         super().__init__(*args, **kwargs)
         self.region_field = region_field
+
+    def condition(self, pcode: str) -> Q:
+        raise NotImplementedError
 
     def filter(self, qs, value):
         if not value:
             return qs
         pcode = value.strip().upper()
-        if self.region_field:
-            condition = within_filter(pcode, region_field=self.region_field)
-        else:  # the queryset is of regions themselves
-            condition = Q(path__startswith=region_path(pcode))
+        if not is_pcode(pcode):
+            return qs.none()
         # Several waypoints of one corridor may match: distinct keeps each record once.
+        condition = self.condition(pcode)
         return qs.filter(condition).distinct() if "__" in self.region_field else qs.filter(condition)
 
 
-class RegionFilter(django_filters.CharFilter):
+class WithinFilter(PcodeFilter):
+    """The records in the region with this p-code or anywhere under it (`region_field`'s path)."""
+
+    default_help_text = "A p-code: records in that region and every region under it."
+
+    def condition(self, pcode: str) -> Q:
+        return within_filter(pcode, region_field=self.region_field)
+
+
+class RegionFilter(PcodeFilter):
     """The records of exactly this region (by p-code)."""
 
-    def __init__(self, *args, region_field: str = "region", **kwargs):
-        kwargs.setdefault("help_text", "A p-code: records of exactly that region.")
-        super().__init__(*args, **kwargs)
-        self.region_field = region_field
+    default_help_text = "A p-code: records of exactly that region."
 
-    def filter(self, qs, value):
-        if not value:
-            return qs
-        condition = Q(**{f"{self.region_field}__pcode": value.strip().upper()})
-        return qs.filter(condition).distinct() if "__" in self.region_field else qs.filter(condition)
+    def condition(self, pcode: str) -> Q:
+        return Q(**{f"{self.region_field}__pcode": pcode})
 
 
 class RegionFilterSet(SyncFilterSet):

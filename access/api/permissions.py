@@ -5,37 +5,43 @@ uses, which records and regions the caller may change. A resource of access or n
 `RegionScopedViewSet`; another rule (subscriptions) sets its own object permission.
 """
 
+from collections.abc import Callable
+from typing import Any
+
 from django.utils.translation import gettext_lazy as _
 from rest_framework.exceptions import PermissionDenied
 from rest_framework.permissions import SAFE_METHODS, BasePermission
 
 from access.policies import can_change_record, can_change_subscription, can_write_in_regions
+from humtrack.actor import Actor
 from humtrack.api.permissions import ReadWriteScope, request_actor
 from humtrack.api.viewsets import PartnerViewSet
 
 NOT_YOUR_REGION = _("This region is not among the regions assigned to you.")
 
 
-class IsOwnOrganisationRecord(BasePermission):
-    """Object permission for writes: a partner's own organisation's record, a coordinator's region's."""
+class MayChangeObject(BasePermission):
+    """Object permission: anyone who may read may read; a write needs `policy(actor, obj)` (access.policies)."""
 
     message = _("This record belongs to another organisation; only its creator may change it.")
+    policy: Callable[[Actor, Any], bool]
 
     def has_object_permission(self, request, view, obj):
         if request.method in SAFE_METHODS:
             return True
-        return can_change_record(request_actor(request), obj)
+        return self.policy(request_actor(request), obj)
 
 
-class MayChangeSubscription(BasePermission):
-    """Object permission for writes to a subscription (access.policies.can_change_subscription)."""
+class IsOwnOrganisationRecord(MayChangeObject):
+    """Writes: a partner's own organisation's record, a coordinator's region's."""
 
-    message = _("This record belongs to another organisation; only its creator may change it.")
+    policy = staticmethod(can_change_record)
 
-    def has_object_permission(self, request, view, obj):
-        if request.method in SAFE_METHODS:
-            return True
-        return can_change_subscription(request_actor(request), obj)
+
+class MayChangeSubscription(MayChangeObject):
+    """Writes to a subscription (access.policies.can_change_subscription)."""
+
+    policy = staticmethod(can_change_subscription)
 
 
 def require_writable_regions(actor, data: dict) -> None:

@@ -10,9 +10,11 @@ from rest_framework import serializers
 
 from access.choices import AccessStatus, AffectedGroupCode, Confidence, CorridorStatus, StatusBasis
 from access.models import AccessRestriction, AidCorridor, Region, Source, StatusChange, UtilityOutage
-from access.models.regions import PATH_SEPARATOR, pcode_validator
+from access.models.regions import PATH_SEPARATOR
 from humtrack.api import fields
 from humtrack.api.serializers import OrganisationName, WriteSerializer
+
+from .pcodes import is_pcode
 
 
 @lru_cache(maxsize=4096)  # a country has a few hundred regions; every list row asks for one of them
@@ -32,7 +34,7 @@ class RegionRef(serializers.SlugRelatedField):
     def to_internal_value(self, data):
         if isinstance(data, str):
             data = data.strip().upper()
-        if not isinstance(data, str) or not pcode_validator.regex.match(data):
+        if not isinstance(data, str) or not is_pcode(data):
             self.fail("does_not_exist", slug_name=self.slug_field, value=data)
         return super().to_internal_value(data)
 
@@ -123,12 +125,6 @@ class StatusChangeSerializer(serializers.ModelSerializer):
             "effective_at", "recorded_at", "recorded_by", "organisation", "silent",
         ]  # fmt: skip
         read_only_fields = fields
-
-
-class NoChangeSerializer(serializers.Serializer):
-    changed = serializers.BooleanField(help_text="Always false: the region already had this status.")
-    detail = serializers.CharField()
-    status = serializers.CharField()
 
 
 class SourceSerializer(serializers.ModelSerializer):

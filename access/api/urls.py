@@ -1,12 +1,17 @@
+"""Access routes under /api/v1/: regions/, corridors/, restrictions/, outages/, sources/."""
+
 from rest_framework.routers import SimpleRouter
 
-from . import views
+from .views.corridors import CorridorViewSet
+from .views.facts import OutageViewSet, RestrictionViewSet
+from .views.regions import RegionViewSet
+from .views.sources import SourceViewSet
 
 router = SimpleRouter()
-router.register("regions", views.RegionViewSet, basename="region")
-router.register("corridors", views.CorridorViewSet, basename="corridor")
-router.register("restrictions", views.RestrictionViewSet, basename="restriction")
-router.register("outages", views.OutageViewSet, basename="outage")
-router.register("sources", views.SourceViewSet, basename="source")
+router.register("regions", RegionViewSet, basename="region")
+router.register("corridors", CorridorViewSet, basename="corridor")
+router.register("restrictions", RestrictionViewSet, basename="restriction")
+router.register("outages", OutageViewSet, basename="outage")
+router.register("sources", SourceViewSet, basename="source")
 
 urlpatterns = router.urls

@@ -8,7 +8,9 @@ from humtrack.history import audit_history
 
 PATH_SEPARATOR = "/"
 
-pcode_validator = RegexValidator(r"^[A-Z]{2}[A-Z0-9]*$", "A p-code is upper-case letters and digits, e.g. AF08.")
+# Two letters (the country's ISO code), then letters and digits: 20 in all at most (the column's max_length).
+PCODE_PATTERN = r"^[A-Z]{2}[A-Z0-9]{0,18}$"
+pcode_validator = RegexValidator(PCODE_PATTERN, "A p-code is upper-case letters and digits, e.g. AF08.")
 
 
 class Region(models.Model):

@@ -7,6 +7,10 @@
 adds `rows`: [{"row": 12, "field": "sector", "message": "..."}]. Services raise Django's
 ValidationError and humtrack.services.Conflict; they map to 400 and 409 here, so views need no
 try/except.
+
+`code` is always one of `ErrorCode`, the codes partners program against; the schema lists them
+(humtrack.api.schema) and docs/api.md explains each. A code DRF or a view would emit that is not in
+the enum is answered as `error` and logged, so a partner never meets an undocumented code.
 """
 
 import logging
@@ -14,7 +18,7 @@ import logging
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import DataError, IntegrityError
-from django.db.models import ProtectedError
+from django.db.models import ProtectedError, TextChoices
 from django.http import Http404
 from rest_framework import exceptions, status
 from rest_framework.response import Response
@@ -27,16 +31,43 @@ logger = logging.getLogger(__name__)
 NON_FIELD = "non_field_errors"
 
 
+class ErrorCode(TextChoices):
+    """Every `code` an error body carries, by HTTP status; the label says when (docs/api.md, the schema)."""
+
+    INVALID = "invalid", "400: invalid parameters or body; `fields` names each one."
+    PARSE_ERROR = "parse_error", "400: the body is not valid JSON."
+    INVALID_ROWS = "invalid_rows", "400: a bulk upload has invalid rows; `rows` names each; nothing was written."
+    NOT_AUTHENTICATED = "not_authenticated", "401: no token was sent."
+    AUTHENTICATION_FAILED = "authentication_failed", "401: the token is not valid, or has been revoked."
+    PERMISSION_DENIED = "permission_denied", "403: the token lacks the scope, or the record is another's."
+    ROWS_OF_ANOTHER_ORGANISATION = (
+        "rows_of_another_organisation",
+        "403: a bulk upload would change another organisation's figures; `rows` names them.",
+    )
+    NOT_FOUND = "not_found", "404: no such record or path, an invalid cursor, or a format not offered."
+    METHOD_NOT_ALLOWED = "method_not_allowed", "405: the resource does not take this method."
+    NOT_ACCEPTABLE = "not_acceptable", "406: no format the Accept header allows."
+    CONFLICT = "conflict", "409: the request conflicts with the records as they now are."
+    PRECONDITION_FAILED = "precondition_failed", "412: If-Match names an older version of the record."
+    REQUEST_TOO_LARGE = "request_too_large", "413: the body is larger than the server accepts."
+    UNSUPPORTED_MEDIA_TYPE = "unsupported_media_type", "415: the body is not JSON."
+    IDEMPOTENCY_KEY_REUSED = "idempotency_key_reused", "422: this Idempotency-Key was used for another request."
+    THROTTLED = "throttled", "429: too many requests; retry after `Retry-After` seconds."
+    # DRF's APIException's own code, and what a code not listed here is answered as (error_code logs
+    # it): neither is expected.
+    ERROR = "error", "Any other error; please report it."
+
+
 class PreconditionFailed(exceptions.APIException):
     status_code = status.HTTP_412_PRECONDITION_FAILED
     default_detail = "The record has changed since you read it (If-Match does not match its ETag)."
-    default_code = "precondition_failed"
+    default_code = ErrorCode.PRECONDITION_FAILED
 
 
 class ConflictError(exceptions.APIException):
     status_code = status.HTTP_409_CONFLICT
     default_detail = "The request conflicts with the record as it now is."
-    default_code = "conflict"
+    default_code = ErrorCode.CONFLICT
 
 
 class RowErrors(exceptions.APIException):
@@ -44,16 +75,15 @@ class RowErrors(exceptions.APIException):
 
     status_code = status.HTTP_400_BAD_REQUEST
     default_detail = "Some rows are invalid; nothing was written."
-    default_code = "invalid_rows"
+    default_code = ErrorCode.INVALID_ROWS
 
     # Enough to fix a file; a 10,000-row upload with one mistake everywhere does not need 10,000 messages.
     MAX_REPORTED = 1000
 
     def __init__(self, rows: list[dict], status_code: int = status.HTTP_400_BAD_REQUEST, detail: str | None = None):
-        super().__init__(detail)
+        forbidden = status_code == status.HTTP_403_FORBIDDEN
+        super().__init__(detail, ErrorCode.ROWS_OF_ANOTHER_ORGANISATION if forbidden else None)
         self.status_code = status_code
-        if status_code == status.HTTP_403_FORBIDDEN:
-            self.default_code = "rows_of_another_organisation"
         self.rows = rows[: self.MAX_REPORTED]
 
 
@@ -77,14 +107,19 @@ def _flatten(detail, prefix: str = "") -> dict[str, list[str]]:
     return fields
 
 
-def _error_codes(detail):
-    if isinstance(detail, exceptions.ErrorDetail):
-        return detail.code
-    return None
+def error_code(exc: exceptions.APIException) -> ErrorCode:
+    """The exception's code (its detail's, else its class's default) as an ErrorCode; `error` if unlisted."""
+    code = exc.detail.code if isinstance(exc.detail, exceptions.ErrorDetail) else None
+    code = code or exc.default_code
+    if code in ErrorCode.values:
+        return ErrorCode(code)
+    logger.warning("error code %r is not an ErrorCode: answered as %r", code, ErrorCode.ERROR.value)
+    return ErrorCode.ERROR
 
 
-def error_body(status_code: int, code: str, detail: str, **extra) -> dict:
-    body = {"status": status_code, "code": code, "detail": detail}
+def error_body(status_code: int, code: ErrorCode, detail: str, **extra) -> dict:
+    """The one error shape. `code` must be an ErrorCode (ValueError otherwise: a bug, caught by the tests)."""
+    body = {"status": status_code, "code": ErrorCode(code).value, "detail": detail}
     body.update({key: value for key, value in extra.items() if value is not None})
     return body
 
@@ -123,16 +158,16 @@ def api_exception_handler(exc, context):
     if getattr(exc, "wait", None):
         headers["Retry-After"] = str(int(exc.wait))
     if isinstance(exc, RowErrors):
-        body = error_body(exc.status_code, exc.default_code, str(exc.detail), rows=exc.rows)
+        body = error_body(exc.status_code, error_code(exc), str(exc.detail), rows=exc.rows)
         if len(exc.rows) == exc.MAX_REPORTED:
             body["detail"] += f" (the first {exc.MAX_REPORTED} errors)"
     elif isinstance(exc, exceptions.ValidationError):
-        body = error_body(exc.status_code, "invalid", "The request has invalid fields.", fields=_flatten(exc.detail))
+        fields = _flatten(exc.detail)
+        body = error_body(exc.status_code, ErrorCode.INVALID, "The request has invalid fields.", fields=fields)
     else:
         detail = exc.detail
         if isinstance(detail, (list, dict)):
             detail = "; ".join(m for messages in _flatten(detail).values() for m in messages)
-        code = _error_codes(exc.detail) or exc.default_code
-        body = error_body(exc.status_code, str(code), str(detail))
+        body = error_body(exc.status_code, error_code(exc), str(detail))
     set_rollback()
     return Response(body, status=exc.status_code, headers=headers)

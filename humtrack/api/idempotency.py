@@ -16,6 +16,7 @@ from rest_framework.response import Response
 
 from humtrack.models import IdempotencyKey
 
+from .exceptions import ErrorCode
 from .permissions import request_token
 from .renderers import dumps
 
@@ -27,7 +28,7 @@ KEPT_HEADERS = ("Location", "ETag", "Content-Type")
 class IdempotencyKeyReused(exceptions.APIException):
     status_code = status.HTTP_422_UNPROCESSABLE_ENTITY
     default_detail = "This Idempotency-Key was already used for a different request; use a new key."
-    default_code = "idempotency_key_reused"
+    default_code = ErrorCode.IDEMPOTENCY_KEY_REUSED
 
 
 class _Replay(Exception):

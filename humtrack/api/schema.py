@@ -3,6 +3,7 @@
 `PartnerAutoSchema` (REST_FRAMEWORK["DEFAULT_SCHEMA_CLASS"]) documents, for every operation, the
 error shape (humtrack.api.exceptions) under 400/401/403/404/429, `Idempotency-Key` with 409/422 on
 POST, `If-Match` with 412 on PUT/PATCH, and uses a view's `write_serializer_class` for request bodies.
+The error's `code` is an enum of ErrorCode (the `ErrorCodeEnum` component).
 """
 
 from drf_spectacular.extensions import OpenApiAuthenticationExtension
@@ -10,6 +11,8 @@ from drf_spectacular.openapi import AutoSchema
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter
 from rest_framework import serializers
+
+from .exceptions import ErrorCode
 
 
 class TokenAuthenticationScheme(OpenApiAuthenticationExtension):
@@ -35,7 +38,9 @@ class ErrorSerializer(serializers.Serializer):
     """Every error the API answers has this shape."""
 
     status = serializers.IntegerField(help_text="The HTTP status, repeated.")
-    code = serializers.CharField(help_text="A stable machine code: invalid, not_found, permission_denied, …")
+    code = serializers.ChoiceField(
+        choices=ErrorCode.choices, help_text="A stable machine code to program against (humtrack.api.exceptions)."
+    )
     detail = serializers.CharField(help_text="What went wrong, for a person.")
     fields = serializers.DictField(
         child=serializers.ListField(child=serializers.CharField()),

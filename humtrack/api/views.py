@@ -12,13 +12,13 @@ from rest_framework.permissions import AllowAny
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from .exceptions import error_body
+from .exceptions import ErrorCode, error_body
 
 
 @csrf_exempt  # any method: a PUT to a mistyped path is a 404 too, not a CSRF page
 def not_found(request, *args, **kwargs):
     """Any path under /api/ that names no resource: a 404 in the API's error shape."""
-    return JsonResponse(error_body(404, "not_found", "No such resource (see /api/docs/)."), status=404)
+    return JsonResponse(error_body(404, ErrorCode.NOT_FOUND, "No such resource (see /api/docs/)."), status=404)
 
 
 def routes_without_arguments(patterns: Iterable[URLPattern | URLResolver]) -> Iterator[str]:

@@ -2,7 +2,8 @@
 
 A resource sets `queryset` (through its app's selectors), `serializer_class` (what it shows),
 `write_serializer_class` (what a partner sends: shape only) and `filterset_class`, and implements
-`perform_create(data)` / `perform_update(instance, data)` by calling its app's services.
+`create_record(data)` / `update_record(instance, data)` by calling its app's services with the
+validated data. (Not DRF's `perform_create(serializer)`: here no serializer saves anything.)
 """
 
 from django.db import transaction
@@ -88,11 +89,18 @@ class RetrieveMixin:
 
 
 class CreateMixin:
+    """POST: 201 with the record as lists show it, its ETag and Location."""
+
+    def create_record(self, data: dict):
+        """Write a new record from the write serializer's validated `data` through the app's service;
+        return it. Runs in the request's transaction, after check_write_allowed(data)."""
+        raise NotImplementedError(f"{type(self).__name__} must implement create_record(data)")
+
     def create(self, request, *args, **kwargs):
         serializer = self.get_write_serializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         self.check_write_allowed(serializer.validated_data)
-        instance = self.shown(self.perform_create(serializer.validated_data))
+        instance = self.shown(self.create_record(serializer.validated_data))
         headers = {"ETag": etag_for(instance)}
         if self.lookup_field == "pk" or hasattr(instance, self.lookup_field):
             headers["Location"] = self.reverse_detail(instance)
@@ -108,6 +116,11 @@ class CreateMixin:
 class UpdateMixin:
     """PUT and PATCH, under a row lock, refused with 412 when If-Match names an older version."""
 
+    def update_record(self, instance, data: dict):
+        """Change `instance` (locked, its If-Match checked) with the write serializer's validated `data`
+        (only the fields sent, for PATCH) through the app's service."""
+        raise NotImplementedError(f"{type(self).__name__} must implement update_record(instance, data)")
+
     def update(self, request, *args, **kwargs):
         partial = kwargs.pop("partial", False)
         instance = self.get_object()  # 404, then 403 for another organisation's record
@@ -117,7 +130,7 @@ class UpdateMixin:
         with transaction.atomic():
             locked = type(instance)._default_manager.select_for_update().get(pk=instance.pk)
             check_if_match(request, locked)
-            self.perform_update(locked, serializer.validated_data)
+            self.update_record(locked, serializer.validated_data)
         instance = self.shown(locked)
         return Response(self.get_serializer(instance).data, headers={"ETag": etag_for(instance)})
 

@@ -13,14 +13,15 @@ from rest_framework.decorators import action
 from rest_framework.exceptions import PermissionDenied
 from rest_framework.response import Response
 
-from access.api.permissions import RegionScopedViewSet
+from access.api.pcodes import is_pcode
 from access.api.serializers import hierarchy_of
+from access.api.views.records import RecordViewSet
 from access.models import Region
 from access.policies import can_upload_needs
 from humtrack.api.exceptions import RowErrors
 from humtrack.api.parsers import ORJSONParser
 from humtrack.api.renderers import CsvColumn, admin_columns
-from humtrack.api.viewsets import JSON, CreateMixin, RetrieveMixin, UpdateMixin
+from humtrack.api.viewsets import JSON
 from needs import services
 from needs.sectors import SECTOR_CHOICES
 from needs.selectors import figure_warnings, need_figures, needs_rollup
@@ -86,14 +87,13 @@ class SummaryQuerySerializer(drf_serializers.Serializer):
 
 
 @extend_schema_view(list=extend_schema(summary="Need figures", description="Ordered by (updated_at, id)."))
-class NeedFigureViewSet(RetrieveMixin, CreateMixin, UpdateMixin, RegionScopedViewSet):
+class NeedFigureViewSet(RecordViewSet):
     """People in need, targeted and reached per region, sector and period."""
 
     serializer_class = serializers.NeedFigureSerializer
     write_serializer_class = serializers.NeedFigureWriteSerializer
     filterset_class = filters.NeedFigureFilterSet
     cursor_position_key = "updated_at_text"  # the list's rows carry updated_at as text
-    http_method_names = ["get", "post", "put", "patch", "head", "options"]
     csv_columns = [
         CsvColumn("id", "#meta+id", "id"),
         *admin_columns("region_hierarchy"),
@@ -120,10 +120,10 @@ class NeedFigureViewSet(RetrieveMixin, CreateMixin, UpdateMixin, RegionScopedVie
         page = self.paginate_queryset(queryset.values(*LIST_VALUES, **LIST_TEXT_VALUES))
         return self.get_paginated_response(need_figure_items(page))
 
-    def perform_create(self, data):
+    def create_record(self, data):
         return services.record_need_figure(actor=self.actor, **data)
 
-    def perform_update(self, figure, data):
+    def update_record(self, figure, data):
         return services.update_need_figure(figure=figure, actor=self.actor, **data)
 
     @extend_schema(
@@ -141,9 +141,12 @@ class NeedFigureViewSet(RetrieveMixin, CreateMixin, UpdateMixin, RegionScopedVie
         query = SummaryQuerySerializer(data=request.query_params)
         query.is_valid(raise_exception=True)
         params = query.validated_data
+        within = params["within"].strip().upper()
         try:
+            if not is_pcode(within):  # not even shaped like a p-code: no need to ask the database
+                raise Region.DoesNotExist
             rollup = needs_rollup(
-                pcode=params["within"].strip(),
+                pcode=within,
                 sector=params.get("sector"),
                 period_start=params.get("period_start"),
                 period_end=params.get("period_end"),

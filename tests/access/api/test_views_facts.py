@@ -154,7 +154,9 @@ def test_corridors_create_with_a_route_then_change_status(writer, other_writer, 
     url = f"/api/v1/corridors/{corridor['id']}/status-changes/"
     opened = {"status": "open", "reason": "Reopened", "source": source.pk, "confidence": "confirmed"}
     assert writer.post(url, opened).status_code == 201
-    assert writer.post(url, opened).status_code == 200  # no change
+    again = writer.post(url, opened)
+    assert again.status_code == 200  # no change, in the same words as a region's
+    assert again.json() == {"changed": False, "detail": "Already in this status; nothing recorded.", "status": "open"}
     assert other_writer.post(url, {**opened, "status": "closed"}).status_code == 403
     assert AidCorridor.objects.get().status == "open"
     assert CorridorStatusChange.objects.count() == 2  # created closed, then opened
