@@ -34,14 +34,6 @@ def touch_regions_citing(source_id: int) -> int:
     return touch_regions(list(shown.values_list("pk", flat=True)))
 
 
-def stored_region_id(fact: AccessRestriction | UtilityOutage) -> int | None:
-    """The region a fact is in as stored, before an edit that may move it (the admin's form has
-    already put the new region on the instance)."""
-    if fact.pk is None:
-        return None
-    return type(fact)._default_manager.filter(pk=fact.pk).values_list("region_id", flat=True).first()
-
-
 def touch_facts_whose_time_came(*, now: datetime | None = None) -> dict[str, int]:
     """Touch every restriction and outage whose start or end came since it was last touched, and its region.
 
