@@ -17,6 +17,8 @@ from django.utils import timezone
 from access.choices import Confidence
 from humtrack.actor import Actor
 
+from .sources import partner_organisation
+
 # Clocks drift: a change "effective now" from a partner a little ahead of us is not in the future.
 FUTURE_TOLERANCE = timedelta(minutes=5)
 
@@ -38,9 +40,7 @@ class RecordedChange(models.Model):
     recorded_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
-    organisation = models.ForeignKey(
-        "humtrack.Organisation", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
-    )
+    organisation = partner_organisation()
     recorded_at = models.DateTimeField(auto_now_add=True)
     # A coordinator may record a bulk import without alerting anyone; the admin shows it was silent.
     silent = models.BooleanField(default=False)
