@@ -68,9 +68,10 @@ def model_update(*, instance: models.Model, data: Mapping[str, Any], actor: Acto
             if {member.pk for member in value} != set(getattr(instance, name).values_list("pk", flat=True)):
                 members[name] = value
             continue
-        # A relation is compared by its key: reading the related object would cost a query.
-        current = getattr(instance, field.attname) if field.is_relation else getattr(instance, name)
-        wanted = getattr(value, "pk", None) if field.is_relation else value
+        if isinstance(field, models.ForeignKey):  # compared by its key: reading the related object costs a query
+            current, wanted = getattr(instance, field.attname), getattr(value, "pk", None)
+        else:
+            current, wanted = getattr(instance, name), value
         if current != wanted:
             setattr(instance, name, value)
             changed = True

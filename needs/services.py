@@ -144,7 +144,7 @@ UPSERT_FIELDS = ("people_in_need", "targeted", "reached", "is_urgent", "notes", 
 BULK_BATCH_SIZE = 1000
 
 
-def _key(figure: NeedFigure) -> tuple:
+def _key(figure: NeedFigure) -> tuple[object, ...]:
     return tuple(getattr(figure, name) for name in UPSERT_KEY)
 
 
@@ -157,8 +157,8 @@ def upsert_need_figures(*, figures: list[NeedFigure], actor: Actor, reason: str 
     targeted or reached above people in need are saved and named in the result's warnings. Every created
     or changed figure gets an audit-history row attributed to the actor. A few statements per 1,000 rows.
     """
-    errors = []
-    first_row_of = {}
+    errors: list[RowError] = []
+    first_row_of: dict[tuple[object, ...], int] = {}
     for row, figure in enumerate(figures):
         key = _key(figure)
         if key in first_row_of:

@@ -4,6 +4,8 @@ Coordinators manage them in the admin (admin.py), partners through the API (api.
 the one-click unsubscribe link of every email (views.py); all of them write through here.
 """
 
+from django.contrib.auth.base_user import AbstractBaseUser
+from django.contrib.auth.models import AnonymousUser
 from django.db import transaction
 from django.db.models import Q, QuerySet
 
@@ -16,7 +18,7 @@ from humtrack.services import NOT_GIVEN, NotGiven, model_update, save_validated
 from .choices import AlertMode, AlertTrigger
 
 
-def subscriptions_visible_to(user) -> QuerySet[Subscription]:
+def subscriptions_visible_to(user: AbstractBaseUser | AnonymousUser) -> QuerySet[Subscription]:
     """The subscriptions a staff user may see: all for a superuser; for a coordinator those it created
     and those following a region it covers. They hold people's addresses, which coordinators of
     other provinces have no need of."""

@@ -1,5 +1,7 @@
 """Aid corridors: a route through ordered regions, and its append-only status history."""
 
+from typing import TYPE_CHECKING
+
 from django.core.exceptions import ValidationError
 from django.db import models
 
@@ -9,6 +11,9 @@ from humtrack.history import audit_history
 from .changes import RecordedChange
 from .sources import SourcedFact
 
+if TYPE_CHECKING:
+    from .regions import Region
+
 
 class AidCorridor(SourcedFact):
     """A route aid travels, through an ordered list of regions, with its own status history."""
@@ -16,7 +21,9 @@ class AidCorridor(SourcedFact):
     name = models.CharField(max_length=300)
     origin = models.ForeignKey("access.Region", on_delete=models.PROTECT, related_name="corridors_from")
     destination = models.ForeignKey("access.Region", on_delete=models.PROTECT, related_name="corridors_to")
-    regions = models.ManyToManyField("access.Region", through="CorridorWaypoint", related_name="corridors")
+    regions: "models.ManyToManyField[Region, CorridorWaypoint]" = models.ManyToManyField(
+        "access.Region", through="CorridorWaypoint", related_name="corridors"
+    )
     status = models.CharField(max_length=12, choices=CorridorStatus.choices, editable=False)
     status_since = models.DateTimeField(null=True, blank=True, editable=False)
     last_verified_at = models.DateTimeField(null=True, blank=True)
@@ -27,10 +34,10 @@ class AidCorridor(SourcedFact):
         ordering = ["name", "id"]
         indexes = [models.Index(fields=["updated_at", "id"])]
 
-    def __str__(self):
+    def __str__(self) -> str:
         return self.name
 
-    def clean(self):
+    def clean(self) -> None:
         if self.origin_id and self.origin_id == self.destination_id:
             raise ValidationError({"destination": "A corridor's destination must differ from its origin."})
 
@@ -46,7 +53,7 @@ class CorridorWaypoint(models.Model):
             models.UniqueConstraint(fields=["corridor", "position"], name="unique_corridor_position"),
         ]
 
-    def __str__(self):
+    def __str__(self) -> str:
         return f"{self.corridor_id}#{self.position}: {self.region_id}"
 
 

@@ -32,7 +32,7 @@ def check_change(
 ) -> None:
     """Refuse a change to a status not among `statuses`, an unknown confidence, no reason, no source,
     or a time in the future."""
-    errors = {}
+    errors: dict[str, str] = {}
     if status not in statuses.values:
         errors["status"] = f"Unknown status {status!r}; one of: {', '.join(statuses.values)}."
     if confidence not in Confidence.values:

@@ -60,6 +60,7 @@ def create_corridor(
         effective_at=effective_at,
     )
     _check_route(regions)
+    since = effective_at or timezone.now()
     with transaction.atomic():
         corridor = AidCorridor(
             organisation=actor.organisation,
@@ -67,7 +68,7 @@ def create_corridor(
             origin=regions[0],
             destination=regions[-1],
             status=status,
-            status_since=effective_at or timezone.now(),
+            status_since=since,
             source=source,
             confidence=confidence,
             last_verified_at=last_verified_at,
@@ -83,7 +84,7 @@ def create_corridor(
                 reason=reason,
                 source=source,
                 confidence=confidence,
-                effective_at=corridor.status_since,
+                effective_at=since,
             ),
             actor=actor,
         )

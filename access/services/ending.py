@@ -14,6 +14,7 @@ from typing import TypeVar
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import QuerySet
+from django.utils.functional import Promise
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
@@ -37,7 +38,7 @@ FUTURE_END = {
 
 def check_end(*, ended_at: datetime | None, reason: str, source: Source | None, field: str) -> None:
     """Refuse an end without a time, in the future, without a reason or without a source."""
-    errors = {}
+    errors: dict[str, str | Promise] = {}
     if ended_at is None:
         errors[field] = _("Say when it happened.")
     elif is_future(ended_at):

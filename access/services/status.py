@@ -65,8 +65,8 @@ def change_access_status(
             actor=actor,
         )
         # A back-dated change does not override a later one already in force.
-        latest = latest_status_change(locked)
-        if latest.pk == change.pk:
+        became_current = latest_status_change(locked) == change
+        if became_current:
             locked.access_status = status
             locked.current_status_change = change
             stamp(locked, actor, reason)
@@ -74,7 +74,7 @@ def change_access_status(
             region.access_status, region.current_status_change = status, change
             touch_regions_inheriting_from(locked)
         # The outbox: the alert commits or rolls back with the change (none for a silent one).
-        record_status_change_event(change, became_current=latest.pk == change.pk)
+        record_status_change_event(change, became_current=became_current)
         return change
 
 
