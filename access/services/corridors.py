@@ -15,12 +15,10 @@ from humtrack.services import NOT_GIVEN, NotGiven, model_update, save_validated
 
 from .changes import check_change, record_change
 
-TOO_SHORT = "A corridor passes through at least two regions."
-
 
 def _check_route(regions: list[Region]) -> None:
     if len(regions) < 2:
-        raise ValidationError({"regions": TOO_SHORT})
+        raise ValidationError({"regions": "A corridor passes through at least two regions."})
 
 
 def _set_waypoints(corridor: AidCorridor, regions: list[Region]) -> None:
