@@ -1,4 +1,9 @@
-"""Pieces every app's services share."""
+"""Pieces every app's services share: the save funnel, the update of the fields a caller gave, and
+NOT_GIVEN, the default that tells "not given" from a given None."""
+
+import enum
+from collections.abc import Mapping
+from typing import Any, Final, TypeVar
 
 from django.core.exceptions import ValidationError
 from django.db import models
@@ -7,12 +12,29 @@ from django.utils.translation import gettext as _
 from .actor import Actor
 from .history import stamp
 
+Record = TypeVar("Record", bound=models.Model)
+
 
 class Conflict(Exception):
     """The write cannot apply to the record as it now is (e.g. a stale If-Match)."""
 
 
-def save_validated(instance, *, actor: Actor, reason: str = "", update_fields=None):
+class NotGiven(enum.Enum):
+    """The default of an update service's keyword arguments: the caller did not give it, so the field
+    keeps its value. None is a value (`restored_at=None` reopens an outage), so it cannot mean that."""
+
+    NOT_GIVEN = enum.auto()
+
+    def __repr__(self) -> str:
+        return "NOT_GIVEN"
+
+
+NOT_GIVEN: Final = NotGiven.NOT_GIVEN
+
+
+def save_validated(
+    instance: Record, *, actor: Actor, reason: str = "", update_fields: list[str] | None = None
+) -> Record:
     """Validate with the model's rules (full_clean) and save, attributed in the audit history.
 
     Every service saves through here, so one rule written on a model holds for the admin, the API
@@ -28,7 +50,40 @@ def save_validated(instance, *, actor: Actor, reason: str = "", update_fields=No
     return instance
 
 
-def refuse_unencodable_text(instance) -> None:
+def model_update(*, instance: models.Model, data: Mapping[str, Any], actor: Actor, reason: str) -> bool:
+    """Set on `instance` (as stored) the fields `data` gives, and save it through save_validated if any
+    changed; returns whether anything did. A write that changes nothing saves nothing.
+
+    HackSoft's `model_update(instance, fields, data)`, where the service's keyword-only signature is
+    the list of fields: `data` maps each to its argument, NOT_GIVEN for one the caller left out.
+    A many-to-many field is compared by its members and set after the save (it needs the row).
+    """
+    changed = False
+    members: dict[str, Any] = {}
+    for name, value in data.items():
+        if value is NOT_GIVEN:
+            continue
+        field = instance._meta.get_field(name)
+        if field.many_to_many:
+            if {member.pk for member in value} != set(getattr(instance, name).values_list("pk", flat=True)):
+                members[name] = value
+            continue
+        if isinstance(field, models.ForeignKey):  # compared by its key: reading the related object costs a query
+            current, wanted = getattr(instance, field.attname), getattr(value, "pk", None)
+        else:
+            current, wanted = getattr(instance, name), value
+        if current != wanted:
+            setattr(instance, name, value)
+            changed = True
+    if not (changed or members):
+        return False
+    save_validated(instance, actor=actor, reason=reason)
+    for name, value in members.items():
+        getattr(instance, name).set(value)
+    return True
+
+
+def refuse_unencodable_text(instance: models.Model) -> None:
     """A text field holding what UTF-8 cannot encode (a lone surrogate, which JSON's "\\ud800" gives
     Python) is the field's error, not the database driver's exception when the row is written."""
     errors = {}

@@ -3,8 +3,10 @@
 from django.contrib import admin, messages
 from django.utils.translation import gettext_lazy as _
 
+from access.admin.display import SourcedFactColumns
+from access.admin.filters import ProvinceFilter
 from access.admin.forms import AuditedModelForm
-from access.admin.mixins import ProvinceFilter, RegionScopedAdmin, SourcedFactColumns, actor_for
+from access.admin.mixins import RegionScopedAdmin, actor_for
 from needs.models import NeedFigure
 from needs.selectors import FIGURE_WARNINGS, figure_warnings
 from needs.services import record_need_figure, update_need_figure
@@ -67,5 +69,5 @@ class NeedFigureAdmin(SourcedFactColumns, RegionScopedAdmin):
     def create_through_service(self, request, form):
         return record_need_figure(actor=actor_for(request), **self.model_fields(form))
 
-    def update_through_service(self, request, figure, form, reason):
-        update_need_figure(figure=figure, actor=actor_for(request), reason=reason, **self.model_fields(form))
+    def update_through_service(self, request, stored, form, reason):
+        update_need_figure(figure=stored, actor=actor_for(request), reason=reason, **self.model_fields(form))

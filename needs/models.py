@@ -1,3 +1,5 @@
+"""Need figures: people in need, targeted and reached per region, sector and period."""
+
 from django.core.exceptions import ValidationError
 from django.db import models
 
@@ -40,9 +42,9 @@ class NeedFigure(SourcedFact):
             ),
         ]
 
-    def __str__(self):
+    def __str__(self) -> str:
         return f"{self.get_sector_display()} in {self.region} ({self.period_start} – {self.period_end})"
 
-    def clean(self):
+    def clean(self) -> None:
         if self.period_start and self.period_end and self.period_end < self.period_start:
             raise ValidationError({"period_end": "A period cannot end before it starts."})

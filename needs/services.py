@@ -1,29 +1,88 @@
 """Every write of need figures."""
 
 from dataclasses import dataclass, field
+from datetime import date
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.utils import timezone
 
+from access.models import Region, Source
 from access.policies import is_own_organisations
 from humtrack.actor import Actor
 from humtrack.history import copy_to_history
-from humtrack.services import save_validated
+from humtrack.services import NOT_GIVEN, NotGiven, model_update, save_validated
 from needs.models import NeedFigure
 from needs.selectors import FIGURE_WARNINGS, figure_warnings
 
 
-def record_need_figure(*, actor: Actor, reason: str = "", **fields) -> NeedFigure:
+def record_need_figure(
+    *,
+    actor: Actor,
+    region: Region,
+    sector: str,
+    period_start: date,
+    period_end: date,
+    source: Source,
+    confidence: str,
+    people_in_need: int | None = None,
+    targeted: int | None = None,
+    reached: int | None = None,
+    is_urgent: bool = False,
+    notes: str = "",
+    reason: str = "",
+) -> NeedFigure:
     """A need figure for a region, sector and period. Counts may be left empty, never invented."""
-    figure = NeedFigure(organisation=actor.organisation, **fields)
+    figure = NeedFigure(
+        organisation=actor.organisation,
+        region=region,
+        sector=sector,
+        people_in_need=people_in_need,
+        targeted=targeted,
+        reached=reached,
+        period_start=period_start,
+        period_end=period_end,
+        is_urgent=is_urgent,
+        notes=notes,
+        source=source,
+        confidence=confidence,
+    )
     return save_validated(figure, actor=actor, reason=reason.strip() or "Need figure recorded")
 
 
-def update_need_figure(*, figure: NeedFigure, actor: Actor, reason: str = "", **fields) -> NeedFigure:
-    for name, value in fields.items():
-        setattr(figure, name, value)
-    return save_validated(figure, actor=actor, reason=reason or "Need figure updated")
+def update_need_figure(
+    *,
+    figure: NeedFigure,
+    actor: Actor,
+    reason: str = "",
+    region: Region | NotGiven = NOT_GIVEN,
+    sector: str | NotGiven = NOT_GIVEN,
+    people_in_need: int | None | NotGiven = NOT_GIVEN,
+    targeted: int | None | NotGiven = NOT_GIVEN,
+    reached: int | None | NotGiven = NOT_GIVEN,
+    period_start: date | NotGiven = NOT_GIVEN,
+    period_end: date | NotGiven = NOT_GIVEN,
+    is_urgent: bool | NotGiven = NOT_GIVEN,
+    notes: str | NotGiven = NOT_GIVEN,
+    source: Source | NotGiven = NOT_GIVEN,
+    confidence: str | NotGiven = NOT_GIVEN,
+) -> NeedFigure:
+    """Change a need figure (`figure` as stored; the arguments given are the changes)."""
+    data = {
+        "region": region,
+        "sector": sector,
+        "people_in_need": people_in_need,
+        "targeted": targeted,
+        "reached": reached,
+        "period_start": period_start,
+        "period_end": period_end,
+        "is_urgent": is_urgent,
+        "notes": notes,
+        "source": source,
+        "confidence": confidence,
+    }
+    model_update(instance=figure, data=data, actor=actor, reason=reason.strip() or "Need figure updated")
+    return figure
 
 
 @dataclass(frozen=True)
@@ -85,7 +144,7 @@ UPSERT_FIELDS = ("people_in_need", "targeted", "reached", "is_urgent", "notes", 
 BULK_BATCH_SIZE = 1000
 
 
-def _key(figure: NeedFigure) -> tuple:
+def _key(figure: NeedFigure) -> tuple[object, ...]:
     return tuple(getattr(figure, name) for name in UPSERT_KEY)
 
 
@@ -98,8 +157,8 @@ def upsert_need_figures(*, figures: list[NeedFigure], actor: Actor, reason: str 
     targeted or reached above people in need are saved and named in the result's warnings. Every created
     or changed figure gets an audit-history row attributed to the actor. A few statements per 1,000 rows.
     """
-    errors = []
-    first_row_of = {}
+    errors: list[RowError] = []
+    first_row_of: dict[tuple[object, ...], int] = {}
     for row, figure in enumerate(figures):
         key = _key(figure)
         if key in first_row_of:

@@ -4,6 +4,9 @@ Every fact and source below is from access/fixtures/scenario_panjshir_2021.md (t
 Republic Media Network, 2 Sep 2021, and the documents it quotes; national figures from OCHA's 2021
 Humanitarian Needs Overview and Response Plan). Loading is idempotent: each fact is looked up by its
 natural key first, and the status service treats a repeated change as a no-op.
+
+Longer than most modules because most of it is the scenario's data, kept beside the few lines that
+load it through the services.
 """
 
 from dataclasses import dataclass, field

@@ -3,4 +3,4 @@ in access/alerts/admin.py, with the rest of the pipeline)."""
 
 from access.alerts import admin as alerts_admin  # noqa: F401
 
-from . import corridors, outages, regions, restrictions, sources  # noqa: F401
+from . import coordinators, corridors, outages, regions, restrictions, sources, status  # noqa: F401

@@ -2,54 +2,20 @@
 
 from django.contrib import admin
 from django.utils.html import format_html
-from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from access.models import AidCorridor, CorridorStatusChange
 from access.services import change_corridor_status, create_corridor, update_corridor
-from humtrack.admin import ReadOnlyInline
 
+from .display import effective_time, status_badge
+from .filters import ProvinceFilter
 from .forms import CorridorAddForm, CorridorForm, CorridorStatusChangeForm
-from .mixins import (
-    ProvinceFilter,
-    RegionScopedAdmin,
-    StatusChangeToolMixin,
-    actor_for,
-    change_badges,
-    effective_time,
-    recorded_time,
-    silent_mark,
-    status_badge,
-)
+from .mixins import RegionScopedAdmin, actor_for
+from .status import StatusChangeToolMixin, StatusHistoryInline
 
 
-class CorridorHistoryInline(ReadOnlyInline):
+class CorridorHistoryInline(StatusHistoryInline):
     model = CorridorStatusChange
-    verbose_name = _("status change")
-    verbose_name_plural = _("Status history")
-    fields = ["took_effect", "change", "reason", "source", "confidence", "recorded", "silent_change"]
-    readonly_fields = fields
-    ordering = ["-effective_at", "-id"]
-
-    def get_queryset(self, request):
-        return super().get_queryset(request).select_related("source", "recorded_by", "organisation")
-
-    @admin.display(description=_("took effect"))
-    def took_effect(self, change):
-        return effective_time(change.effective_at)
-
-    @admin.display(description=_("change"))
-    def change(self, change):
-        return change_badges(change)
-
-    @admin.display(description=_("recorded"))
-    def recorded(self, change):
-        who = change.recorded_by.get_username() if change.recorded_by else gettext("system")
-        return recorded_time(change.recorded_at, who)
-
-    @admin.display(description=_("silent"))
-    def silent_change(self, change):
-        return silent_mark(change.silent)
 
 
 @admin.register(AidCorridor)
@@ -122,9 +88,9 @@ class AidCorridorAdmin(StatusChangeToolMixin, RegionScopedAdmin):
             **self.description_fields(form),
         )
 
-    def update_through_service(self, request, corridor, form, reason):
+    def update_through_service(self, request, stored, form, reason):
         update_corridor(
-            corridor=corridor,
+            corridor=stored,
             actor=actor_for(request),
             reason=reason,
             regions=form.cleaned_data["route"],
@@ -132,13 +98,4 @@ class AidCorridorAdmin(StatusChangeToolMixin, RegionScopedAdmin):
         )
 
     def record_status_change(self, request, corridor, data):
-        return change_corridor_status(
-            corridor=corridor,
-            status=data["status"],
-            reason=data["reason"],
-            source=data["source"],
-            confidence=data["confidence"],
-            effective_at=data["effective_at"],
-            silent=data["silent"],
-            actor=actor_for(request),
-        )
+        return change_corridor_status(corridor=corridor, actor=actor_for(request), **data)

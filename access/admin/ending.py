@@ -13,6 +13,7 @@ from django.core.exceptions import ValidationError
 from django.template.response import TemplateResponse
 from django.utils.translation import gettext as _
 
+from .forms import FactEndForm
 from .refusals import coverage_sentence
 
 
@@ -28,22 +29,28 @@ def wrap_source_widget(form, request, admin_site, model) -> None:
 
 
 class EndFactsActionMixin:
-    """For a RegionScopedAdmin: `end_with_form` runs an ending action through its form page.
+    """For a RegionScopedAdmin of a time-bound fact (access.models.in_force.TimeBoundFact):
+    `end_with_form` runs an ending action through its form page.
 
-    Subclasses name their `start_field` and `end_field` ("starts_at"/"ends_at", "started_at"/
-    "restored_at"); the end is empty while the fact is in force.
+    Subclasses set the form (`end_form_class`, whose fields are the ending service's keywords) and
+    the page's words, and implement `end_records(request, records, cleaned_data)`, which calls the
+    service and returns how many it ended.
     """
 
-    start_field = ""
-    end_field = ""
+    end_form_class: type[FactEndForm]
+    end_title = ""
+    end_submit_label = ""
+    end_done_verb = ""
 
-    def end_with_form(self, request, queryset, *, form_class, end, title: str, submit_label: str, done_verb: str):
-        """`end(records, cleaned_data)` calls the service and returns how many it ended."""
+    def end_records(self, request, records, data: dict) -> int:
+        raise NotImplementedError
+
+    def end_with_form(self, request, queryset):
         selected = list(queryset.select_related("region"))
         editable_ids = set(self.editable(request, queryset).values_list("pk", flat=True))
         outside = [record for record in selected if record.pk not in editable_ids]
-        over = [r for r in selected if r.pk in editable_ids and getattr(r, self.end_field) is not None]
-        to_end = [r for r in selected if r.pk in editable_ids and getattr(r, self.end_field) is None]
+        over = [r for r in selected if r.pk in editable_ids and r.end is not None]
+        to_end = [r for r in selected if r.pk in editable_ids and r.end is None]
         outside_regions = list(dict.fromkeys(record.region for record in outside))
         if not to_end:
             why = [_("None of the selected records can be ended: they are already over or not yours to change.")]
@@ -53,33 +60,33 @@ class EndFactsActionMixin:
             return None
 
         applying = "apply" in request.POST
-        form = form_class(request.POST if applying else None)
+        form = self.end_form_class(request.POST if applying else None)
         wrap_source_widget(form, request, self.admin_site, self.model)
         if applying and form.is_valid():
             records = self.model._default_manager.filter(pk__in=[r.pk for r in to_end])
             try:
-                done = end(records, form.cleaned_data)
+                done = self.end_records(request, records, form.cleaned_data)
             except ValidationError as error:
                 form.add_service_errors(error)
             else:
-                self.report_ended(request, len(selected), done, done_verb, outside_regions)
+                self.report_ended(request, len(selected), done, self.end_done_verb, outside_regions)
                 return None
 
         context = {
             **self.admin_site.each_context(request),
-            "title": title,
+            "title": self.end_title,
             "subtitle": None,
             "opts": self.opts,
             "form": form,
             "media": self.media + form.media,
-            "to_end": [(record, getattr(record, self.start_field)) for record in to_end],
+            "to_end": [(record, record.start) for record in to_end],
             "over": over,
             "outside": outside,
             "coverage": coverage_sentence(request.user, outside_regions) if outside else "",
             "selected_ids": [record.pk for record in selected],
             "action": request.POST.get("action", ""),
             "action_checkbox_name": helpers.ACTION_CHECKBOX_NAME,
-            "submit_label": submit_label,
+            "submit_label": self.end_submit_label,
         }
         return TemplateResponse(request, "admin/access/end_facts.html", context)
 

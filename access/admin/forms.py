@@ -51,7 +51,8 @@ class AuditedModelForm(forms.ModelForm):
 class StatusChangeForm(forms.Form):
     """What every status change must say: the new status, why, on whose word, and how sure we are.
 
-    The status and confidence start blank so that nobody records a change by accident.
+    The status and confidence start blank so that nobody records a change by accident. The fields are
+    the status services' keywords: the admin hands them the cleaned data as it is.
     """
 
     status_choices: list = []
@@ -168,7 +169,7 @@ class FactEndForm(forms.Form):
 
     The time is when it happened on the ground: it starts at now and may be set back (a 2021 internet
     cut restored in 2021), never forward. `time_field` is the service's name for it, so the service's
-    errors land on it.
+    errors land on it: the fields are the ending service's keywords.
     """
 
     time_field = ""

@@ -6,21 +6,21 @@ from django.utils.translation import gettext_lazy as _
 from access.models import UtilityOutage
 from access.services import record_outage, restore_outages, update_outage
 
+from .display import SourcedFactColumns, in_force_span
 from .ending import EndFactsActionMixin
+from .filters import InForceFilter, ProvinceFilter
 from .forms import AuditedModelForm, OutageRestoreForm
-from .mixins import OpenFilter, ProvinceFilter, RegionScopedAdmin, SourcedFactColumns, actor_for, in_force_span
+from .mixins import RegionScopedAdmin, actor_for
 
 
-class OpenOutageFilter(OpenFilter):
+class OpenOutageFilter(InForceFilter):
     title = _("restored")
     parameter_name = "open"
-    start_field, end_field = "started_at", "restored_at"
     labels = (_("Out now"), _("Not out now (restored or not yet started)"))
 
 
 @admin.register(UtilityOutage)
 class UtilityOutageAdmin(EndFactsActionMixin, SourcedFactColumns, RegionScopedAdmin):
-    start_field, end_field = "started_at", "restored_at"
     form = AuditedModelForm
     list_display = ["utility", "region", "started_at", "restored_at", "cause", "extent", "confidence", "source_label"]
     list_filter = [OpenOutageFilter, "utility", "cause", "extent", "confidence", ProvinceFilter]
@@ -49,26 +49,17 @@ class UtilityOutageAdmin(EndFactsActionMixin, SourcedFactColumns, RegionScopedAd
     def create_through_service(self, request, form):
         return record_outage(actor=actor_for(request), **self.model_fields(form))
 
-    def update_through_service(self, request, outage, form, reason):
-        update_outage(outage=outage, actor=actor_for(request), reason=reason, **self.model_fields(form))
+    def update_through_service(self, request, stored, form, reason):
+        update_outage(outage=stored, actor=actor_for(request), reason=reason, **self.model_fields(form))
+
+    end_form_class = OutageRestoreForm
+    end_title = _("Mark the selected outages restored")
+    end_submit_label = _("Mark them restored")
+    end_done_verb = _("marked restored")
+
+    def end_records(self, request, outages, data) -> int:
+        return restore_outages(outages=outages, actor=actor_for(request), **data)
 
     @admin.action(description=_("Mark selected outages restored…"), permissions=["change"])
     def restore_selected(self, request, queryset):
-        def restore(outages, data):
-            return restore_outages(
-                outages=outages,
-                actor=actor_for(request),
-                restored_at=data["restored_at"],
-                reason=data["reason"],
-                source=data["source"],
-            )
-
-        return self.end_with_form(
-            request,
-            queryset,
-            form_class=OutageRestoreForm,
-            end=restore,
-            title=_("Mark the selected outages restored"),
-            submit_label=_("Mark them restored"),
-            done_verb=_("marked restored"),
-        )
+        return self.end_with_form(request, queryset)

@@ -2,7 +2,6 @@
 
 from django.contrib import admin
 from django.contrib.admin.views.main import ChangeList
-from django.urls import reverse
 from django.utils import timezone
 from django.utils.formats import number_format
 from django.utils.html import format_html
@@ -11,68 +10,25 @@ from django.utils.timesince import timesince
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
-from access.choices import AccessStatus, StatusBasis
-from access.models import AccessRestriction, CoordinatorAssignment, Region, StatusChange, UtilityOutage
+from access.choices import StatusBasis
+from access.models import AccessRestriction, Region, StatusChange, UtilityOutage
 from access.policies import can_restructure_regions
 from access.selectors.facts import outages_in_force_at, restrictions_in_force_at
-from access.selectors.regions import fresh_regions, regions_with_summary, stale_regions
+from access.selectors.regions import regions_with_summary
 from access.selectors.status import attach_effective_status, effective_status_of, with_effective_status
 from access.services import change_access_status, save_region
-from access.services.coordinators import assign_coordinator, unassign_coordinator, update_coordinator_assignment
-from humtrack.admin import AuditedAdmin, ReadOnlyAdmin, ReadOnlyInline
+from humtrack.admin import ReadOnlyInline
 
+from .display import effective_time, status_badge
+from .filters import EffectiveStatusFilter, ProvinceFilter, StaleFilter, StatusBasisFilter
 from .forms import AuditedModelForm, RegionStatusChangeForm
-from .mixins import (
-    ProvinceFilter,
-    RegionScopedAdmin,
-    SourcedFactColumns,
-    StatusChangeToolMixin,
-    actor_for,
-    change_badges,
-    effective_time,
-    recorded_time,
-    silent_mark,
-    status_badge,
-)
+from .mixins import RegionScopedAdmin, actor_for
+from .status import StatusChangeToolMixin, StatusHistoryInline
 
 
 def grouped(number) -> str:
     """A count or population with the reader's thousands separators (173,000)."""
     return "—" if number is None else number_format(number, force_grouping=True)
-
-
-class EffectiveStatusFilter(admin.SimpleListFilter):
-    """The status a region is in: its own record, else inherited from its nearest recorded ancestor."""
-
-    title = _("effective status")
-    parameter_name = "status"
-
-    def lookups(self, request, model_admin):
-        return [*AccessStatus.choices, ("none", _("No information recorded"))]
-
-    def queryset(self, request, queryset):
-        if self.value() == "none":
-            return queryset.filter(effective_status__isnull=True)
-        if self.value() in AccessStatus.values:
-            return queryset.filter(effective_status=self.value())
-        return queryset
-
-
-class StatusBasisFilter(admin.SimpleListFilter):
-    title = _("status basis")
-    parameter_name = "basis"
-
-    def lookups(self, request, model_admin):
-        return StatusBasis.choices
-
-    def queryset(self, request, queryset):
-        if self.value() == StatusBasis.RECORDED:
-            return queryset.filter(current_status_change__isnull=False)
-        if self.value() == StatusBasis.INHERITED:
-            return queryset.filter(current_status_change__isnull=True, effective_change_id__isnull=False)
-        if self.value() == StatusBasis.NONE:
-            return queryset.filter(effective_change_id__isnull=True)
-        return queryset
 
 
 class EffectiveStatusChangeList(ChangeList):
@@ -96,51 +52,8 @@ def effective_status_badge(region) -> str:
     return badge
 
 
-class StaleFilter(admin.SimpleListFilter):
-    """Regions without a confirmed status update for HUMTRACK_STALE_AFTER_DAYS days (the selectors' rule)."""
-
-    title = _("freshness")
-    parameter_name = "stale"
-
-    def lookups(self, request, model_admin):
-        return [("yes", _("Stale (no recent confirmed update)")), ("no", _("Recently confirmed"))]
-
-    def queryset(self, request, queryset):
-        if self.value() == "yes":
-            return stale_regions(queryset=queryset)
-        if self.value() == "no":
-            return fresh_regions(queryset=queryset)
-        return queryset
-
-
-class StatusHistoryInline(ReadOnlyInline):
-    """The region's status changes, latest effective first: append-only, never edited here."""
-
+class RegionStatusHistoryInline(StatusHistoryInline):
     model = StatusChange
-    verbose_name = _("status change")
-    verbose_name_plural = _("Status history")
-    fields = ["took_effect", "change", "reason", "source", "confidence", "recorded", "silent_change"]
-    readonly_fields = fields
-    ordering = ["-effective_at", "-id"]
-
-    def get_queryset(self, request):
-        return super().get_queryset(request).select_related("source", "recorded_by", "organisation")
-
-    @admin.display(description=_("took effect"))
-    def took_effect(self, change):
-        return effective_time(change.effective_at)
-
-    @admin.display(description=_("change"))
-    def change(self, change):
-        return change_badges(change)
-
-    @admin.display(description=_("recorded"))
-    def recorded(self, change):
-        return recorded_time(change.recorded_at, change.recorded_by_label)
-
-    @admin.display(description=_("silent"))
-    def silent_change(self, change):
-        return silent_mark(change.silent)
 
 
 class ActiveRestrictionInline(ReadOnlyInline):
@@ -196,7 +109,7 @@ class RegionAdmin(StatusChangeToolMixin, RegionScopedAdmin):
     search_help_text = _("Name, another spelling, or the start of a p-code (AF08).")
     list_per_page = 100
     fields = ["pcode", "name", "alternative_names", "admin_level", "parent", "population", "latitude", "longitude"]
-    inlines = [StatusHistoryInline, ActiveRestrictionInline, ActiveOutageInline]
+    inlines = [RegionStatusHistoryInline, ActiveRestrictionInline, ActiveOutageInline]
     # The status is not an editable field (no delta shows it): each version shows its own recorded
     # status and when that took effect, before the history's own recorded time.
     history_list_display = ["recorded_status", "took_effect", "partner"]
@@ -307,84 +220,9 @@ class RegionAdmin(StatusChangeToolMixin, RegionScopedAdmin):
         region = Region(**self.model_fields(form))
         return save_region(region=region, actor=actor_for(request), reason="Region added in the admin")
 
-    def update_through_service(self, request, region, form, reason):
-        save_region(region=region, actor=actor_for(request), reason=reason)
+    def update_through_service(self, request, stored, form, reason):
+        # save_region saves a whole region: the one the form has changed.
+        save_region(region=form.instance, actor=actor_for(request), reason=reason)
 
     def record_status_change(self, request, region, data):
-        return change_access_status(
-            region=region,
-            status=data["status"],
-            reason=data["reason"],
-            source=data["source"],
-            confidence=data["confidence"],
-            effective_at=data["effective_at"],
-            silent=data["silent"],
-            actor=actor_for(request),
-        )
-
-
-@admin.register(StatusChange)
-class StatusChangeAdmin(SourcedFactColumns, ReadOnlyAdmin):
-    """Every region's status changes, newest first: what changed where, who said so, how sure."""
-
-    region_lookup = "region"
-    list_display = [
-        "took_effect",
-        "region_link",
-        "change",
-        "confidence",
-        "source_label",
-        "recorded",
-        "silent_change",
-    ]
-    list_filter = ["to_status", "confidence", "silent", ProvinceFilter]
-    search_fields = ["region__name", "region__alternative_names", "^region__pcode", "reason"]
-    date_hierarchy = "effective_at"
-    list_select_related = ["region", "source", "recorded_by", "organisation"]
-
-    @admin.display(description=_("took effect"), ordering="effective_at")
-    def took_effect(self, change):
-        return effective_time(change.effective_at)
-
-    @admin.display(description=_("region"), ordering="region__path")
-    def region_link(self, change):
-        url = reverse("admin:access_region_change", args=[change.region_id])
-        return format_html('<a href="{}">{}</a>', url, change.region)
-
-    @admin.display(description=_("change"))
-    def change(self, change):
-        return change_badges(change)
-
-    @admin.display(description=_("recorded"), ordering="recorded_at")
-    def recorded(self, change):
-        return recorded_time(change.recorded_at, change.recorded_by_label)
-
-    @admin.display(description=_("silent"), ordering="silent")
-    def silent_change(self, change):
-        return silent_mark(change.silent)
-
-
-@admin.register(CoordinatorAssignment)
-class CoordinatorAssignmentAdmin(AuditedAdmin):
-    """Which regions each coordinator changes (and everything under them). Managed by superusers.
-
-    Assignments grant rights: they change only through access.services.coordinators, audited.
-    """
-
-    list_display = ["user", "region", "created_at"]
-    list_filter = [ProvinceFilter]
-    search_fields = ["user__username", "user__email", "region__name", "^region__pcode"]
-    list_select_related = ["user", "region"]
-
-    def save_model(self, request, obj, form, change):
-        actor = actor_for(request)
-        if change:
-            changed = ", ".join(form.changed_data) or "nothing"
-            update_coordinator_assignment(assignment=obj, actor=actor, reason=f"Changed in the admin: {changed}")
-            return
-        created = assign_coordinator(user=obj.user, region=obj.region, actor=actor, reason="Assigned in the admin")
-        obj.pk = created.pk  # the admin goes on with the instance it built (for the log and the redirect)
-        obj.refresh_from_db()
-
-    def delete_model(self, request, obj):
-        unassign_coordinator(assignment=obj, actor=actor_for(request), reason="Unassigned in the admin")
+        return change_access_status(region=region, actor=actor_for(request), **data)

@@ -7,21 +7,21 @@ from django.utils.translation import gettext_lazy as _
 from access.models import AccessRestriction
 from access.services import end_restrictions, record_restriction, update_restriction
 
+from .display import SourcedFactColumns, in_force_span
 from .ending import EndFactsActionMixin
+from .filters import InForceFilter, ProvinceFilter
 from .forms import AuditedModelForm, RestrictionEndForm
-from .mixins import OpenFilter, ProvinceFilter, RegionScopedAdmin, SourcedFactColumns, actor_for, in_force_span
+from .mixins import RegionScopedAdmin, actor_for
 
 
-class ActiveRestrictionFilter(OpenFilter):
+class ActiveRestrictionFilter(InForceFilter):
     title = _("in force")
     parameter_name = "active"
-    start_field, end_field = "starts_at", "ends_at"
     labels = (_("In force now"), _("Not in force (ended or not yet started)"))
 
 
 @admin.register(AccessRestriction)
 class AccessRestrictionAdmin(EndFactsActionMixin, SourcedFactColumns, RegionScopedAdmin):
-    start_field, end_field = "starts_at", "ends_at"
     form = AuditedModelForm
     list_display = ["__str__", "severity", "affects", "starts_at", "ends_at", "confidence", "source_label"]
     list_filter = [
@@ -76,29 +76,20 @@ class AccessRestrictionAdmin(EndFactsActionMixin, SourcedFactColumns, RegionScop
         groups, fields = self.restriction_fields(form)
         return record_restriction(actor=actor_for(request), affected_groups=groups, **fields)
 
-    def update_through_service(self, request, restriction, form, reason):
+    def update_through_service(self, request, stored, form, reason):
         groups, fields = self.restriction_fields(form)
         update_restriction(
-            restriction=restriction, actor=actor_for(request), reason=reason, affected_groups=groups, **fields
+            restriction=stored, actor=actor_for(request), reason=reason, affected_groups=groups, **fields
         )
+
+    end_form_class = RestrictionEndForm
+    end_title = _("End the selected restrictions")
+    end_submit_label = _("End them")
+    end_done_verb = _("ended")
+
+    def end_records(self, request, restrictions, data) -> int:
+        return end_restrictions(restrictions=restrictions, actor=actor_for(request), **data)
 
     @admin.action(description=_("End selected restrictions…"), permissions=["change"])
     def end_selected(self, request, queryset):
-        def end(restrictions, data):
-            return end_restrictions(
-                restrictions=restrictions,
-                actor=actor_for(request),
-                ended_at=data["ended_at"],
-                reason=data["reason"],
-                source=data["source"],
-            )
-
-        return self.end_with_form(
-            request,
-            queryset,
-            form_class=RestrictionEndForm,
-            end=end,
-            title=_("End the selected restrictions"),
-            submit_label=_("End them"),
-            done_verb=_("ended"),
-        )
+        return self.end_with_form(request, queryset)

@@ -34,5 +34,5 @@ class SourceAdmin(ServiceSaveAdmin):
     def create_through_service(self, request, form):
         return create_source(actor=actor_for(request), **self.model_fields(form))
 
-    def update_through_service(self, request, source, form, reason):
-        update_source(source=source, actor=actor_for(request), reason=reason, **self.model_fields(form))
+    def update_through_service(self, request, stored, form, reason):
+        update_source(source=stored, actor=actor_for(request), reason=reason, **self.model_fields(form))

@@ -90,7 +90,7 @@ class SubscriptionAdmin(SimpleHistoryAdmin):
     def save_model(self, request, subscription, form, change):
         actor = actor_for(request)
         if change:
-            subscriptions.update_subscription(subscription=subscription, actor=actor)
+            subscriptions.update_subscription_from(subscription=subscription, actor=actor)
         else:
             subscription.created_by = request.user
             subscriptions.create_subscription_from(subscription=subscription, actor=actor)

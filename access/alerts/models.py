@@ -13,6 +13,7 @@ from django.core.exceptions import ValidationError
 from django.db import models
 
 from access.choices import AccessStatus
+from access.models.sources import partner_organisation
 from humtrack.history import audit_history
 
 from .choices import AlertMode, AlertTrigger, BatchKind, DeliveryStatus
@@ -42,14 +43,7 @@ class Subscription(models.Model):
     # Paused by the pipeline after repeated permanent failures (a dead mailbox); a person un-pauses it.
     paused_at = models.DateTimeField(null=True, blank=True)
     consecutive_failures = models.PositiveIntegerField(default=0, editable=False)
-    organisation = models.ForeignKey(
-        "humtrack.Organisation",
-        null=True,
-        blank=True,
-        on_delete=models.PROTECT,
-        related_name="+",
-        help_text="The partner organisation that created it through the API, if any.",
-    )
+    organisation = partner_organisation("The partner organisation that created it through the API, if any.")
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )

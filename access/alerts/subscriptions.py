@@ -4,6 +4,8 @@ Coordinators manage them in the admin (admin.py), partners through the API (api.
 the one-click unsubscribe link of every email (views.py); all of them write through here.
 """
 
+from django.contrib.auth.base_user import AbstractBaseUser
+from django.contrib.auth.models import AnonymousUser
 from django.db import transaction
 from django.db.models import Q, QuerySet
 
@@ -11,10 +13,12 @@ from access.models import Region, Subscription
 from access.selectors.coordinators import editable_region_filter
 from humtrack.actor import SYSTEM, Actor
 from humtrack.history import stamp
-from humtrack.services import save_validated
+from humtrack.services import NOT_GIVEN, NotGiven, model_update, save_validated
+
+from .choices import AlertMode, AlertTrigger
 
 
-def subscriptions_visible_to(user) -> QuerySet[Subscription]:
+def subscriptions_visible_to(user: AbstractBaseUser | AnonymousUser) -> QuerySet[Subscription]:
     """The subscriptions a staff user may see: all for a superuser; for a coordinator those it created
     and those following a region it covers. They hold people's addresses, which coordinators of
     other provinces have no need of."""
@@ -25,10 +29,33 @@ def subscriptions_visible_to(user) -> QuerySet[Subscription]:
     return subscriptions.filter(Q(pk__in=covered.values("subscription_id")) | Q(created_by=user))
 
 
-def create_subscription(*, actor: Actor, regions: list[Region], **fields) -> Subscription:
-    """`{"email", "name", "regions"}` is enough; everything else has a default on the model."""
+def create_subscription(
+    *,
+    actor: Actor,
+    email: str,
+    regions: list[Region],
+    name: str = "",
+    include_descendants: bool = True,
+    trigger: str = AlertTrigger.ANY,
+    threshold_status: str = "",
+    include_corridors: bool = True,
+    mode: str = AlertMode.IMMEDIATE,
+    active: bool = True,
+) -> Subscription:
+    """A person alerted about `regions` (and, unless told otherwise, everything under them)."""
     with transaction.atomic():
-        subscription = Subscription(organisation=actor.organisation, created_by=actor.user, **fields)
+        subscription = Subscription(
+            organisation=actor.organisation,
+            created_by=actor.user,
+            email=email,
+            name=name,
+            include_descendants=include_descendants,
+            trigger=trigger,
+            threshold_status=threshold_status,
+            include_corridors=include_corridors,
+            mode=mode,
+            active=active,
+        )
         save_validated(subscription, actor=actor, reason="Subscribed")
         subscription.regions.set(regions)
     return subscription
@@ -40,13 +67,39 @@ def create_subscription_from(*, subscription: Subscription, actor: Actor) -> Sub
     return save_validated(subscription, actor=actor, reason="Subscribed")
 
 
-def update_subscription(*, subscription: Subscription, actor: Actor, regions: list[Region] | None = None, **fields):
+def update_subscription_from(*, subscription: Subscription, actor: Actor) -> Subscription:
+    """Save the changes an admin form has made to `subscription` (its regions follow with save_m2m)."""
+    return save_validated(subscription, actor=actor, reason="Subscription changed")
+
+
+def update_subscription(
+    *,
+    subscription: Subscription,
+    actor: Actor,
+    email: str | NotGiven = NOT_GIVEN,
+    name: str | NotGiven = NOT_GIVEN,
+    regions: list[Region] | NotGiven = NOT_GIVEN,
+    include_descendants: bool | NotGiven = NOT_GIVEN,
+    trigger: str | NotGiven = NOT_GIVEN,
+    threshold_status: str | NotGiven = NOT_GIVEN,
+    include_corridors: bool | NotGiven = NOT_GIVEN,
+    mode: str | NotGiven = NOT_GIVEN,
+    active: bool | NotGiven = NOT_GIVEN,
+) -> Subscription:
+    """Change a subscription (`subscription` as stored; the arguments given are the changes)."""
+    data = {
+        "email": email,
+        "name": name,
+        "regions": regions,
+        "include_descendants": include_descendants,
+        "trigger": trigger,
+        "threshold_status": threshold_status,
+        "include_corridors": include_corridors,
+        "mode": mode,
+        "active": active,
+    }
     with transaction.atomic():
-        for name, value in fields.items():
-            setattr(subscription, name, value)
-        save_validated(subscription, actor=actor, reason="Subscription changed")
-        if regions is not None:
-            subscription.regions.set(regions)
+        model_update(instance=subscription, data=data, actor=actor, reason="Subscription changed")
     return subscription
 
 

@@ -1,11 +1,18 @@
-from django.conf import settings
+"""Aid corridors: a route through ordered regions, and its append-only status history."""
+
+from typing import TYPE_CHECKING
+
 from django.core.exceptions import ValidationError
 from django.db import models
 
-from access.choices import Confidence, CorridorStatus
+from access.choices import CorridorStatus
 from humtrack.history import audit_history
 
+from .changes import RecordedChange
 from .sources import SourcedFact
+
+if TYPE_CHECKING:
+    from .regions import Region
 
 
 class AidCorridor(SourcedFact):
@@ -14,7 +21,9 @@ class AidCorridor(SourcedFact):
     name = models.CharField(max_length=300)
     origin = models.ForeignKey("access.Region", on_delete=models.PROTECT, related_name="corridors_from")
     destination = models.ForeignKey("access.Region", on_delete=models.PROTECT, related_name="corridors_to")
-    regions = models.ManyToManyField("access.Region", through="CorridorWaypoint", related_name="corridors")
+    regions: "models.ManyToManyField[Region, CorridorWaypoint]" = models.ManyToManyField(
+        "access.Region", through="CorridorWaypoint", related_name="corridors"
+    )
     status = models.CharField(max_length=12, choices=CorridorStatus.choices, editable=False)
     status_since = models.DateTimeField(null=True, blank=True, editable=False)
     last_verified_at = models.DateTimeField(null=True, blank=True)
@@ -25,10 +34,10 @@ class AidCorridor(SourcedFact):
         ordering = ["name", "id"]
         indexes = [models.Index(fields=["updated_at", "id"])]
 
-    def __str__(self):
+    def __str__(self) -> str:
         return self.name
 
-    def clean(self):
+    def clean(self) -> None:
         if self.origin_id and self.origin_id == self.destination_id:
             raise ValidationError({"destination": "A corridor's destination must differ from its origin."})
 
@@ -44,31 +53,19 @@ class CorridorWaypoint(models.Model):
             models.UniqueConstraint(fields=["corridor", "position"], name="unique_corridor_position"),
         ]
 
-    def __str__(self):
+    def __str__(self) -> str:
         return f"{self.corridor_id}#{self.position}: {self.region_id}"
 
 
-class CorridorStatusChange(models.Model):
-    """One change of a corridor's status. Append-only, like StatusChange."""
+class CorridorStatusChange(RecordedChange):
+    """One change of a corridor's status (what every change records: access.models.changes)."""
 
     corridor = models.ForeignKey(AidCorridor, on_delete=models.CASCADE, related_name="status_changes")
     from_status = models.CharField(max_length=12, choices=CorridorStatus.choices, blank=True)
     to_status = models.CharField(max_length=12, choices=CorridorStatus.choices)
-    reason = models.TextField()
-    source = models.ForeignKey("access.Source", on_delete=models.PROTECT, related_name="+")
-    confidence = models.CharField(max_length=12, choices=Confidence.choices)
-    effective_at = models.DateTimeField()
-    recorded_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
-    )
-    organisation = models.ForeignKey(
-        "humtrack.Organisation", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
-    )
-    recorded_at = models.DateTimeField(auto_now_add=True)
-    silent = models.BooleanField(default=False)
 
-    class Meta:
-        ordering = ["-effective_at", "-id"]
+    class Meta(RecordedChange.Meta):
+        pass
 
-    def __str__(self):
+    def __str__(self) -> str:
         return f"{self.corridor}: {self.from_status or '—'} → {self.to_status}"

@@ -1,18 +1,29 @@
+"""Utility outages: a cut in a region, in force from its start until it is restored."""
+
 from django.core.exceptions import ValidationError
 from django.db import models
-from django.utils import timezone
+from django.utils.translation import gettext_lazy
 
 from access.choices import OutageCause, OutageExtent, Utility
 from humtrack.history import audit_history
 
-from .in_force import due_index, in_force
-from .sources import SourcedFact
+from .changes import is_future
+from .in_force import TimeBoundFact, ends_after_start, time_bound_indexes
+
+RESTORED_IN_THE_FUTURE = gettext_lazy(
+    "An outage cannot be restored in the future; record the restoration when it happens."
+)
 
 
-class UtilityOutage(SourcedFact):
-    """Electricity, internet, telecom, water or fuel cut in a region. Active from its start until restored."""
+class UtilityOutage(TimeBoundFact):
+    """Electricity, internet, telecom, water or fuel cut in a region. Active from its start until restored.
+
+    A restoration is recorded when it happens, never in advance (nobody knows a cut will be mended):
+    `restored_at` is now or earlier, as the end of a status change (access.models.changes).
+    """
 
     START_FIELD, END_FIELD = "started_at", "restored_at"
+    ENDS_BEFORE_START = "An outage cannot be restored before it started."
 
     region = models.ForeignKey("access.Region", on_delete=models.PROTECT, related_name="outages")
     utility = models.CharField(max_length=20, choices=Utility.choices)
@@ -25,27 +36,14 @@ class UtilityOutage(SourcedFact):
 
     class Meta:
         ordering = ["-started_at", "id"]
-        indexes = [
-            models.Index(fields=["updated_at", "id"]),
-            # What the sweep looks for (access.services.sync).
-            due_index("started_at", name="outage_start_due"),
-            due_index("restored_at", name="outage_end_due"),
-        ]
-        constraints = [
-            models.CheckConstraint(
-                condition=models.Q(restored_at__isnull=True) | models.Q(restored_at__gte=models.F("started_at")),
-                name="outage_restored_after_start",
-            ),
-        ]
+        # What the sync cursor and the sweep look for (access.services.sync).
+        indexes = time_bound_indexes("started_at", "restored_at", prefix="outage")
+        constraints = [ends_after_start("started_at", "restored_at", name="outage_restored_after_start")]
 
-    def __str__(self):
+    def __str__(self) -> str:
         return f"{self.get_utility_display()} outage in {self.region}"
 
-    @property
-    def is_active(self) -> bool:
-        """Out now: started and not yet restored (a restore recorded in advance takes effect when it comes)."""
-        return in_force(self.started_at, self.restored_at, timezone.now())
-
-    def clean(self):
-        if self.restored_at and self.started_at and self.restored_at < self.started_at:
-            raise ValidationError({"restored_at": "An outage cannot be restored before it started."})
+    def clean(self) -> None:
+        super().clean()
+        if is_future(self.restored_at):
+            raise ValidationError({"restored_at": RESTORED_IN_THE_FUTURE})

@@ -1,3 +1,5 @@
+"""Regions (p-coded administrative areas, a materialised path from the country down) and who coordinates them."""
+
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator, RegexValidator
@@ -68,17 +70,17 @@ class Region(models.Model):
             models.CheckConstraint(condition=models.Q(admin_level__lte=5), name="region_admin_level_range"),
         ]
 
-    def __str__(self):
+    def __str__(self) -> str:
         return f"{self.name} ({self.pcode})"
 
     def build_path(self) -> str:
-        prefix = self.parent.path if self.parent_id else ""
+        prefix = self.parent.path if self.parent is not None else ""
         return f"{prefix}{self.pcode}{PATH_SEPARATOR}"
 
-    def clean(self):
-        if self.parent_id is None:
-            return
+    def clean(self) -> None:
         parent = self.parent
+        if parent is None:
+            return
         if parent.pk == self.pk or (self.path and parent.path.startswith(self.path)):
             raise ValidationError({"parent": "A region cannot be its own ancestor."})
         if self.admin_level is not None and parent.admin_level >= self.admin_level:
@@ -97,5 +99,5 @@ class CoordinatorAssignment(models.Model):
     class Meta:
         constraints = [models.UniqueConstraint(fields=["user", "region"], name="unique_coordinator_region")]
 
-    def __str__(self):
+    def __str__(self) -> str:
         return f"{self.user} → {self.region}"

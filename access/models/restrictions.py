@@ -1,12 +1,11 @@
-from django.core.exceptions import ValidationError
+"""Access restrictions (ACAPS constraint categories) and the groups they affect."""
+
 from django.db import models
-from django.utils import timezone
 
 from access.choices import AffectedGroupCode, ConstraintCategory, Severity
 from humtrack.history import audit_history
 
-from .in_force import due_index, in_force
-from .sources import SourcedFact
+from .in_force import TimeBoundFact, ends_after_start, time_bound_indexes
 
 
 class AffectedGroup(models.Model):
@@ -17,14 +16,16 @@ class AffectedGroup(models.Model):
     class Meta:
         ordering = ["code"]
 
-    def __str__(self):
+    def __str__(self) -> str:
         return self.get_code_display()
 
 
-class AccessRestriction(SourcedFact):
-    """An access constraint in a region (optionally on a corridor). Active from its start until its end."""
+class AccessRestriction(TimeBoundFact):
+    """An access constraint in a region (optionally on a corridor). Active from its start until its end,
+    which may be announced in advance."""
 
     START_FIELD, END_FIELD = "starts_at", "ends_at"
+    ENDS_BEFORE_START = "A restriction cannot end before it starts."
 
     region = models.ForeignKey("access.Region", on_delete=models.PROTECT, related_name="restrictions")
     corridor = models.ForeignKey(
@@ -41,27 +42,9 @@ class AccessRestriction(SourcedFact):
 
     class Meta:
         ordering = ["-starts_at", "id"]
-        indexes = [
-            models.Index(fields=["updated_at", "id"]),
-            # What the sweep looks for (access.services.sync).
-            due_index("starts_at", name="restriction_start_due"),
-            due_index("ends_at", name="restriction_end_due"),
-        ]
-        constraints = [
-            models.CheckConstraint(
-                condition=models.Q(ends_at__isnull=True) | models.Q(ends_at__gte=models.F("starts_at")),
-                name="restriction_ends_after_start",
-            ),
-        ]
+        # What the sync cursor and the sweep look for (access.services.sync).
+        indexes = time_bound_indexes("starts_at", "ends_at", prefix="restriction")
+        constraints = [ends_after_start("starts_at", "ends_at", name="restriction_ends_after_start")]
 
-    def __str__(self):
+    def __str__(self) -> str:
         return f"{self.get_category_display()} in {self.region}"
-
-    @property
-    def is_active(self) -> bool:
-        """In force now: started and not yet ended (an end recorded in advance takes effect when it comes)."""
-        return in_force(self.starts_at, self.ends_at, timezone.now())
-
-    def clean(self):
-        if self.ends_at and self.starts_at and self.ends_at < self.starts_at:
-            raise ValidationError({"ends_at": "A restriction cannot end before it starts."})

@@ -3,6 +3,8 @@
 import json
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
@@ -26,7 +28,11 @@ def _feature_error(number: int, message: str) -> ValidationError:
     return ValidationError(f"Feature {number}: {message}")
 
 
-def _parse(features: Iterable[dict]) -> dict[str, dict]:
+# GeoJSON as json.load gives it: a feature, a geometry.
+GeoJSON = dict[str, Any]
+
+
+def _parse(features: Iterable[GeoJSON]) -> dict[str, GeoJSON]:
     """p-code → geometry, checking each feature's shape before anything is written."""
     geometries = {}
     for number, feature in enumerate(features, start=1):
@@ -45,7 +51,7 @@ def _parse(features: Iterable[dict]) -> dict[str, dict]:
     return geometries
 
 
-def import_boundaries(*, features: Iterable[dict], actor: Actor) -> BoundaryImportResult:
+def import_boundaries(*, features: Iterable[GeoJSON], actor: Actor) -> BoundaryImportResult:
     """Store each feature's geometry as its region's boundary (matched by the `pcode` property).
 
     All or nothing: a malformed feature or a p-code with no region raises ValidationError (the
@@ -71,7 +77,7 @@ def import_boundaries(*, features: Iterable[dict], actor: Actor) -> BoundaryImpo
     return result
 
 
-def read_geojson_features(path) -> list[dict]:
+def read_geojson_features(path: str | Path) -> list[GeoJSON]:
     """The features of a GeoJSON FeatureCollection file (ValidationError if it is not one)."""
     with open(path, encoding="utf-8-sig") as handle:
         try:

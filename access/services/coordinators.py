@@ -4,6 +4,8 @@ An assignment grants rights (access.policies), so each one is validated and reco
 history with who made it and why, as every fact is.
 """
 
+from typing import TYPE_CHECKING
+
 from django.db import transaction
 
 from access.models import CoordinatorAssignment, Region
@@ -11,8 +13,13 @@ from humtrack.actor import Actor
 from humtrack.history import stamp
 from humtrack.services import save_validated
 
+if TYPE_CHECKING:
+    from django.contrib.auth.models import User
 
-def assign_coordinator(*, user, region: Region, actor: Actor, reason: str = "Assigned") -> CoordinatorAssignment:
+
+def assign_coordinator(
+    *, user: "User", region: Region, actor: Actor, reason: str = "Assigned"
+) -> CoordinatorAssignment:
     """The user changes `region` and everything under it from now on."""
     return save_validated(CoordinatorAssignment(user=user, region=region), actor=actor, reason=reason)
 

@@ -1,3 +1,5 @@
+"""Aid corridors: recorded with their route and first status, described, and opened, restricted or closed."""
+
 from datetime import datetime
 
 from django.core.exceptions import ValidationError
@@ -5,18 +7,21 @@ from django.db import transaction
 from django.utils import timezone
 
 from access.alerts.outbox import record_corridor_change_event
-from access.choices import Confidence, CorridorStatus
+from access.choices import CorridorStatus
 from access.models import AidCorridor, CorridorStatusChange, CorridorWaypoint, Region, Source
 from humtrack.actor import Actor
 from humtrack.history import stamp
-from humtrack.services import save_validated
+from humtrack.services import NOT_GIVEN, NotGiven, model_update, save_validated
 
-from .status import FUTURE_TOLERANCE
+from .changes import check_change, record_change
+
+
+def _check_route(regions: list[Region]) -> None:
+    if len(regions) < 2:
+        raise ValidationError({"regions": "A corridor passes through at least two regions."})
 
 
 def _set_waypoints(corridor: AidCorridor, regions: list[Region]) -> None:
-    if len(regions) < 2:
-        raise ValidationError({"regions": "A corridor passes through at least two regions."})
     if regions[0] != corridor.origin or regions[-1] != corridor.destination:
         raise ValidationError({"regions": "The route must start at the origin and end at the destination."})
     corridor.waypoints.all().delete()
@@ -25,63 +30,103 @@ def _set_waypoints(corridor: AidCorridor, regions: list[Region]) -> None:
     )
 
 
+def _route_of(corridor: AidCorridor) -> list[int]:
+    return list(corridor.waypoints.order_by("position").values_list("region_id", flat=True))
+
+
 def create_corridor(
     *,
     actor: Actor,
+    name: str,
     regions: list[Region],
     status: str,
     source: Source,
     confidence: str,
+    last_verified_at: datetime | None = None,
+    notes: str = "",
     reason: str = "Corridor recorded",
     effective_at: datetime | None = None,
-    **fields,
 ) -> AidCorridor:
-    """A corridor through `regions` in order (origin first, destination last) with its first status."""
-    if not regions:
-        raise ValidationError({"regions": "A corridor passes through at least two regions."})
+    """A corridor through `regions` in order (origin first, destination last) with its first status,
+    a change like every later one (check_change), recorded for the actor's organisation."""
+    check_change(
+        status=status,
+        statuses=CorridorStatus,
+        reason=reason,
+        source=source,
+        confidence=confidence,
+        effective_at=effective_at,
+    )
+    _check_route(regions)
+    since = effective_at or timezone.now()
     with transaction.atomic():
         corridor = AidCorridor(
             organisation=actor.organisation,
+            name=name,
             origin=regions[0],
             destination=regions[-1],
             status=status,
-            status_since=effective_at or timezone.now(),
+            status_since=since,
             source=source,
             confidence=confidence,
-            **fields,
+            last_verified_at=last_verified_at,
+            notes=notes,
         )
-        if status not in CorridorStatus.values:
-            raise ValidationError({"status": f"One of: {', '.join(CorridorStatus.values)}."})
         save_validated(corridor, actor=actor, reason=reason)
         _set_waypoints(corridor, regions)
-        CorridorStatusChange.objects.create(
-            corridor=corridor,
-            from_status="",
-            to_status=status,
-            reason=reason,
-            source=source,
-            confidence=confidence,
-            effective_at=corridor.status_since,
-            recorded_by=actor.user,
-            organisation=actor.organisation,
+        record_change(
+            CorridorStatusChange(
+                corridor=corridor,
+                from_status="",
+                to_status=status,
+                reason=reason,
+                source=source,
+                confidence=confidence,
+                effective_at=since,
+            ),
+            actor=actor,
         )
     return corridor
 
 
 def update_corridor(
-    *, corridor: AidCorridor, actor: Actor, reason: str = "", regions: list[Region] | None = None, **fields
+    *,
+    corridor: AidCorridor,
+    actor: Actor,
+    reason: str = "",
+    name: str | NotGiven = NOT_GIVEN,
+    regions: list[Region] | NotGiven = NOT_GIVEN,
+    source: Source | NotGiven = NOT_GIVEN,
+    confidence: str | NotGiven = NOT_GIVEN,
+    last_verified_at: datetime | None | NotGiven = NOT_GIVEN,
+    notes: str | NotGiven = NOT_GIVEN,
 ) -> AidCorridor:
-    """Change a corridor's description or route. Its status changes through change_corridor_status."""
+    """Change a corridor's description or route (`corridor` as stored; the arguments given are the
+    changes). Its status changes through change_corridor_status."""
+    route = None if isinstance(regions, NotGiven) else regions
+    if route is not None:
+        _check_route(route)
+    reason = reason or "Corridor updated"
     with transaction.atomic():
-        for name, value in fields.items():
-            setattr(corridor, name, value)
-        if regions is not None:
-            if not regions:
-                raise ValidationError({"regions": "A corridor passes through at least two regions."})
-            corridor.origin, corridor.destination = regions[0], regions[-1]
-        save_validated(corridor, actor=actor, reason=reason or "Corridor updated")
-        if regions is not None:
-            _set_waypoints(corridor, regions)
+        rerouted = route is not None and [region.pk for region in route] != _route_of(corridor)
+        changed = model_update(
+            instance=corridor,
+            data={
+                "name": name,
+                "origin": route[0] if route else NOT_GIVEN,
+                "destination": route[-1] if route else NOT_GIVEN,
+                "source": source,
+                "confidence": confidence,
+                "last_verified_at": last_verified_at,
+                "notes": notes,
+            },
+            actor=actor,
+            reason=reason,
+        )
+        if route is not None and rerouted:
+            if not changed:  # only the stops between its ends: the route is part of what a corridor shows
+                save_validated(corridor, actor=actor, reason=reason)
+            _set_waypoints(corridor, route)
     return corridor
 
 
@@ -97,37 +142,32 @@ def change_corridor_status(
     silent: bool = False,
 ) -> CorridorStatusChange | None:
     """Open, restrict or close a corridor; None when it already has that status. Locks the row."""
-    errors = {}
-    if status not in CorridorStatus.values:
-        errors["status"] = f"One of: {', '.join(CorridorStatus.values)}."
-    if confidence not in Confidence.values:
-        errors["confidence"] = f"One of: {', '.join(Confidence.values)}."
-    if not (reason or "").strip():
-        errors["reason"] = "Say why the corridor's status changes."
-    now = timezone.now()
-    effective_at = effective_at or now
-    if effective_at > now + FUTURE_TOLERANCE:
-        errors["effective_at"] = "A change cannot take effect in the future."
-    if errors:
-        raise ValidationError(errors)
+    check_change(
+        status=status,
+        statuses=CorridorStatus,
+        reason=reason,
+        source=source,
+        confidence=confidence,
+        effective_at=effective_at,
+    )
     with transaction.atomic():
         locked = AidCorridor.objects.select_for_update().get(pk=corridor.pk)
         if locked.status == status:
             return None
-        change = CorridorStatusChange(
-            corridor=locked,
-            from_status=locked.status,
-            to_status=status,
-            reason=reason.strip(),
-            source=source,
-            confidence=confidence,
-            effective_at=effective_at,
-            recorded_by=actor.user,
-            organisation=actor.organisation,
-            silent=silent,
+        effective_at = effective_at or timezone.now()
+        change = record_change(
+            CorridorStatusChange(
+                corridor=locked,
+                from_status=locked.status,
+                to_status=status,
+                reason=reason,
+                source=source,
+                confidence=confidence,
+                effective_at=effective_at,
+                silent=silent,
+            ),
+            actor=actor,
         )
-        change.full_clean()
-        change.save()
         locked.status, locked.status_since = status, effective_at
         locked.last_verified_at = max(filter(None, [locked.last_verified_at, effective_at]))
         stamp(locked, actor, reason)

@@ -1,38 +1,44 @@
-"""The rules for ending a fact (a restriction ended, an outage restored) at the time it happened.
+"""Ending a fact (a restriction ended, an outage restored) at the time it happened: the rules, and the
+one write that applies them to the selected facts.
 
 A fact ends when it happened on the ground, not when someone got round to recording it: the time is
 given, never in the future (an outage cannot be known restored in advance), never before the fact
-began, and the end says why and on whose word. The services in restrictions.py and outages.py call
-these checks; admin actions and the API show their messages on the field they name.
+began, and the end says why and on whose word. end_restrictions (restrictions.py) and restore_outages
+(outages.py) are this write under their own names; admin actions and the API show its messages on the
+field they name.
 """
 
 from datetime import datetime
+from typing import TypeVar
 
 from django.core.exceptions import ValidationError
-from django.utils import timezone
+from django.db import transaction
+from django.db.models import QuerySet
+from django.utils.functional import Promise
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from access.models import Source
-from access.services.status import FUTURE_TOLERANCE
+from access.models import AccessRestriction, Source, UtilityOutage
+from access.models.changes import is_future
+from access.models.outages import RESTORED_IN_THE_FUTURE
+from humtrack.actor import Actor
+from humtrack.services import save_validated
 
+from .sync import touch_regions
 
-def is_future(moment: datetime | None) -> bool:
-    # Clocks drift: "now" from a partner a little ahead of us is not the future (as for status changes).
-    return moment is not None and moment > timezone.now() + FUTURE_TOLERANCE
-
+Fact = TypeVar("Fact", AccessRestriction, UtilityOutage)
 
 FUTURE_END = {
     "ended_at": gettext_lazy(
         "A restriction cannot be ended in the future here; to announce a later end, set its end date."
     ),
-    "restored_at": gettext_lazy("An outage cannot be restored in the future; record the restoration when it happens."),
+    "restored_at": RESTORED_IN_THE_FUTURE,
 }
 
 
 def check_end(*, ended_at: datetime | None, reason: str, source: Source | None, field: str) -> None:
     """Refuse an end without a time, in the future, without a reason or without a source."""
-    errors = {}
+    errors: dict[str, str | Promise] = {}
     if ended_at is None:
         errors[field] = _("Say when it happened.")
     elif is_future(ended_at):
@@ -45,13 +51,32 @@ def check_end(*, ended_at: datetime | None, reason: str, source: Source | None, 
         raise ValidationError(errors)
 
 
-def refuse_future_restore(restored_at: datetime | None) -> None:
-    if is_future(restored_at):
-        raise ValidationError({"restored_at": FUTURE_END["restored_at"]})
-
-
-def ended_before_start(fact, started_at: datetime) -> str:
+def ended_before_start(fact: AccessRestriction | UtilityOutage, started_at: datetime) -> str:
     return _("%(fact)s started on %(start)s UTC, after this time: it cannot end before it started.") % {
         "fact": fact,
         "start": f"{started_at:%Y-%m-%d %H:%M}",
     }
+
+
+def end_facts(
+    *, facts: QuerySet[Fact], actor: Actor, ended_at: datetime, reason: str, source: Source, field: str
+) -> int:
+    """End the facts among `facts` still open at `ended_at`, on `source`'s word, saying why; `field` is
+    the caller's name for the time (its errors name it). The source becomes each fact's source (its
+    history keeps the one it was recorded with); the reason goes to the history. All or nothing;
+    returns how many were ended."""
+    check_end(ended_at=ended_at, reason=reason, source=source, field=field)
+    end_field = facts.model.END_FIELD
+    count = 0
+    with transaction.atomic():
+        regions = set()
+        for fact in facts.select_for_update().filter(**{f"{end_field}__isnull": True}):
+            if fact.start is not None and ended_at < fact.start:
+                raise ValidationError({field: ended_before_start(fact, fact.start)})
+            setattr(fact, end_field, ended_at)
+            fact.source = source
+            save_validated(fact, actor=actor, reason=reason.strip())
+            regions.add(fact.region_id)
+            count += 1
+        touch_regions(regions)
+    return count

@@ -1,52 +1,91 @@
+"""Utility outages: recorded, changed, and restored when the service comes back."""
+
 from datetime import datetime
 
-from django.core.exceptions import ValidationError
 from django.db import transaction
+from django.db.models import QuerySet
 
-from access.models import Source, UtilityOutage
-from access.services.ending import check_end, ended_before_start, refuse_future_restore
+from access.choices import OutageCause, OutageExtent
+from access.models import Region, Source, UtilityOutage
 from humtrack.actor import Actor
-from humtrack.services import save_validated
+from humtrack.services import NOT_GIVEN, NotGiven, model_update, save_validated
 
-from .sync import stored_region_id, touch_regions
+from .ending import end_facts
+from .sync import touch_regions
 
 
-def record_outage(*, actor: Actor, reason: str = "", **fields) -> UtilityOutage:
+def record_outage(
+    *,
+    actor: Actor,
+    region: Region,
+    utility: str,
+    started_at: datetime,
+    source: Source,
+    confidence: str,
+    restored_at: datetime | None = None,
+    cause: str = OutageCause.UNKNOWN,
+    cause_detail: str = "",
+    extent: str = OutageExtent.UNKNOWN,
+    reason: str = "",
+) -> UtilityOutage:
     """A utility cut in a region (electricity, internet, …); open until restored."""
     with transaction.atomic():
-        outage = UtilityOutage(organisation=actor.organisation, **fields)
-        refuse_future_restore(outage.restored_at)
+        outage = UtilityOutage(
+            organisation=actor.organisation,
+            region=region,
+            utility=utility,
+            started_at=started_at,
+            restored_at=restored_at,
+            cause=cause,
+            cause_detail=cause_detail,
+            extent=extent,
+            source=source,
+            confidence=confidence,
+        )
         save_validated(outage, actor=actor, reason=reason.strip() or "Outage recorded")
         touch_regions([outage.region_id])  # its active count may have changed
     return outage
 
 
-def update_outage(*, outage: UtilityOutage, actor: Actor, reason: str = "", **fields) -> UtilityOutage:
+def update_outage(
+    *,
+    outage: UtilityOutage,
+    actor: Actor,
+    reason: str = "",
+    region: Region | NotGiven = NOT_GIVEN,
+    utility: str | NotGiven = NOT_GIVEN,
+    started_at: datetime | NotGiven = NOT_GIVEN,
+    restored_at: datetime | None | NotGiven = NOT_GIVEN,
+    cause: str | NotGiven = NOT_GIVEN,
+    cause_detail: str | NotGiven = NOT_GIVEN,
+    extent: str | NotGiven = NOT_GIVEN,
+    source: Source | NotGiven = NOT_GIVEN,
+    confidence: str | NotGiven = NOT_GIVEN,
+) -> UtilityOutage:
+    """Change an outage (`outage` as stored; the arguments given are the changes)."""
     with transaction.atomic():
-        was_in = stored_region_id(outage)
-        for name, value in fields.items():
-            setattr(outage, name, value)
-        refuse_future_restore(outage.restored_at)
-        save_validated(outage, actor=actor, reason=reason or "Outage updated")
-        touch_regions([was_in, outage.region_id])  # both counts, when it moved
+        was_in = outage.region_id
+        data = {
+            "region": region,
+            "utility": utility,
+            "started_at": started_at,
+            "restored_at": restored_at,
+            "cause": cause,
+            "cause_detail": cause_detail,
+            "extent": extent,
+            "source": source,
+            "confidence": confidence,
+        }
+        if model_update(instance=outage, data=data, actor=actor, reason=reason.strip() or "Outage updated"):
+            touch_regions([was_in, outage.region_id])  # both counts, when it moved
     return outage
 
 
-def restore_outages(*, outages, actor: Actor, restored_at: datetime, reason: str, source: Source) -> int:
+def restore_outages(
+    *, outages: QuerySet[UtilityOutage], actor: Actor, restored_at: datetime, reason: str, source: Source
+) -> int:
     """Mark open outages restored at `restored_at` (when it happened: now or earlier, never later),
-    saying why and on whose word. The source becomes each outage's source (its history keeps the one it
-    was recorded with); the reason goes to the history. All or nothing; returns how many."""
-    check_end(ended_at=restored_at, reason=reason, source=source, field="restored_at")
-    count = 0
-    with transaction.atomic():
-        regions = set()
-        for outage in outages.select_for_update().filter(restored_at__isnull=True):
-            if restored_at < outage.started_at:
-                raise ValidationError({"restored_at": ended_before_start(outage, outage.started_at)})
-            outage.restored_at = restored_at
-            outage.source = source
-            save_validated(outage, actor=actor, reason=reason.strip())
-            regions.add(outage.region_id)
-            count += 1
-        touch_regions(regions)
-    return count
+    saying why and on whose word (access.services.ending). All or nothing; returns how many."""
+    return end_facts(
+        facts=outages, actor=actor, ended_at=restored_at, reason=reason, source=source, field="restored_at"
+    )

@@ -1,7 +1,10 @@
+"""Regions: saved with their paths kept whole, and loaded from COD-style admin and centroid tables."""
+
 import csv
 from collections.abc import Iterable
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
+from pathlib import Path
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
@@ -44,7 +47,12 @@ def _row_error(line: int, message: str) -> ValidationError:
     return ValidationError(f"Line {line}: {message}")
 
 
-def import_regions(*, rows: Iterable[dict], actor: Actor, centroids: dict | None = None) -> ImportResult:
+# A row of a COD-style table, as csv.DictReader gives it; a p-code's centroid as (latitude, longitude).
+Row = dict[str, str]
+Centroids = dict[str, tuple[Decimal, Decimal]]
+
+
+def import_regions(*, rows: Iterable[Row], actor: Actor, centroids: Centroids | None = None) -> ImportResult:
     """Load a COD-style admin table (admin_level, pcode, name, parent_pcode), parents before children.
 
     All or nothing: any bad row (unknown parent p-code, bad level, a loop) raises ValidationError
@@ -102,12 +110,12 @@ def import_regions(*, rows: Iterable[dict], actor: Actor, centroids: dict | None
     return result
 
 
-def read_admin_csv(path) -> list[dict]:
+def read_admin_csv(path: str | Path) -> list[Row]:
     with open(path, newline="", encoding="utf-8-sig") as handle:
         return list(csv.DictReader(handle))
 
 
-def read_centroids_csv(path) -> dict:
+def read_centroids_csv(path: str | Path) -> Centroids:
     """p-code → (lat, lon) as Decimals, from a pcode,name,lat,lon[,source] table."""
     centroids = {}
     for line, row in enumerate(read_admin_csv(path), start=2):

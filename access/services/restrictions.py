@@ -1,19 +1,23 @@
+"""Access restrictions: recorded with the groups they affect, changed, and ended when they end."""
+
+from collections.abc import Iterable
 from datetime import datetime
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
+from django.db.models import QuerySet
 
 from access.choices import AffectedGroupCode
-from access.models import AccessRestriction, AffectedGroup, Source
-from access.services.ending import check_end, ended_before_start
+from access.models import AccessRestriction, AffectedGroup, AidCorridor, Region, Source
 from humtrack.actor import Actor
-from humtrack.services import save_validated
+from humtrack.services import NOT_GIVEN, NotGiven, model_update, save_validated
 
-from .sync import stored_region_id, touch_regions
+from .ending import end_facts
+from .sync import touch_regions
 
 
-def _affected_groups(codes) -> list[AffectedGroup]:
-    codes = list(dict.fromkeys(codes or []))
+def _affected_groups(codes: Iterable[str]) -> list[AffectedGroup]:
+    codes = list(dict.fromkeys(codes))
     unknown = [c for c in codes if c not in AffectedGroupCode.values]
     if unknown:
         raise ValidationError({"affected_groups": f"Unknown group(s): {', '.join(map(str, unknown))}."})
@@ -26,11 +30,38 @@ def _affected_groups(codes) -> list[AffectedGroup]:
     return list(AffectedGroup.objects.filter(code__in=codes))
 
 
-def record_restriction(*, actor: Actor, affected_groups, reason: str = "", **fields) -> AccessRestriction:
-    """An access constraint in a region, affecting the named groups; active until it ends."""
+def record_restriction(
+    *,
+    actor: Actor,
+    region: Region,
+    category: str,
+    severity: str,
+    affected_groups: Iterable[str],
+    starts_at: datetime,
+    source: Source,
+    confidence: str,
+    corridor: AidCorridor | None = None,
+    description: str = "",
+    imposed_by: str = "",
+    ends_at: datetime | None = None,
+    reason: str = "",
+) -> AccessRestriction:
+    """An access constraint in a region, affecting the named groups (codes); active until it ends."""
     groups = _affected_groups(affected_groups)
     with transaction.atomic():
-        restriction = AccessRestriction(organisation=actor.organisation, **fields)
+        restriction = AccessRestriction(
+            organisation=actor.organisation,
+            region=region,
+            corridor=corridor,
+            category=category,
+            severity=severity,
+            description=description,
+            imposed_by=imposed_by,
+            starts_at=starts_at,
+            ends_at=ends_at,
+            source=source,
+            confidence=confidence,
+        )
         save_validated(restriction, actor=actor, reason=reason.strip() or "Restriction recorded")
         restriction.affected_groups.set(groups)
         touch_regions([restriction.region_id])  # its active count may have changed
@@ -38,38 +69,51 @@ def record_restriction(*, actor: Actor, affected_groups, reason: str = "", **fie
 
 
 def update_restriction(
-    *, restriction: AccessRestriction, actor: Actor, reason: str = "", affected_groups=None, **fields
+    *,
+    restriction: AccessRestriction,
+    actor: Actor,
+    reason: str = "",
+    region: Region | NotGiven = NOT_GIVEN,
+    corridor: AidCorridor | None | NotGiven = NOT_GIVEN,
+    category: str | NotGiven = NOT_GIVEN,
+    severity: str | NotGiven = NOT_GIVEN,
+    affected_groups: Iterable[str] | NotGiven = NOT_GIVEN,
+    description: str | NotGiven = NOT_GIVEN,
+    imposed_by: str | NotGiven = NOT_GIVEN,
+    starts_at: datetime | NotGiven = NOT_GIVEN,
+    ends_at: datetime | None | NotGiven = NOT_GIVEN,
+    source: Source | NotGiven = NOT_GIVEN,
+    confidence: str | NotGiven = NOT_GIVEN,
 ) -> AccessRestriction:
-    groups = _affected_groups(affected_groups) if affected_groups is not None else None
+    """Change a restriction (`restriction` as stored; the arguments given are the changes). An end
+    announced for a later date is set here (`ends_at`); one that came is recorded by end_restrictions."""
+    groups = NOT_GIVEN if isinstance(affected_groups, NotGiven) else _affected_groups(affected_groups)
     with transaction.atomic():
-        was_in = stored_region_id(restriction)
-        for name, value in fields.items():
-            setattr(restriction, name, value)
-        save_validated(restriction, actor=actor, reason=reason or "Restriction updated")
-        if groups is not None:
-            restriction.affected_groups.set(groups)
-        touch_regions([was_in, restriction.region_id])  # both counts, when it moved
+        was_in = restriction.region_id
+        data = {
+            "region": region,
+            "corridor": corridor,
+            "category": category,
+            "severity": severity,
+            "affected_groups": groups,
+            "description": description,
+            "imposed_by": imposed_by,
+            "starts_at": starts_at,
+            "ends_at": ends_at,
+            "source": source,
+            "confidence": confidence,
+        }
+        if model_update(instance=restriction, data=data, actor=actor, reason=reason.strip() or "Restriction updated"):
+            touch_regions([was_in, restriction.region_id])  # both counts, when it moved
     return restriction
 
 
-def end_restrictions(*, restrictions, actor: Actor, ended_at: datetime, reason: str, source: Source) -> int:
+def end_restrictions(
+    *, restrictions: QuerySet[AccessRestriction], actor: Actor, ended_at: datetime, reason: str, source: Source
+) -> int:
     """End active restrictions at `ended_at` (when it happened: now or earlier, never later), saying why
-    and on whose word. The source becomes each restriction's source (its history keeps the one it was
-    recorded with); the reason goes to the history. All or nothing; returns how many were ended.
+    and on whose word (access.services.ending). All or nothing; returns how many were ended.
 
     An end announced for a later date is not "ended": set the restriction's `ends_at` (update_restriction).
     """
-    check_end(ended_at=ended_at, reason=reason, source=source, field="ended_at")
-    count = 0
-    with transaction.atomic():
-        regions = set()
-        for restriction in restrictions.select_for_update().filter(ends_at__isnull=True):
-            if ended_at < restriction.starts_at:
-                raise ValidationError({"ended_at": ended_before_start(restriction, restriction.starts_at)})
-            restriction.ends_at = ended_at
-            restriction.source = source
-            save_validated(restriction, actor=actor, reason=reason.strip())
-            regions.add(restriction.region_id)
-            count += 1
-        touch_regions(regions)
-    return count
+    return end_facts(facts=restrictions, actor=actor, ended_at=ended_at, reason=reason, source=source, field="ended_at")

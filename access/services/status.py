@@ -1,19 +1,18 @@
-from datetime import datetime, timedelta
+"""A region's access status: the one way it changes, and the regions whose shown status follows it."""
 
-from django.core.exceptions import ValidationError
+from datetime import datetime
+
 from django.db import transaction
 from django.utils import timezone
 
 from access.alerts.outbox import record_status_change_event
-from access.choices import AccessStatus, Confidence
+from access.choices import AccessStatus
 from access.models import Region, Source, StatusChange
 from access.selectors.status import latest_status_change, regions_taking_status_from, status_change_in_force
 from humtrack.actor import Actor
 from humtrack.history import stamp
-from humtrack.services import refuse_unencodable_text
 
-# Clocks drift: a change "effective now" from a partner a little ahead of us is not in the future.
-FUTURE_TOLERANCE = timedelta(minutes=5)
+from .changes import check_change, record_change
 
 
 def change_access_status(
@@ -33,20 +32,14 @@ def change_access_status(
     concurrent changes are serialised, records an append-only StatusChange, and keeps the region's
     current status equal to the latest effective change.
     """
-    errors = {}
-    if status not in AccessStatus.values:
-        errors["status"] = f"Unknown status {status!r}; one of: {', '.join(AccessStatus.values)}."
-    if confidence not in Confidence.values:
-        errors["confidence"] = f"Unknown confidence {confidence!r}; one of: {', '.join(Confidence.values)}."
-    if not (reason or "").strip():
-        errors["reason"] = "Say why the status changes."
-    if source is None:
-        errors["source"] = "Name the source of this change."
-    if effective_at is not None and effective_at > timezone.now() + FUTURE_TOLERANCE:
-        errors["effective_at"] = "A change cannot take effect in the future; record it when it happens."
-    if errors:
-        raise ValidationError(errors)
-
+    check_change(
+        status=status,
+        statuses=AccessStatus,
+        reason=reason,
+        source=source,
+        confidence=confidence,
+        effective_at=effective_at,
+    )
     with transaction.atomic():
         locked = Region.objects.select_for_update().get(pk=region.pk)
         # "Now" is read under the lock: read before it, a change that waited for the lock could be
@@ -58,24 +51,22 @@ def change_access_status(
         from_status = in_force.to_status if in_force else ""
         if from_status == status:
             return None
-        change = StatusChange(
-            region=locked,
-            from_status=from_status,
-            to_status=status,
-            reason=reason.strip(),
-            source=source,
-            confidence=confidence,
-            effective_at=effective_at,
-            recorded_by=actor.user,
-            organisation=actor.organisation,
-            silent=silent,
+        change = record_change(
+            StatusChange(
+                region=locked,
+                from_status=from_status,
+                to_status=status,
+                reason=reason,
+                source=source,
+                confidence=confidence,
+                effective_at=effective_at,
+                silent=silent,
+            ),
+            actor=actor,
         )
-        refuse_unencodable_text(change)
-        change.full_clean()
-        change.save()
         # A back-dated change does not override a later one already in force.
-        latest = latest_status_change(locked)
-        if latest.pk == change.pk:
+        became_current = latest_status_change(locked) == change
+        if became_current:
             locked.access_status = status
             locked.current_status_change = change
             stamp(locked, actor, reason)
@@ -83,7 +74,7 @@ def change_access_status(
             region.access_status, region.current_status_change = status, change
             touch_regions_inheriting_from(locked)
         # The outbox: the alert commits or rolls back with the change (none for a silent one).
-        record_status_change_event(change, became_current=latest.pk == change.pk)
+        record_status_change_event(change, became_current=became_current)
         return change
 
 

@@ -9,12 +9,13 @@ change), in the transaction of the write that changed it; for time, the sweep th
 
 from collections.abc import Iterable
 from datetime import datetime
+from typing import Any
 
 from django.db import transaction
-from django.db.models import F, Q
+from django.db.models import F, Model, Q, QuerySet
 from django.utils import timezone
 
-from access.models import AccessRestriction, Region, Subscription, UtilityOutage
+from access.models import AccessRestriction, AidCorridor, Region, Subscription, UtilityOutage
 from access.selectors.status import with_effective_status
 
 
@@ -32,14 +33,6 @@ def touch_regions_citing(source_id: int) -> int:
     citing = Region.objects.filter(current_status_change__source_id=source_id).values("current_status_change_id")
     shown = with_effective_status(Region.objects.all()).filter(effective_change_id__in=citing)
     return touch_regions(list(shown.values_list("pk", flat=True)))
-
-
-def stored_region_id(fact: AccessRestriction | UtilityOutage) -> int | None:
-    """The region a fact is in as stored, before an edit that may move it (the admin's form has
-    already put the new region on the instance)."""
-    if fact.pk is None:
-        return None
-    return type(fact)._default_manager.filter(pk=fact.pk).values_list("region_id", flat=True).first()
 
 
 def touch_facts_whose_time_came(*, now: datetime | None = None) -> dict[str, int]:
@@ -62,7 +55,9 @@ def touch_facts_whose_time_came(*, now: datetime | None = None) -> dict[str, int
     return touched
 
 
-def facts_whose_time_came(model: type[AccessRestriction | UtilityOutage], now: datetime):
+def facts_whose_time_came(
+    model: type[AccessRestriction | UtilityOutage], now: datetime
+) -> QuerySet[AccessRestriction] | QuerySet[UtilityOutage]:
     """The facts whose start or end is at or before `now` but after they were last touched.
 
     Each condition is the predicate of one of the model's partial indexes (in_force.due_index), so
@@ -83,15 +78,17 @@ def touch_restrictions_on(corridor_id: int) -> int:
     return AccessRestriction.objects.filter(corridor_id=corridor_id).update(updated_at=timezone.now())
 
 
-def _touch_region_of_deleted_fact(sender, instance, **kwargs):
+def _touch_region_of_deleted_fact(
+    sender: type[Model], instance: AccessRestriction | UtilityOutage, **kwargs: Any
+) -> None:
     touch_regions([instance.region_id])  # one fewer restriction or outage there
 
 
-def _touch_before_region_deleted(sender, instance, **kwargs):
+def _touch_before_region_deleted(sender: type[Model], instance: Region, **kwargs: Any) -> None:
     touch_followers_of(instance)
 
 
-def _touch_before_corridor_deleted(sender, instance, **kwargs):
+def _touch_before_corridor_deleted(sender: type[Model], instance: AidCorridor, **kwargs: Any) -> None:
     touch_restrictions_on(instance.pk)
 
 
@@ -104,7 +101,7 @@ def connect_receivers() -> None:
     """
     from django.db.models.signals import post_delete, pre_delete
 
-    from access.models import AidCorridor, Source
+    from access.models import Source
     from humtrack.deletions import track_deletions
 
     track_deletions(Region, resource="regions", key="pcode")

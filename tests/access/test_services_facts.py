@@ -24,6 +24,7 @@ from access.services import (
     record_outage,
     record_restriction,
     restore_outages,
+    update_corridor,
     update_outage,
     update_restriction,
 )
@@ -200,6 +201,37 @@ def test_a_corridor_needs_two_distinct_ends(tree, source):
         )
     assert {"status", "reason", "confidence"} <= set(error.value.message_dict)
     assert not AidCorridor.objects.exists()
+
+
+def test_a_corridor_rerouted_between_its_ends_shows_its_new_route_and_why(tree, source):
+    corridor = create_corridor(
+        actor=Actor(),
+        name="Kabul – Bazarak",
+        regions=[tree["AF03"], tree["AF0305"], tree["AF0801"]],
+        status=CorridorStatus.OPEN,
+        source=source,
+        confidence=Confidence.REPORTED,
+    )
+    before = corridor.updated_at
+    update_corridor(corridor=corridor, actor=Actor(), regions=[tree["AF03"], tree["AF08"], tree["AF0801"]])
+    update_corridor(corridor=corridor, actor=Actor(), reason="Renamed", name="Kabul – Bazarak (Panjshir)")
+    corridor.refresh_from_db()
+    assert [w.region.pcode for w in corridor.waypoints.all()] == ["AF03", "AF08", "AF0801"]
+    assert corridor.updated_at > before  # the route is part of what a partner syncs
+    assert [v.history_change_reason for v in corridor.history.all()[:2]] == ["Renamed", "Corridor updated"]
+
+
+def test_an_update_that_changes_nothing_records_nothing(tree, source):
+    restriction = record_restriction(actor=Actor(), **restriction_fields(tree, source))
+    versions = restriction.history.count()
+    update_restriction(
+        restriction=restriction,
+        actor=Actor(),
+        reason="Checked again",
+        severity=Severity.HIGH,
+        affected_groups=[AffectedGroupCode.WOMEN_AID_WORKERS],
+    )
+    assert restriction.history.count() == versions
 
 
 def test_a_source_needs_a_known_kind_and_a_valid_url():
