@@ -18,6 +18,7 @@ import sys
 import threading
 import time
 from pathlib import Path
+from typing import IO, cast
 
 from django.conf import settings
 
@@ -109,7 +110,8 @@ class Child:
         self.output.start()
 
     def _relay(self, console: Console):
-        with self.process.stdout as stream:
+        # Popen opens stdout when it is given stdout=PIPE, as __init__ does: it is never None here.
+        with cast(IO[str], self.process.stdout) as stream:
             for line in stream:
                 console.write(self.name, line)
 

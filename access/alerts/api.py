@@ -24,7 +24,7 @@ from .subscriptions import create_subscription, subscriptions_visible_to, update
 
 
 class SubscriptionSerializer(serializers.ModelSerializer):
-    regions = serializers.SlugRelatedField(slug_field="pcode", many=True, read_only=True)
+    regions = serializers.SlugRelatedField[Region](slug_field="pcode", many=True, read_only=True)
     paused = serializers.SerializerMethodField(help_text="Paused after repeated delivery failures.")
 
     class Meta:

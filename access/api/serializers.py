@@ -71,7 +71,8 @@ class RegionSerializer(serializers.Serializer):
     name = serializers.CharField(read_only=True)
     alternative_names = serializers.CharField(read_only=True)
     admin_level = serializers.IntegerField(read_only=True, help_text="0 country, 1 province, 2 district.")
-    parent = serializers.CharField(source="parent.pcode", read_only=True, allow_null=True)
+    # A declared field named like Field.parent: DRF's metaclass pops it off the class (a stubs gap).
+    parent = serializers.CharField(source="parent.pcode", read_only=True, allow_null=True)  # type: ignore[assignment]
     hierarchy = serializers.SerializerMethodField(help_text="The p-codes from the country down to this region.")
     population = serializers.IntegerField(read_only=True, allow_null=True)
     latitude = serializers.FloatField(read_only=True, allow_null=True)
@@ -108,7 +109,7 @@ class RegionSerializer(serializers.Serializer):
     updated_at = serializers.DateTimeField(read_only=True)
 
     def get_hierarchy(self, region) -> list[str]:
-        return hierarchy_of(region.path)
+        return list(hierarchy_of(region.path))  # a copy: the cached tuple is shared
 
 
 class StatusChangeSerializer(serializers.ModelSerializer):
@@ -148,7 +149,7 @@ class FactSerializer(serializers.ModelSerializer):
     organisation = OrganisationName()
 
     def get_region_hierarchy(self, fact) -> list[str]:
-        return hierarchy_of(fact.region.path)
+        return list(hierarchy_of(fact.region.path))
 
 
 class RestrictionSerializer(FactSerializer):
@@ -204,7 +205,7 @@ class CorridorStatusChangeSerializer(serializers.Serializer):
     from_status = serializers.CharField(read_only=True)
     to_status = serializers.CharField(read_only=True)
     reason = fields.CharField(read_only=True)
-    source = serializers.IntegerField(source="source_id", read_only=True)
+    source = serializers.IntegerField(source="source_id", read_only=True)  # type: ignore[assignment]  # declared field, not Field.source (stubs gap)
     confidence = serializers.CharField(read_only=True)
     effective_at = serializers.DateTimeField(read_only=True)
     recorded_at = serializers.DateTimeField(read_only=True)
@@ -216,7 +217,7 @@ class CorridorStatusChangeSerializer(serializers.Serializer):
 class StatusChangeWriteSerializer(serializers.Serializer):
     status = serializers.ChoiceField(choices=AccessStatus.choices)
     reason = fields.CharField(max_length=10_000)
-    source = SourceRef()
+    source = SourceRef()  # type: ignore[assignment]  # declared field, not Field.source (stubs gap)
     confidence = serializers.ChoiceField(choices=Confidence.choices)
     effective_at = fields.DateTimeField(required=False, help_text="When it took effect; default now.")
 
@@ -238,7 +239,7 @@ class CorridorWriteSerializer(WriteSerializer):
     status = serializers.ChoiceField(
         choices=CorridorStatus.choices, help_text="On creation; later changes go to status-changes/."
     )
-    source = SourceRef()
+    source = SourceRef()  # type: ignore[assignment]  # declared field, not Field.source (stubs gap)
     reason = fields.CharField(required=False, max_length=10_000, help_text="Why, for the audit history.")
 
     class Meta:
@@ -253,7 +254,7 @@ class CorridorUpdateSerializer(CorridorWriteSerializer):
 
 class RestrictionWriteSerializer(WriteSerializer):
     region = RegionRef()
-    source = SourceRef()
+    source = SourceRef()  # type: ignore[assignment]  # declared field, not Field.source (stubs gap)
     affected_groups = serializers.ListField(
         child=serializers.ChoiceField(choices=AffectedGroupCode.choices), min_length=1, max_length=20
     )
@@ -269,7 +270,7 @@ class RestrictionWriteSerializer(WriteSerializer):
 
 class OutageWriteSerializer(WriteSerializer):
     region = RegionRef()
-    source = SourceRef()
+    source = SourceRef()  # type: ignore[assignment]  # declared field, not Field.source (stubs gap)
     reason = fields.CharField(required=False, max_length=10_000, help_text="Why, for the audit history.")
 
     class Meta:

@@ -73,7 +73,7 @@ class ConflictError(exceptions.APIException):
 class RowErrors(exceptions.APIException):
     """A bulk upload with invalid rows (400), or rows the partner may not change (403); nothing was written."""
 
-    status_code = status.HTTP_400_BAD_REQUEST
+    status_code: int = status.HTTP_400_BAD_REQUEST  # or 403, per instance (__init__)
     default_detail = "Some rows are invalid; nothing was written."
     default_code = ErrorCode.INVALID_ROWS
 

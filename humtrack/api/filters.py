@@ -28,13 +28,15 @@ class StrictBooleanField(forms.Field):
 
 
 class BooleanFilter(django_filters.BooleanFilter):
-    field_class = StrictBooleanField
+    # django-filter takes any form field class here; types-django-filter narrows it to NullBooleanField.
+    field_class = StrictBooleanField  # type: ignore[assignment]
 
 
 class IntegerFilter(django_filters.NumberFilter):
     """A whole number (django-filter's NumberFilter takes decimals)."""
 
-    field_class = forms.IntegerField
+    # django-filter takes any form field class here; types-django-filter narrows it to DecimalField.
+    field_class = forms.IntegerField  # type: ignore[assignment]
 
 
 class DateTimeFilter(django_filters.IsoDateTimeFilter):

@@ -6,6 +6,7 @@ CSV and GeoJSON need to know a resource's columns and geometry; a view provides 
 
 from dataclasses import dataclass
 from decimal import Decimal
+from typing import Any
 
 import orjson
 from rest_framework.renderers import BaseRenderer, JSONRenderer
@@ -73,15 +74,16 @@ def csv_safe(value) -> str:
     return text
 
 
-def _lookup(item: dict, key: str):
+def _lookup(item: dict[str, Any], key: str) -> Any:
+    value: Any = item  # one step down the key at a time: a dict, a list, a leaf or None
     for part in key.split("."):
-        if isinstance(item, dict):
-            item = item.get(part)
-        elif isinstance(item, (list, tuple)) and part.isdigit():
-            item = item[int(part)] if int(part) < len(item) else None
+        if isinstance(value, dict):
+            value = value.get(part)
+        elif isinstance(value, (list, tuple)) and part.isdigit():
+            value = value[int(part)] if int(part) < len(value) else None
         else:
             return None
-    return item
+    return value
 
 
 class CSVRenderer(BaseRenderer):

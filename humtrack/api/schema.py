@@ -42,7 +42,9 @@ class ErrorSerializer(serializers.Serializer):
         choices=ErrorCode.choices, help_text="A stable machine code to program against (humtrack.api.exceptions)."
     )
     detail = serializers.CharField(help_text="What went wrong, for a person.")
-    fields = serializers.DictField(
+    # A declared field named `fields`: DRF's metaclass pops declared fields off the class, so it does not
+    # shadow Serializer.fields at run time; the stubs cannot see that.
+    fields = serializers.DictField(  # type: ignore[assignment]
         child=serializers.ListField(child=serializers.CharField()),
         required=False,
         help_text="400: the messages per field (nested fields as `a.b`, list items as `a.0`).",

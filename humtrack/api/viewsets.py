@@ -6,18 +6,21 @@ A resource sets `queryset` (through its app's selectors), `serializer_class` (wh
 validated data. (Not DRF's `perform_create(serializer)`: here no serializer saves anything.)
 """
 
+from typing import TYPE_CHECKING, Any
+
 from django.db import transaction
 from rest_framework import status, viewsets
 from rest_framework.parsers import JSONParser
 from rest_framework.permissions import SAFE_METHODS
 from rest_framework.renderers import BrowsableAPIRenderer
 from rest_framework.response import Response
+from rest_framework.serializers import Serializer
 
 from .conditional import check_if_match, etag_for
 from .idempotency import IdempotentPostMixin
 from .negotiation import PartnerContentNegotiation
 from .permissions import ReadWriteScope, request_actor
-from .renderers import CSVRenderer, ORJSONRenderer
+from .renderers import CsvColumn, CSVRenderer, ORJSONRenderer
 
 JSON_ONLY_FORMATS = {"csv", "geojson"}
 # Renderers of actions with no CSV or GeoJSON form (bulk upload results, summaries, status changes).
@@ -37,8 +40,8 @@ class PartnerViewSet(IdempotentPostMixin, viewsets.GenericViewSet):
     # JSON in, always: one way to send a record, one schema for it (forms blur "" and null).
     parser_classes = [JSONParser]
     renderer_classes = [ORJSONRenderer, BrowsableAPIRenderer, CSVRenderer]
-    write_serializer_class = None
-    csv_columns: list = []
+    write_serializer_class: type[Serializer[Any]] | None = None
+    csv_columns: list[CsvColumn] = []
 
     def dispatch(self, request, *args, **kwargs):
         if request.method in SAFE_METHODS:
@@ -75,20 +78,28 @@ class PartnerViewSet(IdempotentPostMixin, viewsets.GenericViewSet):
         return self.get_queryset().get(pk=instance.pk)
 
 
-class ListMixin:
+# The mixins below are only ever mixed into a PartnerViewSet; the type checker is told so, so that
+# what they use of it (request, lookup_field, get_serializer…) is checked against it.
+if TYPE_CHECKING:
+    _PartnerViewSetMixin = PartnerViewSet
+else:
+    _PartnerViewSetMixin = object
+
+
+class ListMixin(_PartnerViewSetMixin):
     def list(self, request, *args, **kwargs):
         queryset = self.filter_queryset(self.get_queryset())
         page = self.paginate_queryset(queryset)
         return self.get_paginated_response(self.get_serializer(page, many=True).data)
 
 
-class RetrieveMixin:
+class RetrieveMixin(_PartnerViewSetMixin):
     def retrieve(self, request, *args, **kwargs):
         instance = self.get_object()
         return Response(self.get_serializer(instance).data, headers={"ETag": etag_for(instance)})
 
 
-class CreateMixin:
+class CreateMixin(_PartnerViewSetMixin):
     """POST: 201 with the record as lists show it, its ETag and Location."""
 
     def create_record(self, data: dict):
@@ -113,7 +124,7 @@ class CreateMixin:
         return self.request.build_absolute_uri(reverse(name, args=[getattr(instance, self.lookup_field)]))
 
 
-class UpdateMixin:
+class UpdateMixin(_PartnerViewSetMixin):
     """PUT and PATCH, under a row lock, refused with 412 when If-Match names an older version."""
 
     def update_record(self, instance, data: dict):

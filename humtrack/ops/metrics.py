@@ -43,7 +43,9 @@ def queue_depth(name: str) -> int:
         connection.ensure_connection(max_retries=1, timeout=3)
         channel = connection.default_channel
         try:
-            return channel.queue_declare(queue=name, passive=True).message_count
+            # kombu-stubs type default_channel as the abstract StdChannel; the transport's Channel it is
+            # (py-amqp's, or kombu's virtual one for Redis) has queue_declare.
+            return channel.queue_declare(queue=name, passive=True).message_count  # type: ignore[attr-defined]
         except ChannelError:
             # Redis drops the key of an empty queue, and a queue never used does not exist yet.
             return 0

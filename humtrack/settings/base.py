@@ -11,6 +11,7 @@ framework tables (apps, middleware, DRF, the schema) are a third of it.
 """
 
 from pathlib import Path
+from typing import Any
 
 import environ
 from celery.schedules import crontab
@@ -266,6 +267,7 @@ SPECTACULAR_SETTINGS = {
         "CorridorStatusEnum": "access.choices.CorridorStatus",
         "ConfidenceEnum": "access.choices.Confidence",
         "NeedFigureWarningEnum": "needs.selectors.FIGURE_WARNING_CODES",
+        "ErrorCodeEnum": "humtrack.api.exceptions.ErrorCode",
     },
 }
 # Request size limits (humtrack/security.py answers 413 above this). 10 MiB, as the proxy allows
@@ -304,7 +306,7 @@ METRICS_TOKEN = env.str("METRICS_TOKEN", default="")
 WORKER_METRICS_PORT = env.int("WORKER_METRICS_PORT", default=None)
 WORKER_METRICS_ADDR = env.str("WORKER_METRICS_ADDR", default="0.0.0.0")  # noqa: S104  (a container; a VM unit sets 127.0.0.1)
 log_format_as_set = env.str("LOG_FORMAT", default=None)
-LOGGING = {
+LOGGING: dict[str, Any] = {
     "version": 1,
     "disable_existing_loggers": False,
     "filters": {"request_id": {"()": "humtrack.request_id.RequestIdLogFilter"}},

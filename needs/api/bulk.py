@@ -24,7 +24,7 @@ CONFIDENCES = frozenset(Confidence.values)
 class RowReader:
     """Turns the rows of a request into unsaved NeedFigures, or collects the errors of every row."""
 
-    def __init__(self):
+    def __init__(self) -> None:
         self.errors: list[RowError] = []
 
     def read(self, rows) -> list[NeedFigure]:
@@ -94,7 +94,8 @@ class RowReader:
         notes = row.get("notes", "")
         if not isinstance(notes, str):
             self.error(number, "notes", "A string.")
-        if len(self.errors) > before:
+        # A missing region or date has been named as an error above; the last three only narrow the types.
+        if len(self.errors) > before or region_id is None or period_start is None or period_end is None:
             return None
         return NeedFigure(
             region_id=region_id,

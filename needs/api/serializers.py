@@ -1,5 +1,8 @@
 """What the needs resources show and take. The list's fast path (needs.api.views) gives the same items."""
 
+from collections.abc import Callable
+from typing import Any
+
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
@@ -36,7 +39,7 @@ class NeedFigureSerializer(serializers.ModelSerializer):
         read_only_fields = fields
 
     def get_region_hierarchy(self, figure) -> list[str]:
-        return hierarchy_of(figure.region.path)
+        return list(hierarchy_of(figure.region.path))  # a copy: the cached tuple is shared
 
     @extend_schema_field(WARNINGS_FIELD)
     def get_warnings(self, figure) -> list[str]:
@@ -45,7 +48,7 @@ class NeedFigureSerializer(serializers.ModelSerializer):
 
 class NeedFigureWriteSerializer(WriteSerializer):
     region = RegionRef()
-    source = SourceRef()
+    source = SourceRef()  # type: ignore[assignment]  # declared field, not Field.source (stubs gap)
     reason = fields.CharField(required=False, max_length=10_000, help_text="Why, for the audit history.")
 
     class Meta:
@@ -55,7 +58,7 @@ class NeedFigureWriteSerializer(WriteSerializer):
             "is_urgent", "notes", "source", "confidence", "reason",
         ]  # fmt: skip
         # One figure per region, sector and period: the service's full_clean names the clash (400).
-        validators = []
+        validators: list[Callable[..., Any]] = []
 
 
 class BulkRowSerializer(serializers.Serializer):
@@ -70,12 +73,14 @@ class BulkRowSerializer(serializers.Serializer):
     reached = serializers.IntegerField(min_value=0, required=False, allow_null=True)
     is_urgent = serializers.BooleanField(required=False, default=False)
     notes = serializers.CharField(required=False, allow_blank=True)
-    source = serializers.IntegerField(help_text="The id of a source.")
+    source = serializers.IntegerField(help_text="The id of a source.")  # type: ignore[assignment]  # declared field (stubs gap)
     confidence = serializers.ChoiceField(choices=Confidence.choices)
 
 
 class BulkUploadSerializer(serializers.Serializer):
-    rows = BulkRowSerializer(
+    # many=True makes a ListSerializer, which takes min_length and max_length; the stubs type the call
+    # as BaseSerializer.__init__, which does not.
+    rows = BulkRowSerializer(  # type: ignore[call-arg]
         many=True,
         min_length=1,
         max_length=10_000,

@@ -1,6 +1,8 @@
 """Cursor pagination over (updated_at, id): pages of at most 1,000, no gaps or repeats while writes go on."""
 
-from datetime import timedelta
+import base64
+import json
+from datetime import UTC, timedelta
 
 import pytest
 from django.utils import timezone
@@ -116,3 +118,14 @@ def test_updated_since_and_the_cursor_combine_for_regions(reader, tree, source):
     )  # fmt: skip
     seen, _ = walk(reader, "/api/v1/regions/", {"updated_since": cutoff.isoformat(), "page_size": 1})
     assert [item["pcode"] for item in seen] == ["AF0806"]
+
+
+def test_a_cursor_with_a_naive_time_is_read_as_utc(reader, tree):
+    """A partner that builds its own cursor without an offset gets the rows after it, not a 500."""
+    created = sorted(figures(tree, 4), key=lambda f: (f.updated_at, f.pk))
+    first = created[0]
+    naive = first.updated_at.astimezone(UTC).replace(tzinfo=None).isoformat()
+    cursor = base64.urlsafe_b64encode(json.dumps([naive, first.pk]).encode()).decode().rstrip("=")
+    response = reader.get("/api/v1/needs/", {"cursor": cursor})
+    assert response.status_code == 200
+    assert [item["id"] for item in response.json()["results"]] == [f.pk for f in created[1:]]
