@@ -10,7 +10,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('access', '0008_coordinator_assignment_history'),
+        ('access', '0009_pcode_pattern_holds_its_length'),
     ]
 
     operations = [
