@@ -16,6 +16,13 @@ class Actor:
     organisation: "Organisation | None" = None
 
     @property
+    def person(self) -> "User | None":
+        """The user a record names as its author: None for the system and for an anonymous request."""
+        if self.user is None or not self.user.is_authenticated:
+            return None
+        return self.user
+
+    @property
     def label(self) -> str:
         parts = []
         if self.user is not None:

@@ -54,8 +54,7 @@ class ApiTokenInline(admin.TabularInline):
     model = ApiToken
     extra = 0
     can_delete = False
-    fields = ["name", "prefix", "scopes", "created_at", "last_used_at", "revoked_at"]
-    readonly_fields = fields
+    fields = readonly_fields = ("name", "prefix", "scopes", "created_at", "last_used_at", "revoked_at")
     show_change_link = True
 
     def has_add_permission(self, request, obj=None):

@@ -14,10 +14,10 @@ from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from access.choices import AccessStatus, CorridorStatus
-from access.models import SourcedFact
-from access.models.changes import RecordedChange
+from access.models import CorridorStatusChange, SourcedFact, StatusChange
 
-BADGE_COLOURS = {
+# Keyed by the stored value (a str): a lookup with a row's status finds its colours.
+BADGE_COLOURS: dict[str, tuple[str, str]] = {
     AccessStatus.ACCESSIBLE: ("#1e7b34", "#fff"),
     AccessStatus.CONSTRAINED: ("#f2c200", "#000"),
     AccessStatus.SEVERELY_CONSTRAINED: ("#d9531e", "#fff"),
@@ -41,7 +41,7 @@ def status_badge(value: str, label: str) -> SafeString:
     )
 
 
-def change_badges(change: RecordedChange) -> SafeString:
+def change_badges(change: StatusChange | CorridorStatusChange) -> SafeString:
     """ "Inaccessible → Accessible"; a first record of a region (or corridor) starts from "no record"."""
     if change.from_status:
         before = status_badge(change.from_status, change.get_from_status_display())

@@ -6,6 +6,8 @@ checks the rules (access.services.ending) and a refused time shows on the form w
 Rows outside the coordinator's regions, or already over, are listed as left unchanged, with the reason.
 """
 
+from typing import TYPE_CHECKING, Any
+
 from django.contrib import messages
 from django.contrib.admin import helpers
 from django.contrib.admin.widgets import RelatedFieldWidgetWrapper
@@ -15,6 +17,15 @@ from django.utils.translation import gettext as _
 
 from .forms import FactEndForm
 from .refusals import coverage_sentence
+
+if TYPE_CHECKING:
+    from django.contrib.admin import ModelAdmin
+    from django_stubs_ext import StrOrPromise
+
+    # The mixin is only ever mixed into a ModelAdmin; the type checker is told so, the runtime is not.
+    _AdminBase = ModelAdmin[Any]
+else:
+    _AdminBase = object
 
 
 def wrap_source_widget(form, request, admin_site, model) -> None:
@@ -28,7 +39,7 @@ def wrap_source_widget(form, request, admin_site, model) -> None:
     )
 
 
-class EndFactsActionMixin:
+class EndFactsActionMixin(_AdminBase):
     """For a RegionScopedAdmin of a time-bound fact (access.models.in_force.TimeBoundFact):
     `end_with_form` runs an ending action through its form page.
 
@@ -38,9 +49,9 @@ class EndFactsActionMixin:
     """
 
     end_form_class: type[FactEndForm]
-    end_title = ""
-    end_submit_label = ""
-    end_done_verb = ""
+    end_title: "StrOrPromise" = ""
+    end_submit_label: "StrOrPromise" = ""
+    end_done_verb: "StrOrPromise" = ""
 
     def end_records(self, request, records, data: dict) -> int:
         raise NotImplementedError

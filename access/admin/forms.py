@@ -1,6 +1,7 @@
 """Admin forms that are not a model's own: changing a status, a corridor's route and first status."""
 
 import re
+from typing import TYPE_CHECKING
 
 from django import forms
 from django.contrib.admin.widgets import AdminSplitDateTime
@@ -12,6 +13,9 @@ from access.choices import AccessStatus, Confidence, CorridorStatus
 from access.models import AidCorridor, Region, Source
 from access.policies import can_change_route
 from humtrack.actor import Actor
+
+if TYPE_CHECKING:
+    from django_stubs_ext import StrOrPromise
 
 from .refusals import coverage_sentence
 
@@ -173,8 +177,8 @@ class FactEndForm(forms.Form):
     """
 
     time_field = ""
-    time_label = ""
-    time_help = ""
+    time_label: "StrOrPromise" = ""
+    time_help: "StrOrPromise" = ""
 
     reason = forms.CharField(
         max_length=100,  # what the audit history keeps (humtrack.history.short_reason)

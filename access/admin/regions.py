@@ -59,8 +59,7 @@ class RegionStatusHistoryInline(StatusHistoryInline):
 class ActiveRestrictionInline(ReadOnlyInline):
     model = AccessRestriction
     verbose_name_plural = _("Active restrictions")
-    fields = ["category", "severity", "affected", "imposed_by", "starts_at", "confidence"]
-    readonly_fields = fields
+    fields = readonly_fields = ("category", "severity", "affected", "imposed_by", "starts_at", "confidence")
     show_change_link = True
 
     def get_queryset(self, request):
@@ -77,8 +76,7 @@ class ActiveRestrictionInline(ReadOnlyInline):
 class ActiveOutageInline(ReadOnlyInline):
     model = UtilityOutage
     verbose_name_plural = _("Active outages")
-    fields = ["utility", "started_at", "cause", "extent", "confidence"]
-    readonly_fields = fields
+    fields = readonly_fields = ("utility", "started_at", "cause", "extent", "confidence")
     show_change_link = True
 
     def get_queryset(self, request):

@@ -1,6 +1,9 @@
 """Statuses in the admin, for regions and corridors alike: the "Change … status" tool (the admin's only
 way to change one), a record's status history, and the list of every region's status changes."""
 
+from typing import TYPE_CHECKING, Any
+
+from django import forms
 from django.contrib import admin, messages
 from django.contrib.admin.utils import unquote
 from django.core.exceptions import ValidationError
@@ -11,13 +14,19 @@ from django.utils.html import format_html
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
-from access.models import StatusChange
+from access.models import CorridorStatusChange, StatusChange
 from access.models.changes import RecordedChange
 from humtrack.admin import ReadOnlyAdmin, ReadOnlyInline
 
 from .display import SourcedFactColumns, change_badges, effective_time, recorded_time, silent_mark, status_badge
 from .ending import wrap_source_widget
 from .filters import ProvinceFilter
+
+if TYPE_CHECKING:
+    # The mixin is only ever mixed into a ModelAdmin; the type checker is told so, the runtime is not.
+    _AdminBase = admin.ModelAdmin[Any]
+else:
+    _AdminBase = object
 
 
 class ChangeColumns:
@@ -29,7 +38,7 @@ class ChangeColumns:
         return effective_time(change.effective_at)
 
     @admin.display(description=_("change"))
-    def change(self, change: RecordedChange) -> str:
+    def change(self, change: StatusChange | CorridorStatusChange) -> str:
         return change_badges(change)
 
     @admin.display(description=_("recorded"), ordering="recorded_at")
@@ -47,15 +56,14 @@ class StatusHistoryInline(ChangeColumns, ReadOnlyInline):
 
     verbose_name = _("status change")
     verbose_name_plural = _("Status history")
-    fields = ["took_effect", "change", "reason", "source", "confidence", "recorded", "silent_change"]
-    readonly_fields = fields
+    fields = readonly_fields = ("took_effect", "change", "reason", "source", "confidence", "recorded", "silent_change")
     ordering = ["-effective_at", "-id"]
 
     def get_queryset(self, request):
         return super().get_queryset(request).select_related("source", "recorded_by", "organisation")
 
 
-class StatusChangeToolMixin:
+class StatusChangeToolMixin(_AdminBase):
     """An object tool "Change … status": a dedicated form that calls the status service.
 
     The status itself is never an editable field; this view is the admin's only way to change it.
@@ -63,7 +71,7 @@ class StatusChangeToolMixin:
     `record_status_change(request, obj, data)` (returns the change, or None for a no-op).
     """
 
-    status_form_class = None
+    status_form_class: type[forms.Form] | None = None
     status_tool_label = _("Change status")
     status_permission = ""
     change_form_template = "admin/access/change_form_with_status_tool.html"

@@ -4,8 +4,7 @@ Coordinators manage them in the admin (admin.py), partners through the API (api.
 the one-click unsubscribe link of every email (views.py); all of them write through here.
 """
 
-from django.contrib.auth.base_user import AbstractBaseUser
-from django.contrib.auth.models import AnonymousUser
+from django.contrib.auth.models import AnonymousUser, User
 from django.db import transaction
 from django.db.models import Q, QuerySet
 
@@ -18,7 +17,7 @@ from humtrack.services import NOT_GIVEN, NotGiven, model_update, save_validated
 from .choices import AlertMode, AlertTrigger
 
 
-def subscriptions_visible_to(user: AbstractBaseUser | AnonymousUser) -> QuerySet[Subscription]:
+def subscriptions_visible_to(user: User | AnonymousUser) -> QuerySet[Subscription]:
     """The subscriptions a staff user may see: all for a superuser; for a coordinator those it created
     and those following a region it covers. They hold people's addresses, which coordinators of
     other provinces have no need of."""
@@ -46,7 +45,7 @@ def create_subscription(
     with transaction.atomic():
         subscription = Subscription(
             organisation=actor.organisation,
-            created_by=actor.user,
+            created_by=actor.person,
             email=email,
             name=name,
             include_descendants=include_descendants,

@@ -50,5 +50,5 @@ def check_change(
 def record_change(change: Change, *, actor: Actor) -> Change:
     """Save a new change, validated, recorded by `actor` (the person and the partner organisation)."""
     change.reason = change.reason.strip()
-    change.recorded_by, change.organisation = actor.user, actor.organisation
+    change.recorded_by, change.organisation = actor.person, actor.organisation
     return save_validated(change, actor=actor)
