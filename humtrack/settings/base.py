@@ -64,6 +64,8 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     "django_prometheus.middleware.PrometheusBeforeMiddleware",
     "humtrack.request_id.RequestIdMiddleware",
+    # A 5xx under /api/ in the API's JSON error shape, never an HTML page (or the debug page).
+    "humtrack.api.middleware.ApiServerErrorMiddleware",
     # 413 for a body over DATA_UPLOAD_MAX_MEMORY_SIZE before anything reads it (DRF's parsers do not check).
     "humtrack.security.RequestSizeLimitMiddleware",
     # /healthz, /readyz, /metrics answer before the host check: probes call a pod by its IP.
