@@ -11,13 +11,17 @@ try/except.
 `code` is always one of `ErrorCode`, the codes partners program against; the schema lists them
 (humtrack.api.schema) and docs/api.md explains each. A code DRF or a view would emit that is not in
 the enum is answered as `error` and logged, so a partner never meets an undocumented code.
+
+A 5xx is in this shape too: a database still locked after the busy timeout (SQLite) is a 503 with
+Retry-After, here or, when it happens outside DRF's handling, in humtrack.api.middleware; any other
+exception a view does not handle is a logged 500 `server_error` there, never Django's HTML page.
 """
 
 import logging
 
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.core.exceptions import ValidationError as DjangoValidationError
-from django.db import DataError, IntegrityError
+from django.db import DataError, IntegrityError, OperationalError
 from django.db.models import ProtectedError, TextChoices
 from django.http import Http404
 from rest_framework import exceptions, status
@@ -53,6 +57,11 @@ class ErrorCode(TextChoices):
     UNSUPPORTED_MEDIA_TYPE = "unsupported_media_type", "415: the body is not JSON."
     IDEMPOTENCY_KEY_REUSED = "idempotency_key_reused", "422: this Idempotency-Key was used for another request."
     THROTTLED = "throttled", "429: too many requests; retry after `Retry-After` seconds."
+    SERVER_ERROR = (
+        "server_error",
+        "500: an unexpected error on the server; it is logged: report it with the response's X-Request-ID.",
+    )
+    SERVICE_UNAVAILABLE = "service_unavailable", "503: the database is busy; retry after `Retry-After` seconds."
     # DRF's APIException's own code, and what a code not listed here is answered as (error_code logs
     # it): neither is expected.
     ERROR = "error", "Any other error; please report it."
@@ -68,6 +77,21 @@ class ConflictError(exceptions.APIException):
     status_code = status.HTTP_409_CONFLICT
     default_detail = "The request conflicts with the record as it now is."
     default_code = ErrorCode.CONFLICT
+
+
+class DatabaseBusy(exceptions.APIException):
+    """The database stayed locked for the whole busy timeout (SQLite under many writers): the
+    statement that waited did not run, and the request may be sent again (with its Idempotency-Key)."""
+
+    status_code = status.HTTP_503_SERVICE_UNAVAILABLE
+    default_detail = "The database is busy; send the request again after Retry-After seconds."
+    default_code = ErrorCode.SERVICE_UNAVAILABLE
+    wait = 5  # seconds: the Retry-After header (api_exception_handler, humtrack.api.middleware)
+
+
+def is_database_busy(exc: BaseException) -> bool:
+    """SQLite's "database is locked", raised once the busy timeout (settings: OPTIONS timeout) has passed."""
+    return isinstance(exc, OperationalError) and "database is locked" in str(exc)
 
 
 class RowErrors(exceptions.APIException):
@@ -144,6 +168,9 @@ def as_api_exception(exc):
         logger.warning("out-of-range value answered as 400: %s", exc)
         # A number or date-time beyond what the database holds (a path id, a filter value).
         return exceptions.ValidationError({NON_FIELD: ["A value is out of range."]})
+    if is_database_busy(exc):
+        logger.warning("database still locked after the busy timeout: answered as 503")
+        return DatabaseBusy()
     return exc
 
 
@@ -151,7 +178,7 @@ def api_exception_handler(exc, context):
     """REST_FRAMEWORK["EXCEPTION_HANDLER"]: every error as {"status", "code", "detail", ...}."""
     exc = as_api_exception(exc)
     if not isinstance(exc, exceptions.APIException):
-        return None  # a real bug: let Django log it and answer 500
+        return None  # a real bug: humtrack.api.middleware logs it and answers 500
     headers = {}
     if getattr(exc, "auth_header", None):
         headers["WWW-Authenticate"] = exc.auth_header

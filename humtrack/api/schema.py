@@ -1,7 +1,7 @@
 """drf-spectacular: the token scheme, the shared error responses and headers of every operation.
 
 `PartnerAutoSchema` (REST_FRAMEWORK["DEFAULT_SCHEMA_CLASS"]) documents, for every operation, the
-error shape (humtrack.api.exceptions) under 400/401/403/404/429, `Idempotency-Key` with 409/422 on
+error shape (humtrack.api.exceptions) under 400/401/403/404/406/429/500/503, `Idempotency-Key` with 409/422 on
 POST, `If-Match` with 412 on PUT/PATCH, and uses a view's `write_serializer_class` for request bodies.
 The error's `code` is an enum of ErrorCode (the `ErrorCodeEnum` component).
 """
@@ -59,6 +59,8 @@ ERRORS_EVERYWHERE = {
     "404": "No such record (or an invalid cursor, or a format this resource does not offer).",
     "406": "No format the Accept header allows.",
     "429": "Too many requests for this token; retry after `Retry-After` seconds.",
+    "500": "An unexpected error on the server; it is logged: report it with the response's X-Request-ID.",
+    "503": "The database is busy; retry after `Retry-After` seconds.",
 }
 ERRORS_ON_POST = {
     "409": "Conflicts with the records as they now are.",

@@ -65,6 +65,8 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     "django_prometheus.middleware.PrometheusBeforeMiddleware",
     "humtrack.request_id.RequestIdMiddleware",
+    # A 5xx under /api/ in the API's JSON error shape, never an HTML page (or the debug page).
+    "humtrack.api.middleware.ApiServerErrorMiddleware",
     # 413 for a body over DATA_UPLOAD_MAX_MEMORY_SIZE before anything reads it (DRF's parsers do not check).
     "humtrack.security.RequestSizeLimitMiddleware",
     # /healthz, /readyz, /metrics answer before the host check: probes call a pod by its IP.
@@ -120,8 +122,13 @@ if DEBUG:
 # --- Database and cache ---------------------------------------------------------------------------
 DATABASES = {"default": env.db("DATABASE_URL", default=f"sqlite:///{VAR_DIR / 'humtrack.sqlite3'}")}
 if DATABASES["default"]["ENGINE"].endswith("sqlite3"):  # a laptop (production.py refuses SQLite)
-    # SQLite under a web server and a worker at once: wait for the write lock instead of failing.
-    DATABASES["default"].setdefault("OPTIONS", {})["timeout"] = 20
+    # SQLite under a web server's threads and a worker at once. A transaction takes the write lock
+    # when it begins (IMMEDIATE), waiting up to `timeout` seconds for it: a DEFERRED one that read
+    # first cannot wait when it then writes, and fails at once with "database is locked".
+    # WAL: readers go on reading while a write commits (with the default rollback journal they wait).
+    # Options in the URL (sqlite:///…?timeout=5) win.
+    sqlite_options = {"transaction_mode": "IMMEDIATE", "timeout": 20, "init_command": "PRAGMA journal_mode=WAL"}
+    DATABASES["default"]["OPTIONS"] = sqlite_options | DATABASES["default"].get("OPTIONS", {})
     # SQLite makes the file, not its folder: a fresh clone has no var/.
     Path(DATABASES["default"]["NAME"]).parent.mkdir(parents=True, exist_ok=True)
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"

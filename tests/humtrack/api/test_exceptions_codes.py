@@ -9,7 +9,7 @@ import pytest
 from django.conf import settings
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.core.exceptions import ValidationError as DjangoValidationError
-from django.db import DataError, IntegrityError
+from django.db import DataError, IntegrityError, OperationalError
 from django.db.models import ProtectedError
 from django.http import Http404
 from django.test import Client, RequestFactory
@@ -17,6 +17,7 @@ from rest_framework import exceptions
 
 import humtrack.api.idempotency  # noqa: F401  (defines IdempotencyKeyReused)
 from humtrack.api.exceptions import ErrorCode, RowErrors, api_exception_handler, error_body
+from humtrack.api.middleware import server_error
 from humtrack.api.views import not_found
 from humtrack.security import RequestSizeLimitMiddleware
 from humtrack.services import Conflict
@@ -39,6 +40,7 @@ DOMAIN_AND_DJANGO_ERRORS = [
     IntegrityError("duplicate key"),
     DataError("out of range"),
     OverflowError("too large"),
+    OperationalError("database is locked"),
 ]
 
 
@@ -69,6 +71,9 @@ def emitted_codes() -> dict[str, str]:
     request = RequestFactory().post("/api/v1/needs/bulk/")
     codes[json.loads(RequestSizeLimitMiddleware.too_large(request, 10).content)["code"]] = "RequestSizeLimitMiddleware"
     codes[json.loads(not_found(RequestFactory().get("/api/v1/nothing/")).content)["code"]] = "not_found view"
+    # …and a 5xx under /api/ that DRF's handler does not answer (humtrack.api.middleware).
+    for status in (500, 503):
+        codes[json.loads(server_error(status).content)["code"]] = f"ApiServerErrorMiddleware ({status})"
     return codes
 
 
