@@ -266,6 +266,7 @@ SPECTACULAR_SETTINGS = {
         "CorridorStatusEnum": "access.choices.CorridorStatus",
         "ConfidenceEnum": "access.choices.Confidence",
         "NeedFigureWarningEnum": "needs.selectors.FIGURE_WARNING_CODES",
+        "SectorEnum": "needs.sectors.SECTOR_CHOICES",  # a figure's `sector`, HAPI's `sector_code`
     },
 }
 # Request size limits (humtrack/security.py answers 413 above this). 10 MiB, as the proxy allows
