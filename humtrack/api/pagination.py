@@ -17,7 +17,7 @@ import base64
 import binascii
 import json
 from collections import OrderedDict
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 
 from django.conf import settings
 from django.db.models import Q
@@ -60,7 +60,7 @@ def decode_cursor(cursor: str) -> tuple[datetime, int]:
         if updated_at is None or not isinstance(pk, int) or isinstance(pk, bool):
             raise ValueError(cursor)
         if timezone.is_naive(updated_at):
-            updated_at = timezone.make_aware(updated_at, timezone.utc)
+            updated_at = timezone.make_aware(updated_at, UTC)
         return updated_at, pk
     except (ValueError, TypeError, binascii.Error, UnicodeDecodeError) as error:
         raise NotFound("Invalid cursor.") from error

@@ -1,5 +1,7 @@
 """Cursor pagination over (updated_at, id): pages of at most 1,000, no gaps or repeats while writes go on."""
 
+import base64
+import json
 from datetime import timedelta
 
 import pytest
@@ -116,3 +118,12 @@ def test_updated_since_and_the_cursor_combine_for_regions(reader, tree, source):
     )  # fmt: skip
     seen, _ = walk(reader, "/api/v1/regions/", {"updated_since": cutoff.isoformat(), "page_size": 1})
     assert [item["pcode"] for item in seen] == ["AF0806"]
+
+
+def test_a_cursor_without_an_offset_is_read_as_utc(reader, tree):
+    # encode_cursor always writes an offset; a hand-made cursor may not, and must not be a 500.
+    [figure] = figures(tree, 1)
+    before = base64.urlsafe_b64encode(json.dumps(["2000-01-01T00:00:00", 0]).encode()).decode().rstrip("=")
+    response = reader.get("/api/v1/needs/", {"cursor": before})
+    assert response.status_code == 200
+    assert [item["id"] for item in response.json()["results"]] == [figure.pk]
