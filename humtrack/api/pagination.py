@@ -1,4 +1,5 @@
-"""Stable keyset cursor pagination over (updated_at, id), for listing and incremental sync.
+"""Stable keyset cursor pagination over (updated_at, id), for listing and incremental sync; and
+limit/offset pages, bounded, for lists read whole in another order (BoundedLimitOffsetPagination).
 
 A cursor names the last row a partner has seen as (updated_at, id); the next page is the rows after
 it in that order, so a page boundary never depends on an offset. A row changed while a partner walks
@@ -164,5 +165,89 @@ class UpdatedCursorPagination(BasePagination):
                 "in": "query",
                 "description": f"Rows per page, at most {self.max_page_size} (default {self.page_size}).",
                 "schema": {"type": "integer", "minimum": 1, "maximum": self.max_page_size},
+            },
+        ]
+
+
+# An offset beyond any list, and within what every database takes for OFFSET (a 64-bit integer).
+MAX_OFFSET = 10**12
+
+
+def _whole_number(value: str) -> int | None:
+    """A whole number written in ASCII digits only (int() would take " 5", "+5", "1_000" and "٥")."""
+    return int(value) if value.isascii() and value.isdigit() and len(value) <= 19 else None
+
+
+class BoundedLimitOffsetPagination(BasePagination):
+    """`?limit=…&offset=…`: `limit` rows (1 to `max_limit`, default `default_limit`) after `offset` rows.
+
+    For lists in a fixed order other than (updated_at, id), read whole by offset (HDX HAPI's way). An
+    offset counts rows as they are now: a list that changes while it is walked may shift by a row, so
+    partners that sync use the cursor lists. Response: {"next": url or null, "results": [...]}; one
+    row more than the page is read to know whether `next` is there, no count.
+    """
+
+    default_limit = DEFAULT_PAGE_SIZE
+    max_limit = MAX_PAGE_SIZE
+    max_offset = MAX_OFFSET
+    limit_query_param = "limit"
+    offset_query_param = "offset"
+
+    def _number(self, request, name: str, default: int, lowest: int, highest: int) -> int:
+        value = request.query_params.get(name)
+        if value is None:
+            return default
+        number = _whole_number(value)
+        if number is None or not lowest <= number <= highest:
+            raise ValidationError({name: [f"A whole number from {lowest} to {highest:,}."]})
+        return number
+
+    def paginate_queryset(self, queryset, request, view=None):
+        self.request = request
+        self.limit = self._number(request, self.limit_query_param, self.default_limit, 1, self.max_limit)
+        self.offset = self._number(request, self.offset_query_param, 0, 0, self.max_offset)
+        rows = list(queryset[self.offset : self.offset + self.limit + 1])
+        self.has_next = len(rows) > self.limit
+        return rows[: self.limit]
+
+    def get_next_link(self) -> str | None:
+        if not self.has_next:
+            return None
+        url = self.request.build_absolute_uri()
+        url = replace_query_param(url, self.limit_query_param, self.limit)
+        return replace_query_param(url, self.offset_query_param, self.offset + self.limit)
+
+    def get_paginated_response(self, data):
+        next_link = self.get_next_link()
+        return Response(
+            OrderedDict([("next", next_link), ("results", data)]),
+            headers={"Link": f'<{next_link}>; rel="next"'} if next_link else None,
+        )
+
+    def get_paginated_response_schema(self, schema):
+        return {
+            "type": "object",
+            "required": ["next", "results"],
+            "properties": {
+                "next": {"type": "string", "nullable": True, "format": "uri"},
+                "results": schema,
+            },
+        }
+
+    def get_schema_operation_parameters(self, view):
+        return [
+            {
+                "name": self.limit_query_param,
+                "required": False,
+                "in": "query",
+                "description": f"Rows per page, at most {self.max_limit:,} (default {self.default_limit:,}).",
+                "schema": {"type": "integer", "minimum": 1, "maximum": self.max_limit, "default": self.default_limit},
+            },
+            {
+                "name": self.offset_query_param,
+                "required": False,
+                "in": "query",
+                "description": "Rows to skip: the next page's offset is this one's plus its limit (`next` gives it).",
+                "schema": {"type": "integer", "minimum": 0, "maximum": self.max_offset, "default": 0},
             },
         ]

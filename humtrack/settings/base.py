@@ -275,6 +275,7 @@ SPECTACULAR_SETTINGS = {
         "ConfidenceEnum": "access.choices.Confidence",
         "NeedFigureWarningEnum": "needs.selectors.FIGURE_WARNING_CODES",
         "ErrorCodeEnum": "humtrack.api.exceptions.ErrorCode",
+        "SectorEnum": "needs.sectors.SECTOR_CHOICES",  # a figure's `sector`, HAPI's `sector_code`
     },
 }
 # Request size limits (humtrack/security.py answers 413 above this). 10 MiB, as the proxy allows

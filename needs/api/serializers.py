@@ -10,9 +10,11 @@ from access.api.serializers import RegionRef, SourceRef, hierarchy_of
 from access.choices import Confidence
 from humtrack.api import fields
 from humtrack.api.serializers import OrganisationName, WriteSerializer
+from needs.countries import iso3_by_pcode
 from needs.models import NeedFigure
-from needs.sectors import SECTOR_CHOICES
+from needs.sectors import SECTOR_CHOICES, SECTOR_NAMES
 from needs.selectors import FIGURE_WARNING_CODES, RULES, figure_warnings
+from needs.selectors.hapi import POPULATION_STATUSES
 
 WARNINGS_FIELD = serializers.ListField(
     child=serializers.ChoiceField(choices=FIGURE_WARNING_CODES),
@@ -164,3 +166,36 @@ class NeedsSummarySerializer(serializers.Serializer):
         help_text="The reported intersectoral figure; else the larger of the children's intersectoral sum and the "
         "largest sector figure, a lower bound. Never the sum over sectors."
     )
+
+
+class HapiNeedSerializer(serializers.Serializer):
+    """A row of HDX HAPI's humanitarian needs (needs.selectors.hapi): one figure's count for one population
+    status, with humtrack's source and confidence. Admin codes and names are null above the row's level."""
+
+    location_code = serializers.SerializerMethodField(
+        help_text="The country's ISO 3166-1 alpha-3 code (AFG); null for a country not in needs/fixtures/countries.csv."
+    )
+    location_name = serializers.CharField()
+    admin1_code = serializers.CharField(allow_null=True, help_text="p-code; null for a country's row.")
+    admin1_name = serializers.CharField(allow_null=True)
+    admin2_code = serializers.CharField(allow_null=True, help_text="p-code; null above admin 2.")
+    admin2_name = serializers.CharField(allow_null=True)
+    admin_level = serializers.IntegerField(min_value=0, max_value=2, help_text="0 country, 1 province, 2 district.")
+    sector_code = serializers.ChoiceField(choices=SECTOR_CHOICES)
+    sector_name = serializers.SerializerMethodField()
+    population_status = serializers.ChoiceField(
+        choices=list(POPULATION_STATUSES), help_text="INN in need, TGT targeted, REA reached."
+    )
+    population = serializers.IntegerField(min_value=0)
+    reference_period_start = serializers.DateField()
+    reference_period_end = serializers.DateField()
+    # HAPI's column name; the stubs take the attribute for DRF's Field.source.
+    source = serializers.IntegerField(help_text="The id of the figure's source (see /api/v1/sources/).")  # type: ignore[assignment]
+    confidence = serializers.ChoiceField(choices=Confidence.choices)
+
+    @extend_schema_field(serializers.CharField(allow_null=True, min_length=3, max_length=3))
+    def get_location_code(self, row) -> str | None:
+        return iso3_by_pcode().get(row["location_pcode"])
+
+    def get_sector_name(self, row) -> str:
+        return SECTOR_NAMES[row["sector_code"]]

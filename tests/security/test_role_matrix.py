@@ -178,6 +178,7 @@ EXPECTATIONS: list[tuple[str, dict]] = [
     ("api:region-status-changes", api(POST=needs("write", coordinator=D))),
     ("api:corridor-status-changes", api(POST=needs("write", partner=D, coordinator=D))),  # B's corridor
     ("api:need-summary", api(GET=needs("read"))),
+    ("api:need-hapi-list", api(GET=needs("read"))),
     # Tombstones name only a resource and an id; those of subscriptions are scoped in the view.
     ("api:deletion-list", api(GET=needs("read"))),
     # Bulk uploads by session are for superusers; partners use a token.
