@@ -16,16 +16,25 @@ from .exceptions import ErrorCode
 
 
 class TokenAuthenticationScheme(OpenApiAuthenticationExtension):
+    """The same partner key, sent either way: `Token <key>` (partnerToken) or `Bearer <key>` (partnerBearer)."""
+
     target_class = "humtrack.api.authentication.TokenAuthentication"
-    name = "partnerToken"
+    name = ["partnerToken", "partnerBearer"]
+
+    def get_security_requirement(self, auto_schema):
+        return [{name: []} for name in self.name]  # either one (OR), not both
 
     def get_security_definition(self, auto_schema):
-        return {
-            "type": "apiKey",
-            "in": "header",
-            "name": "Authorization",
-            "description": "`Token <key>`; `python manage.py issue_token <organisation> --scopes read,write`.",
-        }
+        issue = "`python manage.py issue_token <organisation> --scopes read,write`"
+        return [
+            {
+                "type": "apiKey",
+                "in": "header",
+                "name": "Authorization",
+                "description": f"`Token <key>`; {issue}.",
+            },
+            {"type": "http", "scheme": "bearer", "description": f"`Bearer <key>`: the same key; {issue}."},
+        ]
 
 
 class RowErrorSerializer(serializers.Serializer):
@@ -54,7 +63,7 @@ class ErrorSerializer(serializers.Serializer):
 
 ERRORS_EVERYWHERE = {
     "400": "Invalid parameters or body; `fields` names each one.",
-    "401": "No valid token (`Authorization: Token <key>`).",
+    "401": "No valid token (`Authorization: Token <key>` or `Bearer <key>`).",
     "403": "The token lacks the scope, or the record belongs to another organisation.",
     "404": "No such record (or an invalid cursor, or a format this resource does not offer).",
     "406": "No format the Accept header allows.",

@@ -18,12 +18,37 @@ pytestmark = pytest.mark.django_db
 def test_no_credentials_is_401_with_a_token_challenge_in_the_error_shape(anonymous, tree):
     response = anonymous.get("/api/v1/regions/")
     assert response.status_code == 401
-    assert response["WWW-Authenticate"] == "Token"
+    assert response["WWW-Authenticate"] == 'Token realm="api", Bearer realm="api"'
     assert response.json() == {
         "status": 401,
         "code": "not_authenticated",
         "detail": "Authentication credentials were not provided.",
     }
+
+
+@pytest.mark.parametrize("scheme", ["Token", "Bearer", "bearer"])
+def test_the_key_is_accepted_as_a_token_or_a_bearer_token(tree, scheme):
+    key = issue_token("Either Way Org", ["read"])
+    response = client_for(None).get("/api/v1/regions/", HTTP_AUTHORIZATION=f"{scheme} {key}")
+    assert response.status_code == 200, response.content
+
+
+def test_an_unknown_bearer_token_is_401_naming_both_schemes(tree):
+    response = client_for(None).get("/api/v1/regions/", HTTP_AUTHORIZATION="Bearer not-a-real-key")
+    assert response.status_code == 401
+    assert response.json()["code"] == "authentication_failed"
+    assert response["WWW-Authenticate"] == 'Token realm="api", Bearer realm="api"'
+
+
+def test_the_schema_documents_both_schemes(anonymous):
+    schemes = anonymous.get("/api/schema/?format=json").json()["components"]["securitySchemes"]
+    assert schemes["partnerToken"] == {
+        "type": "apiKey",
+        "in": "header",
+        "name": "Authorization",
+        "description": schemes["partnerToken"]["description"],
+    }
+    assert (schemes["partnerBearer"]["type"], schemes["partnerBearer"]["scheme"]) == ("http", "bearer")
 
 
 def test_an_unknown_token_is_401(tree):
