@@ -67,7 +67,8 @@ ERRORS_EVERYWHERE = {
     "403": "The token lacks the scope, or the record belongs to another organisation.",
     "404": "No such record (or an invalid cursor, or a format this resource does not offer).",
     "406": "No format the Accept header allows.",
-    "429": "Too many requests for this token; retry after `Retry-After` seconds.",
+    "429": "Too many requests for this token (without a valid token: from this address); retry after "
+    "`Retry-After` seconds.",
 }
 ERRORS_ON_POST = {
     "409": "Conflicts with the records as they now are.",
