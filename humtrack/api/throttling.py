@@ -10,8 +10,6 @@ from rest_framework import exceptions
 from rest_framework.settings import api_settings
 from rest_framework.throttling import SimpleRateThrottle
 
-from humtrack.security import client_ip_address
-
 from .permissions import request_token
 
 
@@ -25,7 +23,10 @@ class PartnerTokenThrottle(SimpleRateThrottle):
         return api_settings.DEFAULT_THROTTLE_RATES.get(self.scope)
 
     def get_ident(self, request) -> str:
-        # Not DRF's NUM_PROXIES guess: the address our own trusted proxies saw, or REMOTE_ADDR.
+        # Not DRF's NUM_PROXIES guess: the address our own trusted proxies saw, or REMOTE_ADDR. (Imported
+        # here: humtrack.security imports humtrack.api.exceptions, whose import of DRF's views imports this.)
+        from humtrack.security import client_ip_address
+
         return client_ip_address(request) or "unknown"
 
     def get_cache_key(self, request, view):
