@@ -122,8 +122,16 @@ IF_MATCH = OpenApiParameter(
     "If-Match",
     OpenApiTypes.STR,
     OpenApiParameter.HEADER,
-    description="The ETag you read. If the record has changed since, the update is refused with 412.",
+    description='The ETag you read (a strong tag: `W/"…"` never matches). If the record has changed since, '
+    "the update is refused with 412.",
 )
+IF_NONE_MATCH = OpenApiParameter(
+    "If-None-Match",
+    OpenApiTypes.STR,
+    OpenApiParameter.HEADER,
+    description="The ETag of the copy you hold. If the record has not changed since, 304 with no body.",
+)
+NOT_MODIFIED = {"description": "Not modified: the record's ETag is the one `If-None-Match` names; no body."}
 
 
 class PartnerAutoSchema(AutoSchema):
@@ -143,7 +151,15 @@ class PartnerAutoSchema(AutoSchema):
             parameters.append(IDEMPOTENCY_KEY)
         if self.method in ("PUT", "PATCH"):
             parameters.append(IF_MATCH)
+        if self._is_conditional_read():
+            parameters.append(IF_NONE_MATCH)
         return parameters
+
+    def _is_conditional_read(self) -> bool:
+        # humtrack.api.viewsets.RetrieveMixin answers If-None-Match.
+        from .viewsets import RetrieveMixin
+
+        return getattr(self.view, "action", None) == "retrieve" and isinstance(self.view, RetrieveMixin)
 
     def _get_response_bodies(self, direction="response"):
         responses = super()._get_response_bodies(direction)
@@ -159,6 +175,8 @@ class PartnerAutoSchema(AutoSchema):
             errors.update(ERRORS_ON_POST)
         if self.method in ("PUT", "PATCH"):
             errors.update(ERRORS_ON_UPDATE)
+        if self._is_conditional_read():
+            responses.setdefault("304", NOT_MODIFIED)
         error_ref = self.resolve_serializer(ErrorSerializer, "response").ref
         for code, description in errors.items():
             responses.setdefault(

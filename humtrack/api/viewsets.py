@@ -16,7 +16,7 @@ from rest_framework.renderers import BrowsableAPIRenderer
 from rest_framework.response import Response
 from rest_framework.serializers import Serializer
 
-from .conditional import check_if_match, etag_for
+from .conditional import check_if_match, etag_for, is_not_modified
 from .idempotency import IdempotentPostMixin
 from .negotiation import PartnerContentNegotiation
 from .permissions import ReadWriteScope, request_actor
@@ -94,9 +94,14 @@ class ListMixin(_PartnerViewSetMixin):
 
 
 class RetrieveMixin(_PartnerViewSetMixin):
+    """GET of one record with its ETag; 304 (no body) when `If-None-Match` names it."""
+
     def retrieve(self, request, *args, **kwargs):
         instance = self.get_object()
-        return Response(self.get_serializer(instance).data, headers={"ETag": etag_for(instance)})
+        headers = {"ETag": etag_for(instance)}
+        if is_not_modified(request, instance):
+            return Response(status=status.HTTP_304_NOT_MODIFIED, headers=headers)
+        return Response(self.get_serializer(instance).data, headers=headers)
 
 
 class CreateMixin(_PartnerViewSetMixin):
