@@ -16,6 +16,7 @@ from access.api.permissions import MayChangeSubscription
 from access.api.serializers import RegionRef, WriteSerializer
 from access.models import Region, Subscription
 from humtrack.api.permissions import HasAlertsScope, HasReadScope, request_organisation
+from humtrack.api.query import StrictQueryParameters
 from humtrack.api.renderers import ORJSONRenderer
 from humtrack.api.viewsets import CreateMixin, ListMixin, PartnerViewSet, RetrieveMixin, UpdateMixin
 
@@ -118,8 +119,10 @@ class SubscriptionViewSet(ListMixin, RetrieveMixin, CreateMixin, UpdateMixin, Pa
         return Response(status=status.HTTP_204_NO_CONTENT)
 
 
-class CapFeedView(APIView):
+class CapFeedView(StrictQueryParameters, APIView):
     """Status-change alerts as CAP 1.2 in an Atom feed, newest first (at most 100)."""
+
+    query_parameters = ("within",)
 
     permission_classes = [HasReadScope]
     # Errors are JSON, in the API's one error shape; the feed itself is written as XML below.

@@ -20,6 +20,7 @@ from .conditional import check_if_match, etag_for, is_not_modified
 from .idempotency import IdempotentPostMixin
 from .negotiation import PartnerContentNegotiation
 from .permissions import ReadWriteScope, request_actor
+from .query import StrictQueryParameters
 from .renderers import CsvColumn, CSVRenderer, ORJSONRenderer
 
 JSON_ONLY_FORMATS = {"csv", "geojson"}
@@ -27,8 +28,8 @@ JSON_ONLY_FORMATS = {"csv", "geojson"}
 JSON = [ORJSONRenderer, BrowsableAPIRenderer]
 
 
-class PartnerViewSet(IdempotentPostMixin, viewsets.GenericViewSet):
-    """Reads need the `read` scope, writes `write`.
+class PartnerViewSet(IdempotentPostMixin, StrictQueryParameters, viewsets.GenericViewSet):
+    """Reads need the `read` scope, writes `write`; an unknown query parameter is a 400 (humtrack.api.query).
 
     Who may change which record is the apps' to say (access.policies): their viewsets add an object
     permission class and implement `check_write_allowed(data)`, called with the validated data of
