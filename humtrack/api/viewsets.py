@@ -67,9 +67,10 @@ class PartnerViewSet(IdempotentPostMixin, StrictQueryParameters, viewsets.Generi
         return self.write_serializer_class(*args, **kwargs)
 
     def finalize_response(self, request, response, *args, **kwargs):
-        # Errors are JSON whatever format was asked for: a CSV of an error helps nobody.
+        # Errors are JSON whatever format was asked for: a CSV of an error helps nobody. No renderer chosen
+        # yet: the token failed while negotiating (PartnerContentNegotiation reads it), so JSON too.
         renderer = getattr(request, "accepted_renderer", None)
-        if response.status_code >= 400 and getattr(renderer, "format", None) in JSON_ONLY_FORMATS:
+        if response.status_code >= 400 and (renderer is None or renderer.format in JSON_ONLY_FORMATS):
             request.accepted_renderer = ORJSONRenderer()
             request.accepted_media_type = ORJSONRenderer.media_type
         return super().finalize_response(request, response, *args, **kwargs)

@@ -121,3 +121,12 @@ def test_the_alerts_scope_is_required_where_a_view_asks_for_it(view):
     allowed = view.as_view()(factory.get("/", HTTP_AUTHORIZATION=f"Token {with_alerts}"))
     assert denied.status_code == 403
     assert allowed.status_code == 200
+
+
+@pytest.mark.parametrize("output", ["geojson", "csv"])
+@pytest.mark.parametrize("scheme", ["Token", "Bearer"])
+def test_an_invalid_token_asking_for_csv_or_geojson_is_a_json_401_not_a_500(tree, scheme, output):
+    # The token is read while negotiating the format, so it fails before a renderer is chosen.
+    response = client_for(None).get(f"/api/v1/regions/?format={output}", HTTP_AUTHORIZATION=f"{scheme} not-a-key")
+    assert response.status_code == 401
+    assert response.json()["code"] == "authentication_failed"
