@@ -52,6 +52,8 @@ class StrictQueryParameters:
 
     def initial(self, request, *args, **kwargs):
         super().initial(request, *args, **kwargs)
+        if getattr(self, request.method.lower(), None) is None:
+            return  # a method the view does not take: 405 (dispatch), not a 400 about its parameters
         errors = unknown_parameter_errors(request.query_params.keys(), allowed_query_parameters(self, request))
         if errors:
             raise serializers.ValidationError(errors, code=ErrorCode.INVALID)
