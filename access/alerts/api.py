@@ -16,6 +16,7 @@ from access.api.permissions import MayChangeSubscription
 from access.api.serializers import RegionRef, WriteSerializer
 from access.models import Region, Subscription
 from humtrack.api.permissions import HasAlertsScope, HasReadScope, request_organisation
+from humtrack.api.query import StrictQueryParameters
 from humtrack.api.renderers import ORJSONRenderer
 from humtrack.api.viewsets import CreateMixin, ListMixin, PartnerViewSet, RetrieveMixin, UpdateMixin
 
@@ -23,9 +24,30 @@ from .cap import cap_feed, status_change_events
 from .subscriptions import create_subscription, subscriptions_visible_to, update_subscription
 
 
+class ThresholdStatusField(serializers.ChoiceField):
+    """The level of a `crossing` trigger; null when there is none (the database keeps "").
+
+    A generated client checks the value against the enum: "" is not one of its members, null is.
+    On write, null and "" (what the API answered before) both mean "no threshold".
+    """
+
+    def __init__(self, **kwargs):
+        choices = Subscription._meta.get_field("threshold_status").choices or []
+        kwargs.setdefault("help_text", "For `crossing`: alert when a region enters this level or a worse one.")
+        super().__init__(choices=choices, allow_null=True, **kwargs)
+
+    def to_representation(self, value):
+        return super().to_representation(value) or None
+
+    def run_validation(self, data=serializers.empty):
+        value = super().run_validation(data)
+        return "" if value is None else value
+
+
 class SubscriptionSerializer(serializers.ModelSerializer):
     regions = serializers.SlugRelatedField[Region](slug_field="pcode", many=True, read_only=True)
     paused = serializers.SerializerMethodField(help_text="Paused after repeated delivery failures.")
+    threshold_status = ThresholdStatusField(read_only=True)
 
     class Meta:
         model = Subscription
@@ -45,6 +67,7 @@ class SubscriptionWriteSerializer(WriteSerializer):
     regions = serializers.ListField(
         child=RegionRef(), min_length=1, max_length=500, help_text="p-codes of the regions to follow."
     )
+    threshold_status = ThresholdStatusField(required=False, allow_blank=True)
 
     class Meta:
         model = Subscription
@@ -96,8 +119,10 @@ class SubscriptionViewSet(ListMixin, RetrieveMixin, CreateMixin, UpdateMixin, Pa
         return Response(status=status.HTTP_204_NO_CONTENT)
 
 
-class CapFeedView(APIView):
+class CapFeedView(StrictQueryParameters, APIView):
     """Status-change alerts as CAP 1.2 in an Atom feed, newest first (at most 100)."""
+
+    query_parameters = ("within",)
 
     permission_classes = [HasReadScope]
     # Errors are JSON, in the API's one error shape; the feed itself is written as XML below.

@@ -1,4 +1,6 @@
-"""Partner authentication: `Authorization: Token <key>`, looked up by the key's SHA-256 hash.
+"""Partner authentication: `Authorization: Token <key>` or `Bearer <key>`, looked up by the key's SHA-256 hash.
+
+`Token` is what the docs have always shown; `Bearer` is what generated OpenAPI clients send by default.
 
 A successful authentication sets `request.user` to a `Partner` (the organisation behind the token)
 and `request.auth` to the `ApiToken`, whose scopes the classes in `humtrack.api.permissions` check.
@@ -41,16 +43,21 @@ class Partner:
 
 
 class TokenAuthentication(authentication.BaseAuthentication):
-    """`Authorization: Token <key>` for a partner organisation's ApiToken (not revoked)."""
+    """`Authorization: Token <key>` (or `Bearer <key>`) for a partner organisation's ApiToken (not revoked)."""
 
     keyword = "Token"
+    keywords = ("Token", "Bearer")
+    # The 401 challenge names both schemes (RFC 9110 §11.6.1: one challenge per scheme).
+    challenge = ", ".join(f'{keyword} realm="api"' for keyword in keywords)
 
     def authenticate(self, request):
         words = authentication.get_authorization_header(request).split()
-        if not words or words[0].lower() != self.keyword.lower().encode():
+        if not words or words[0].lower() not in {keyword.lower().encode() for keyword in self.keywords}:
             return None
         if len(words) != 2:
-            raise exceptions.AuthenticationFailed("Send the header as 'Authorization: Token <key>'.")
+            raise exceptions.AuthenticationFailed(
+                "Send the header as 'Authorization: Token <key>' (or 'Bearer <key>')."
+            )
         try:
             key = words[1].decode("ascii")
         except UnicodeDecodeError as error:
@@ -70,4 +77,4 @@ class TokenAuthentication(authentication.BaseAuthentication):
 
     def authenticate_header(self, request):
         # Makes DRF answer 401 (with WWW-Authenticate) rather than 403 when credentials are missing.
-        return self.keyword
+        return self.challenge

@@ -1,8 +1,17 @@
-"""ETags on records and `If-Match` on updates: a partner never overwrites a change it has not seen."""
+"""ETags on records, `If-Match` on updates and `If-None-Match` on reads (RFC 9110 §13.1).
+
+A partner never overwrites a change it has not seen (`If-Match`, strong comparison: a weak `W/"…"` tag
+never matches, §13.1.1), and re-reads a record it already holds for the price of a 304 (`If-None-Match`,
+weak comparison, §13.1.2).
+"""
 
 import hashlib
 
+from django.utils.http import parse_etags
+
 from .exceptions import PreconditionFailed
+
+WEAK = "W/"
 
 
 def etag_for(instance) -> str:
@@ -13,11 +22,19 @@ def etag_for(instance) -> str:
 
 
 def check_if_match(request, instance) -> None:
-    """412 when `If-Match` names neither the record's current ETag nor `*`. No header: no check."""
+    """412 unless `If-Match` is `*` or names the record's current ETag, strongly. No header: no check."""
     header = request.headers.get("If-Match")
     if not header:
         return
-    current = etag_for(instance)
-    candidates = {tag.strip().removeprefix("W/") for tag in header.split(",")}
-    if "*" not in candidates and current not in candidates:
+    tags = parse_etags(header)  # a weak tag keeps its W/ prefix, so it never equals a strong one
+    if "*" not in tags and etag_for(instance) not in tags:
         raise PreconditionFailed()
+
+
+def is_not_modified(request, instance) -> bool:
+    """True when `If-None-Match` is `*` or names the record's current ETag, weakly (W/ ignored)."""
+    header = request.headers.get("If-None-Match")
+    if not header:
+        return False
+    tags = {tag.removeprefix(WEAK) for tag in parse_etags(header)}
+    return "*" in tags or etag_for(instance) in tags

@@ -179,6 +179,12 @@ def api_exception_handler(exc, context):
     exc = as_api_exception(exc)
     if not isinstance(exc, exceptions.APIException):
         return None  # a real bug: humtrack.api.middleware logs it and answers 500
+    if isinstance(exc, (exceptions.NotAuthenticated, exceptions.AuthenticationFailed)) and "request" in context:
+        # DRF refuses these before its throttles run: count them here, per address. (Imported here:
+        # throttling imports humtrack.security, which imports this module.)
+        from .throttling import unauthenticated_refusal
+
+        exc = unauthenticated_refusal(context["request"], context.get("view")) or exc
     headers = {}
     if getattr(exc, "auth_header", None):
         headers["WWW-Authenticate"] = exc.auth_header

@@ -70,7 +70,8 @@ class UpdatedCursorPagination(BasePagination):
     """Pages ordered by (updated_at, id), oldest first: `?cursor=…&page_size=…` (≤ 1000).
 
     Response: {"next": url or null, "resume": url, "results": [...]}. Follow `next` until it is null;
-    store `resume` and call it later to get what changed since.
+    store `resume` and call it later to get what changed since. Both links are in the `Link` header too
+    (`rel="next"`, `rel="resume"`), the only place a CSV page has for them.
     """
 
     page_size = DEFAULT_PAGE_SIZE
@@ -134,9 +135,13 @@ class UpdatedCursorPagination(BasePagination):
 
     def get_paginated_response(self, data):
         next_link = self._link(self.last_position()) if self.has_next else None
+        resume_link = self._link(self.resume_position())
+        # The links in a `Link` header too (RFC 8288), in every format: a CSV has nowhere else to carry them.
+        links = {"next": next_link, "resume": resume_link}
+        header = ", ".join(f'<{url}>; rel="{rel}"' for rel, url in links.items() if url)
         return Response(
-            OrderedDict([("next", next_link), ("resume", self._link(self.resume_position())), ("results", data)]),
-            headers={"Link": f'<{next_link}>; rel="next"'} if next_link else None,
+            OrderedDict([("next", next_link), ("resume", resume_link), ("results", data)]),
+            headers={"Link": header},
         )
 
     def get_paginated_response_schema(self, schema):

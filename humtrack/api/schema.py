@@ -16,16 +16,25 @@ from .exceptions import ErrorCode
 
 
 class TokenAuthenticationScheme(OpenApiAuthenticationExtension):
+    """The same partner key, sent either way: `Token <key>` (partnerToken) or `Bearer <key>` (partnerBearer)."""
+
     target_class = "humtrack.api.authentication.TokenAuthentication"
-    name = "partnerToken"
+    name = ["partnerToken", "partnerBearer"]
+
+    def get_security_requirement(self, auto_schema):
+        return [{name: []} for name in self.name]  # either one (OR), not both
 
     def get_security_definition(self, auto_schema):
-        return {
-            "type": "apiKey",
-            "in": "header",
-            "name": "Authorization",
-            "description": "`Token <key>`; `python manage.py issue_token <organisation> --scopes read,write`.",
-        }
+        issue = "`python manage.py issue_token <organisation> --scopes read,write`"
+        return [
+            {
+                "type": "apiKey",
+                "in": "header",
+                "name": "Authorization",
+                "description": f"`Token <key>`; {issue}.",
+            },
+            {"type": "http", "scheme": "bearer", "description": f"`Bearer <key>`: the same key; {issue}."},
+        ]
 
 
 class RowErrorSerializer(serializers.Serializer):
@@ -54,11 +63,12 @@ class ErrorSerializer(serializers.Serializer):
 
 ERRORS_EVERYWHERE = {
     "400": "Invalid parameters or body; `fields` names each one.",
-    "401": "No valid token (`Authorization: Token <key>`).",
+    "401": "No valid token (`Authorization: Token <key>` or `Bearer <key>`).",
     "403": "The token lacks the scope, or the record belongs to another organisation.",
     "404": "No such record (or an invalid cursor, or a format this resource does not offer).",
     "406": "No format the Accept header allows.",
-    "429": "Too many requests for this token; retry after `Retry-After` seconds.",
+    "429": "Too many requests for this token (without a valid token: from this address); retry after "
+    "`Retry-After` seconds.",
     "500": "An unexpected error on the server; it is logged: report it with the response's X-Request-ID.",
     "503": "The database is busy; retry after `Retry-After` seconds.",
 }
@@ -114,8 +124,16 @@ IF_MATCH = OpenApiParameter(
     "If-Match",
     OpenApiTypes.STR,
     OpenApiParameter.HEADER,
-    description="The ETag you read. If the record has changed since, the update is refused with 412.",
+    description='The ETag you read (a strong tag: `W/"…"` never matches). If the record has changed since, '
+    "the update is refused with 412.",
 )
+IF_NONE_MATCH = OpenApiParameter(
+    "If-None-Match",
+    OpenApiTypes.STR,
+    OpenApiParameter.HEADER,
+    description="The ETag of the copy you hold. If the record has not changed since, 304 with no body.",
+)
+NOT_MODIFIED = {"description": "Not modified: the record's ETag is the one `If-None-Match` names; no body."}
 
 
 class PartnerAutoSchema(AutoSchema):
@@ -135,7 +153,15 @@ class PartnerAutoSchema(AutoSchema):
             parameters.append(IDEMPOTENCY_KEY)
         if self.method in ("PUT", "PATCH"):
             parameters.append(IF_MATCH)
+        if self._is_conditional_read():
+            parameters.append(IF_NONE_MATCH)
         return parameters
+
+    def _is_conditional_read(self) -> bool:
+        # humtrack.api.viewsets.RetrieveMixin answers If-None-Match.
+        from .viewsets import RetrieveMixin
+
+        return getattr(self.view, "action", None) == "retrieve" and isinstance(self.view, RetrieveMixin)
 
     def _get_response_bodies(self, direction="response"):
         responses = super()._get_response_bodies(direction)
@@ -151,6 +177,8 @@ class PartnerAutoSchema(AutoSchema):
             errors.update(ERRORS_ON_POST)
         if self.method in ("PUT", "PATCH"):
             errors.update(ERRORS_ON_UPDATE)
+        if self._is_conditional_read():
+            responses.setdefault("304", NOT_MODIFIED)
         error_ref = self.resolve_serializer(ErrorSerializer, "response").ref
         for code, description in errors.items():
             responses.setdefault(

@@ -13,6 +13,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from .exceptions import ErrorCode, error_body
+from .query import StrictQueryParameters
 
 
 @csrf_exempt  # any method: a PUT to a mistyped path is a 404 too, not a CSRF page
@@ -31,7 +32,7 @@ def routes_without_arguments(patterns: Iterable[URLPattern | URLResolver]) -> It
             yield entry.name
 
 
-class ApiRootView(APIView):
+class ApiRootView(StrictQueryParameters, APIView):
     """GET /api/v1/: every resource's URL, the schema's and the docs'. Public, like the schema: it
     tells no more than the schema does, and a partner finds it before holding a token."""
 

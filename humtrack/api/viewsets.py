@@ -16,10 +16,11 @@ from rest_framework.renderers import BrowsableAPIRenderer
 from rest_framework.response import Response
 from rest_framework.serializers import Serializer
 
-from .conditional import check_if_match, etag_for
+from .conditional import check_if_match, etag_for, is_not_modified
 from .idempotency import IdempotentPostMixin
 from .negotiation import PartnerContentNegotiation
 from .permissions import ReadWriteScope, request_actor
+from .query import StrictQueryParameters
 from .renderers import CsvColumn, CSVRenderer, ORJSONRenderer
 
 JSON_ONLY_FORMATS = {"csv", "geojson"}
@@ -27,8 +28,8 @@ JSON_ONLY_FORMATS = {"csv", "geojson"}
 JSON = [ORJSONRenderer, BrowsableAPIRenderer]
 
 
-class PartnerViewSet(IdempotentPostMixin, viewsets.GenericViewSet):
-    """Reads need the `read` scope, writes `write`.
+class PartnerViewSet(IdempotentPostMixin, StrictQueryParameters, viewsets.GenericViewSet):
+    """Reads need the `read` scope, writes `write`; an unknown query parameter is a 400 (humtrack.api.query).
 
     Who may change which record is the apps' to say (access.policies): their viewsets add an object
     permission class and implement `check_write_allowed(data)`, called with the validated data of
@@ -66,9 +67,10 @@ class PartnerViewSet(IdempotentPostMixin, viewsets.GenericViewSet):
         return self.write_serializer_class(*args, **kwargs)
 
     def finalize_response(self, request, response, *args, **kwargs):
-        # Errors are JSON whatever format was asked for: a CSV of an error helps nobody.
+        # Errors are JSON whatever format was asked for: a CSV of an error helps nobody. No renderer chosen
+        # yet: the token failed while negotiating (PartnerContentNegotiation reads it), so JSON too.
         renderer = getattr(request, "accepted_renderer", None)
-        if response.status_code >= 400 and getattr(renderer, "format", None) in JSON_ONLY_FORMATS:
+        if response.status_code >= 400 and (renderer is None or renderer.format in JSON_ONLY_FORMATS):
             request.accepted_renderer = ORJSONRenderer()
             request.accepted_media_type = ORJSONRenderer.media_type
         return super().finalize_response(request, response, *args, **kwargs)
@@ -94,9 +96,14 @@ class ListMixin(_PartnerViewSetMixin):
 
 
 class RetrieveMixin(_PartnerViewSetMixin):
+    """GET of one record with its ETag; 304 (no body) when `If-None-Match` names it."""
+
     def retrieve(self, request, *args, **kwargs):
         instance = self.get_object()
-        return Response(self.get_serializer(instance).data, headers={"ETag": etag_for(instance)})
+        headers = {"ETag": etag_for(instance)}
+        if is_not_modified(request, instance):
+            return Response(status=status.HTTP_304_NOT_MODIFIED, headers=headers)
+        return Response(self.get_serializer(instance).data, headers=headers)
 
 
 class CreateMixin(_PartnerViewSetMixin):

@@ -48,6 +48,7 @@ INSTALLED_APPS = [
     "whitenoise.runserver_nostatic",
     "django.contrib.staticfiles",
     "rest_framework",
+    "corsheaders",  # its system checks validate the CORS_* settings
     "django_filters",
     "drf_spectacular",
     "drf_spectacular_sidecar",  # Swagger UI served from our static files, not a CDN
@@ -65,6 +66,11 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     "django_prometheus.middleware.PrometheusBeforeMiddleware",
     "humtrack.request_id.RequestIdMiddleware",
+    # CORS headers on /api/ (CORS_URLS_REGEX) before anything below answers, the 413 and preflights included.
+    "corsheaders.middleware.CorsMiddleware",
+    # gzip for /api/ responses when the client accepts it (not the admin's HTML: BREACH); above every
+    # middleware that reads or changes a body, so that it compresses what they produced.
+    "humtrack.api.compression.ApiGZipMiddleware",
     # A 5xx under /api/ in the API's JSON error shape, never an HTML page (or the debug page).
     "humtrack.api.middleware.ApiServerErrorMiddleware",
     # 413 for a body over DATA_UPLOAD_MAX_MEMORY_SIZE before anything reads it (DRF's parsers do not check).
@@ -234,6 +240,18 @@ CELERY_BEAT_SCHEDULE = {
 # The `resume` link of a sync never points later than this many seconds ago: a slow transaction
 # commits rows whose updated_at is older than rows already read (humtrack/api/pagination.py).
 HUMTRACK_SYNC_SETTLE_SECONDS = env.int("HUMTRACK_SYNC_SETTLE_SECONDS", default=30)
+# Partner API CORS (django-cors-headers): the origins whose browser scripts may call /api/. Empty, the
+# default: none (CORS off).
+CORS_ALLOWED_ORIGINS = env.list("CORS_ALLOWED_ORIGINS", default=[])
+CORS_URLS_REGEX = r"^/api/.*$"
+CORS_ALLOW_HEADERS = (
+    *("accept", "authorization", "content-type", "user-agent", "x-requested-with"),
+    *("idempotency-key", "if-match", "if-none-match"),
+)
+CORS_EXPOSE_HEADERS = (
+    *("etag", "link", "location", "retry-after", "idempotent-replayed", "www-authenticate"),
+    "x-request-id",
+)
 REST_FRAMEWORK = {
     "DEFAULT_SCHEMA_CLASS": "humtrack.api.schema.PartnerAutoSchema",
     "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],

@@ -136,7 +136,14 @@ class NeedFigureViewSet(RecordViewSet):
         parameters=[SummaryQuerySerializer],
         responses=serializers.NeedsSummarySerializer,
     )
-    @action(detail=False, methods=["get"], filterset_class=None, pagination_class=None, renderer_classes=JSON)
+    @action(
+        detail=False,
+        methods=["get"],
+        filterset_class=None,
+        pagination_class=None,
+        renderer_classes=JSON,
+        query_parameters=SummaryQuerySerializer,
+    )
     def summary(self, request):
         query = SummaryQuerySerializer(data=request.query_params)
         query.is_valid(raise_exception=True)

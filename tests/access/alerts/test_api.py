@@ -72,6 +72,38 @@ def test_email_name_and_regions_are_a_complete_subscription(tree):
     assert Subscription.objects.get().organisation.name == "Protection Cluster"
 
 
+def test_no_threshold_is_null_in_every_answer_and_in_the_schema(tree):
+    """A generated client checks threshold_status against its enum: "" is not a member, null is."""
+    client = client_with(["alerts"])
+    created = client.post("/api/v1/subscriptions/", {"email": "a@example.org", "regions": ["AF08"]})
+    assert created.status_code == 201, created.content
+    url = f"/api/v1/subscriptions/{created.json()['id']}/"
+    assert created.json()["threshold_status"] is None
+    assert client.get(url).json()["threshold_status"] is None
+    assert client.get("/api/v1/subscriptions/").json()["results"][0]["threshold_status"] is None
+    assert client.patch(url, {"name": "x"}).json()["threshold_status"] is None
+    assert Subscription.objects.get().threshold_status == ""  # the database keeps ""
+    shown = Client().get("/api/schema/?format=json").json()["components"]["schemas"]["Subscription"]
+    threshold = shown["properties"]["threshold_status"]
+    assert threshold["nullable"] is True
+    assert [ref["$ref"].rsplit("/", 1)[-1] for ref in threshold["oneOf"]] == ["ThresholdStatusEnum", "NullEnum"]
+
+
+def test_null_or_absent_threshold_on_write_means_none(tree):
+    client = client_with(["alerts"])
+    body = {"email": "a@example.org", "regions": ["AF08"], "trigger": "crossing", "threshold_status": "inaccessible"}
+    created = client.post("/api/v1/subscriptions/", body)
+    assert created.json()["threshold_status"] == "inaccessible"
+    url = f"/api/v1/subscriptions/{created.json()['id']}/"
+    changed = client.patch(url, {"trigger": "any", "threshold_status": None})
+    assert changed.status_code == 200, changed.content
+    assert changed.json()["threshold_status"] is None
+    assert Subscription.objects.get().threshold_status == ""
+    refused = client.patch(url, {"trigger": "crossing", "threshold_status": None})
+    assert refused.status_code == 400
+    assert "threshold_status" in refused.json()["fields"]
+
+
 def test_subscriptions_need_the_alerts_scope(tree):
     assert client_with(["read", "write"]).get("/api/v1/subscriptions/").status_code == 403
     assert APIClient().get("/api/v1/subscriptions/").status_code == 401

@@ -70,6 +70,8 @@ def test_updates_carry_an_etag_and_a_stale_if_match_is_412(writer, tree, source)
     assert stale.status_code == 412
     assert stale.json()["code"] == "precondition_failed"
     assert AccessRestriction.objects.get().severity == "extreme"
+    weak = writer.patch(url, {"severity": "low"}, HTTP_IF_MATCH=f"W/{updated['ETag']}")
+    assert weak.status_code == 412  # RFC 9110 §13.1.1: If-Match compares strongly; a weak tag never matches
     assert writer.patch(url, {"severity": "low"}, HTTP_IF_MATCH=updated["ETag"]).status_code == 200
 
 

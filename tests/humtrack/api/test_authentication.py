@@ -18,12 +18,37 @@ pytestmark = pytest.mark.django_db
 def test_no_credentials_is_401_with_a_token_challenge_in_the_error_shape(anonymous, tree):
     response = anonymous.get("/api/v1/regions/")
     assert response.status_code == 401
-    assert response["WWW-Authenticate"] == "Token"
+    assert response["WWW-Authenticate"] == 'Token realm="api", Bearer realm="api"'
     assert response.json() == {
         "status": 401,
         "code": "not_authenticated",
         "detail": "Authentication credentials were not provided.",
     }
+
+
+@pytest.mark.parametrize("scheme", ["Token", "Bearer", "bearer"])
+def test_the_key_is_accepted_as_a_token_or_a_bearer_token(tree, scheme):
+    key = issue_token("Either Way Org", ["read"])
+    response = client_for(None).get("/api/v1/regions/", HTTP_AUTHORIZATION=f"{scheme} {key}")
+    assert response.status_code == 200, response.content
+
+
+def test_an_unknown_bearer_token_is_401_naming_both_schemes(tree):
+    response = client_for(None).get("/api/v1/regions/", HTTP_AUTHORIZATION="Bearer not-a-real-key")
+    assert response.status_code == 401
+    assert response.json()["code"] == "authentication_failed"
+    assert response["WWW-Authenticate"] == 'Token realm="api", Bearer realm="api"'
+
+
+def test_the_schema_documents_both_schemes(anonymous):
+    schemes = anonymous.get("/api/schema/?format=json").json()["components"]["securitySchemes"]
+    assert schemes["partnerToken"] == {
+        "type": "apiKey",
+        "in": "header",
+        "name": "Authorization",
+        "description": schemes["partnerToken"]["description"],
+    }
+    assert (schemes["partnerBearer"]["type"], schemes["partnerBearer"]["scheme"]) == ("http", "bearer")
 
 
 def test_an_unknown_token_is_401(tree):
@@ -96,3 +121,12 @@ def test_the_alerts_scope_is_required_where_a_view_asks_for_it(view):
     allowed = view.as_view()(factory.get("/", HTTP_AUTHORIZATION=f"Token {with_alerts}"))
     assert denied.status_code == 403
     assert allowed.status_code == 200
+
+
+@pytest.mark.parametrize("output", ["geojson", "csv"])
+@pytest.mark.parametrize("scheme", ["Token", "Bearer"])
+def test_an_invalid_token_asking_for_csv_or_geojson_is_a_json_401_not_a_500(tree, scheme, output):
+    # The token is read while negotiating the format, so it fails before a renderer is chosen.
+    response = client_for(None).get(f"/api/v1/regions/?format={output}", HTTP_AUTHORIZATION=f"{scheme} not-a-key")
+    assert response.status_code == 401
+    assert response.json()["code"] == "authentication_failed"

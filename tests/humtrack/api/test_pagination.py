@@ -1,7 +1,10 @@
 """Cursor pagination over (updated_at, id): pages of at most 1,000, no gaps or repeats while writes go on."""
 
 import base64
+import csv
+import io
 import json
+import re
 from datetime import UTC, timedelta
 
 import pytest
@@ -129,3 +132,45 @@ def test_a_cursor_with_a_naive_time_is_read_as_utc(reader, tree):
     response = reader.get("/api/v1/needs/", {"cursor": cursor})
     assert response.status_code == 200
     assert [item["id"] for item in response.json()["results"]] == [f.pk for f in created[1:]]
+
+
+def links_of(response) -> dict[str, str]:
+    """The `Link` header's URLs by rel (RFC 8288)."""
+    return {rel: url for url, rel in re.findall(r'<([^>]*)>; rel="([^"]+)"', response.get("Link", ""))}
+
+
+def csv_ids(response) -> set[int]:
+    rows = list(csv.DictReader(io.StringIO(response.content.decode())))[1:]  # the HXL row first
+    return {int(row["id"]) for row in rows}
+
+
+def test_a_csv_only_partner_syncs_with_the_link_header(writer, tree):
+    """CSV pages carry `next` and `resume` in `Link`: a partner that reads only CSV walks and resumes."""
+    old = figures(tree, 5)
+    NeedFigure.objects.update(updated_at=timezone.now() - timedelta(hours=1))
+    response = writer.get("/api/v1/needs/", {"format": "csv", "page_size": 2})
+    seen = set()
+    while True:
+        assert response["Content-Type"].startswith("text/csv")
+        seen |= csv_ids(response)
+        links = links_of(response)
+        if "next" not in links:
+            break
+        response = writer.get(links["next"])
+    assert seen == {f.pk for f in old}
+    assert "format=csv" in links["resume"]
+    changed = old[2]
+    changed.notes = "revised"
+    changed.save()
+    later = writer.get(links["resume"])
+    assert csv_ids(later) == {changed.pk}
+
+
+def test_json_pages_carry_the_same_links_in_the_header(reader, tree):
+    figures(tree, 3)
+    NeedFigure.objects.update(updated_at=timezone.now() - timedelta(hours=1))
+    page = reader.get("/api/v1/needs/", {"page_size": 2})
+    body = page.json()
+    assert links_of(page) == {"next": body["next"], "resume": body["resume"]}
+    last = reader.get(body["next"])
+    assert links_of(last) == {"resume": last.json()["resume"]}

@@ -51,4 +51,4 @@ def test_the_api_root_is_in_the_schema(anonymous):
     schema = anonymous.get("/api/schema/?format=json").json()
 
     operation = schema["paths"]["/api/v1/"]["get"]
-    assert operation["security"] == [{"partnerToken": []}, {"cookieAuth": []}, {}]
+    assert operation["security"] == [{"partnerToken": []}, {"partnerBearer": []}, {"cookieAuth": []}, {}]
