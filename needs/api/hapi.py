@@ -58,6 +58,7 @@ class HapiNeedsViewSet(ListMixin, PartnerViewSet):
     filterset_class = filters.HapiNeedsFilterSet
     pagination_class = HapiPagination
     content_negotiation_class = OutputFormatNegotiation
+    query_parameters = ("output_format",)  # HAPI's name for `format` (OutputFormatNegotiation)
     http_method_names = ["get", "head", "options"]
     # HXL: HAPI's rows are long (a status per row), so the status is the indicator and the population its value.
     csv_columns = [
