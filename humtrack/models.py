@@ -13,6 +13,8 @@ class Organisation(models.Model):
     """A partner: an agency, a cluster, a coordination cell. Records it writes are its own."""
 
     name = models.CharField(max_length=200, unique=True)
+    # Told by email when one of its webhook endpoints is disabled after failing for a day.
+    contact_email = models.EmailField(blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     # Organisations grant rights (their tokens act for them): who created or renamed one is audited.
     history = audit_history()
@@ -28,6 +30,7 @@ class TokenScope(models.TextChoices):
     READ = "read", "Read"
     WRITE = "write", "Write"
     ALERTS = "alerts", "Manage alert subscriptions"
+    WEBHOOKS = "webhooks", "Manage webhook endpoints"
 
 
 def hash_token_key(key: str) -> str:

@@ -1,6 +1,7 @@
 """The access app's models, one module per concept; the alert pipeline's live in access.alerts.models."""
 
 from access.alerts.models import AlertDelivery, AlertEvent, CoordinatorNotice, Subscription
+from access.alerts.webhooks.models import WebhookDelivery, WebhookEndpoint, WebhookEvent
 
 from .corridors import AidCorridor, CorridorStatusChange, CorridorWaypoint
 from .outages import UtilityOutage
@@ -25,4 +26,7 @@ __all__ = [
     "SourcedFact",
     "StatusChange",
     "UtilityOutage",
+    "WebhookDelivery",
+    "WebhookEndpoint",
+    "WebhookEvent",
 ]
