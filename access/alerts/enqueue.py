@@ -26,7 +26,14 @@ FAN_OUT_EVENT = "access.alerts.fan_out_event"
 SEND_DELIVERY_BATCH = "access.alerts.send_delivery_batch"
 SEND_BATCH_EMAIL = "access.alerts.send_batch_email"
 NOTIFY_COORDINATORS_OF_PAUSE = "access.alerts.notify_coordinators_of_pause"
-ENQUEUED_TASKS = (FAN_OUT_EVENT, SEND_DELIVERY_BATCH, SEND_BATCH_EMAIL, NOTIFY_COORDINATORS_OF_PAUSE)
+DELIVER_DUE_WEBHOOKS = "access.alerts.deliver_due_webhooks"
+ENQUEUED_TASKS = (
+    FAN_OUT_EVENT,
+    SEND_DELIVERY_BATCH,
+    SEND_BATCH_EMAIL,
+    NOTIFY_COORDINATORS_OF_PAUSE,
+    DELIVER_DUE_WEBHOOKS,
+)
 
 # Enqueueing on commit must not hang a request when the broker is down: the sweep catches up.
 PUBLISH_RETRY_POLICY = {"max_retries": 2, "interval_start": 0, "interval_step": 0.2, "interval_max": 0.5}
@@ -83,3 +90,14 @@ def enqueue_batch_email_retry(subscription_id: int, batch_kind: str, countdown: 
 
 def enqueue_pause_notice(subscription_id: int) -> None:
     _publish(NOTIFY_COORDINATORS_OF_PAUSE, [subscription_id])
+
+
+def wake_webhook_delivery() -> bool:
+    """Ask a worker to send the webhook deliveries now due; False when the broker is unreachable (beat's
+    periodic run of the same task sends them a little later)."""
+    try:
+        _publish(DELIVER_DUE_WEBHOOKS, [], retry_policy=PUBLISH_RETRY_POLICY)
+    except Exception:  # as in enqueue_event: any failure to publish means "later"
+        logger.warning("Broker unreachable: webhook deliveries left for beat", exc_info=True)
+        return False
+    return True

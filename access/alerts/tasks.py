@@ -78,3 +78,11 @@ def send_staleness_notices() -> int:
 @shared_task(name="access.alerts.notify_coordinators_of_pause", **RELIABLE)
 def notify_coordinators_of_pause(subscription_id: int) -> int:
     return notices.notify_coordinators_of_pause(subscription_id)
+
+
+@shared_task(name="access.alerts.deliver_due_webhooks", **RELIABLE)
+def deliver_due_webhooks() -> int:
+    """Woken on commit after a change, and by beat: fan out new webhook events and send what is due."""
+    from .webhooks import delivery  # the webhook delivery pipeline (access/alerts/webhooks/delivery.py)
+
+    return delivery.deliver_due_webhooks()

@@ -178,6 +178,11 @@ ALERTS_DIGEST_HOUR = env.int("ALERTS_DIGEST_HOUR", default=6)
 # A region is stale when it has had no confirmed status update for this many days.
 HUMTRACK_STALE_AFTER_DAYS = env.int("HUMTRACK_STALE_AFTER_DAYS", default=7)
 
+# --- Webhooks (access/alerts/webhooks/, docs/api.md "Webhooks") ----------------------------------
+# Allow http:// and loopback or private addresses as webhook URLs: the laptop's default, so that a
+# receiver on 127.0.0.1 works under `make run` and the tests. Production refuses it (SSRF).
+WEBHOOKS_ALLOW_PRIVATE_URLS = env.bool("WEBHOOKS_ALLOW_PRIVATE_URLS", default=True)
+
 # --- Celery ---------------------------------------------------------------------------------------
 # Redis in production; with nothing set, kombu's filesystem transport under var/broker so that
 # `make run` starts a real worker with no server to install.

@@ -72,6 +72,11 @@ if CELERY_BROKER_TRANSPORT_OPTIONS.get("visibility_timeout", 0) <= CELERY_TASK_T
 if CELERY_BROKER_TRANSPORT_OPTIONS.get("visibility_timeout", 0) <= ALERTS_RETRY_BACKOFF_MAX_SECONDS:
     refuse("CELERY_VISIBILITY_TIMEOUT must be longer than ALERTS_RETRY_BACKOFF_MAX_SECONDS")
 # A live send task must be killed before its claimed deliveries may be claimed by another worker.
+# Webhook URLs must be https:// to public addresses (SSRF, access/alerts/webhooks/addresses.py).
+WEBHOOKS_ALLOW_PRIVATE_URLS = env.bool("WEBHOOKS_ALLOW_PRIVATE_URLS", default=False)
+if WEBHOOKS_ALLOW_PRIVATE_URLS:
+    refuse("WEBHOOKS_ALLOW_PRIVATE_URLS would let partners make humtrack POST to internal addresses (SSRF)")
+
 if ALERTS_LEASE_SECONDS <= CELERY_TASK_TIME_LIMIT:
     refuse("ALERTS_LEASE_SECONDS must be longer than CELERY_TASK_TIME_LIMIT")
 

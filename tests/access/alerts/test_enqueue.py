@@ -19,6 +19,7 @@ CALLS = {
     "enqueue_delivery_retries": ({60: [1]},),
     "enqueue_batch_email_retry": (3, BatchKind.FOLLOW_UP, 60),
     "enqueue_pause_notice": (3,),
+    "wake_webhook_delivery": (),
 }
 
 
