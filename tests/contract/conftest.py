@@ -1,4 +1,7 @@
-"""Fixtures of the contract suite: the client generated from the served schema, and partners using it."""
+"""Fixtures of the contract suite: the client generated from the served schema, and partners using it.
+
+Each test starts with no throttle counts, as in every API test folder.
+"""
 
 import importlib
 import pkgutil
@@ -10,7 +13,7 @@ import pytest
 from access.choices import AffectedGroupCode
 from access.models import AffectedGroup
 from tests.contract.generation import Generated, generate
-from tests.partners import issue_token
+from tests.partners import fresh_throttle_counts, issue_token  # noqa: F401  (autouse: every test here)
 
 
 @pytest.fixture(scope="session")

@@ -88,7 +88,12 @@ def source_id(partner_client, logistics) -> int:
     )
     response = sources.sources_create.sync_detailed(client=logistics, body=body, idempotency_key=new_key())
     assert response.status_code == 201
-    return parsed(response, models.Source).id
+    source = parsed(response, models.Source)
+    found = sources.sources_list.sync_detailed(
+        client=logistics, publisher="OCHA", kind=[models.SourcesListKindItem.AGENCY_REPORT]
+    )
+    assert [item.id for item in parsed(found, models.PaginatedSourceList).results] == [source.id]
+    return source.id
 
 
 def test_a_partner_reads_regions_with_filters_and_one_by_p_code_with_its_etag(partner_client, connect, tree):
@@ -100,7 +105,7 @@ def test_a_partner_reads_regions_with_filters_and_one_by_p_code_with_its_etag(pa
         page = parsed(first, models.PaginatedRegionList)
         assert [region.pcode for region in page.results] == ["AF08", "AF0801"]
         assert page.next_ and page.resume
-        rest = regions.regions_list.sync(client=reader, within="AF08", page_size=2, cursor=cursor_of(page.next_) or "")
+        rest = regions.regions_list.sync(client=reader, within="AF08", page_size=2, cursor=cursor_of(page.next_))
         assert [region.pcode for region in rest.results] == ["AF0806"] and rest.next_ is None
         basis_none = [models.RegionsListStatusBasisItem.NONE]
         provinces = regions.regions_list.sync_detailed(client=reader, status_basis=basis_none, level=1)
@@ -136,6 +141,10 @@ def test_a_partner_records_a_status_change_once_and_a_retry_gets_the_replay(part
     assert retry.status_code == 201 and retry.headers["Idempotent-Replayed"] == "true"
     assert parsed(retry, models.StatusChange).id == recorded.id
     assert same.status_code == 200 and parsed(same, models.NoChange).changed is False
+    other = models.StatusChangeWriteRequest.from_dict({**change.to_dict(), "reason": "Another request"})
+    reused = record("AF08", client=logistics, body=other, idempotency_key=key)
+    assert reused.status_code == 422
+    assert parsed(reused, models.Error).code == models.ErrorCodeEnum.IDEMPOTENCY_KEY_REUSED
     history = regions.regions_status_history_list.sync_detailed("AF08", client=logistics)
     assert [item.id for item in parsed(history, models.PaginatedStatusChangeList).results] == [recorded.id]
     # Bazarak inherits it: the region list shows it, filtered by the effective status.
@@ -186,9 +195,9 @@ def test_a_partner_updates_restrictions_and_outages_with_if_match_and_a_stale_et
     )  # fmt: skip
     lifted = models.PatchedRestrictionWriteRequest(ends_at=SEPT_2, reason="Lifted")
     restored = models.PatchedOutageWriteRequest(restored_at=SEPT_2, reason="Restored")
-    for model, resource, body, change in [
-        (models.Restriction, api.restrictions, restriction, lifted),
-        (models.Outage, api.outages, outage, restored),
+    for model, page_model, resource, body, change in [
+        (models.Restriction, models.PaginatedRestrictionList, api.restrictions, restriction, lifted),
+        (models.Outage, models.PaginatedOutageList, api.outages, outage, restored),
     ]:
         name = resource.__name__.rpartition(".")[2]
         create, retrieve = getattr(resource, f"{name}_create"), getattr(resource, f"{name}_retrieve")
@@ -197,6 +206,8 @@ def test_a_partner_updates_restrictions_and_outages_with_if_match_and_a_stale_et
         assert created.status_code == 201, name
         record, etag = parsed(created, model), created.headers["ETag"]
         assert record.is_active, name
+        active = getattr(resource, f"{name}_list").sync_detailed(client=logistics, active=True, within="AF")
+        assert [item.id for item in parsed(active, page_model).results] == [record.id], name
         assert retrieve.sync_detailed(record.id, client=logistics).headers["ETag"] == etag, name
 
         updated = update.sync_detailed(record.id, client=logistics, body=change, if_match=etag)
@@ -205,6 +216,8 @@ def test_a_partner_updates_restrictions_and_outages_with_if_match_and_a_stale_et
         stale = update.sync_detailed(record.id, client=logistics, body=change, if_match=etag)
         assert stale.status_code == 412, name
         assert parsed(stale, models.Error).code == models.ErrorCodeEnum.PRECONDITION_FAILED, name
+        inactive = getattr(resource, f"{name}_list").sync_detailed(client=logistics, active=True, within="AF")
+        assert parsed(inactive, page_model).results == [], name
 
 
 def test_a_partner_reports_need_figures_one_by_one_and_in_bulk_and_reads_the_roll_ups_and_hapi(
@@ -219,12 +232,28 @@ def test_a_partner_reports_need_figures_one_by_one_and_in_bulk_and_reads_the_rol
     )
     created = needs.needs_create.sync_detailed(client=logistics, body=figure, idempotency_key=new_key())
     assert created.status_code == 201 and parsed(created, models.NeedFigure).warnings == []
+    figure.reached = 95000  # PUT with If-Match: saved, and flagged
+    figure_id, etag = parsed(created, models.NeedFigure).id, created.headers["ETag"]
+    updated = needs.needs_update.sync_detailed(figure_id, client=logistics, body=figure, if_match=etag)
+    assert parsed(updated, models.NeedFigure).warnings == [models.NeedFigureWarningEnum.REACHED_EXCEEDS_PEOPLE_IN_NEED]
+    figure.reached = 30000
+    updated = needs.needs_update.sync_detailed(
+        figure_id, client=logistics, body=figure, if_match=updated.headers["ETag"]
+    )
+    assert parsed(updated, models.NeedFigure).reached == 30000
     rows = [
         models.BulkRowRequest(
             region="AF0801", sector=fsc, people_in_need=20000, targeted=25000, reached=3000, confidence=reported, **year
         ),
         models.BulkRowRequest(region="AF0801", sector=hea, people_in_need=12000, confidence=confirmed, **year),
     ]
+    wrong = models.BulkRowRequest.from_dict({**rows[1].to_dict(), "region": "AF9999"})
+    invalid = needs.needs_bulk_create.sync_detailed(
+        client=logistics, body=models.BulkUploadRequest(rows=[*rows, wrong])
+    )
+    error = parsed(invalid, models.Error)
+    assert (invalid.status_code, error.code) == (400, models.ErrorCodeEnum.INVALID_ROWS)
+    assert [(row.row, row.field) for row in error.rows] == [(2, "region")]
     upload = models.BulkUploadRequest(rows=rows)
     result = parsed(
         needs.needs_bulk_create.sync_detailed(client=logistics, body=upload, idempotency_key=new_key()),
@@ -244,9 +273,17 @@ def test_a_partner_reports_need_figures_one_by_one_and_in_bulk_and_reads_the_rol
     hapi_page = needs.needs_hapi_list.sync_detailed(client=logistics, admin1_code="AF08")
     hapi = parsed(hapi_page, models.PaginatedHapiNeedList)
     rows_seen = {(row.admin2_code, row.sector_code, row.population_status, row.population) for row in hapi.results}
-    inn, tgt = models.PopulationStatusEnum.INN, models.PopulationStatusEnum.TGT
-    assert {(None, fsc, inn, 90000), (None, fsc, tgt, 60000), ("AF0801", hea, inn, 12000)} <= rows_seen
-    assert len(rows_seen) == 6 and hapi.next_ is None
+    inn, tgt, rea = models.PopulationStatusEnum.INN, models.PopulationStatusEnum.TGT, models.PopulationStatusEnum.REA
+    assert rows_seen == {
+        (None, fsc, inn, 90000), (None, fsc, tgt, 60000), (None, fsc, rea, 30000),
+        ("AF0801", fsc, inn, 20000), ("AF0801", fsc, tgt, 25000), ("AF0801", fsc, rea, 3000),
+        ("AF0801", hea, inn, 12000),
+    }  # fmt: skip
+    assert hapi.next_ is None
+    too_many = needs.needs_hapi_list.sync_detailed(client=logistics, limit=10_001)
+    assert too_many.status_code == 400 and list(parsed(too_many, models.Error).fields.additional_properties) == [
+        "limit"
+    ]
 
 
 def test_a_partner_syncs_incrementally_through_the_resume_link_and_the_deletions_feed(
@@ -281,7 +318,8 @@ def test_a_partner_syncs_incrementally_through_the_resume_link_and_the_deletions
 
 
 def test_a_partner_manages_alert_subscriptions_with_the_alerts_scope(partner_client, connect, tree):
-    models, subscriptions = partner_client.models, partner_client.api.subscriptions
+    models, api = partner_client.models, partner_client.api
+    subscriptions = api.subscriptions
     alerts = connect("Logistics Cluster", ["read", "alerts"], prefix="Token")
     writer = connect("Logistics Cluster", ["read", "write"])
     body = models.SubscriptionWriteRequest(
@@ -308,6 +346,16 @@ def test_a_partner_manages_alert_subscriptions_with_the_alerts_scope(partner_cli
     assert stopped.status_code == 204
     after = subscriptions.subscriptions_retrieve.sync_detailed(subscription.id, client=alerts)
     assert parsed(after, models.Subscription).active is False
+    # Stopped, it comes through the sync like any change; the deletions feed of subscriptions needs `alerts`.
+    synced, _ = walk(
+        partial(subscriptions.subscriptions_list.sync_detailed, client=alerts),
+        models.PaginatedSubscriptionList,
+        link=listed.resume,
+    )
+    assert [(item.id, item.active) for item in synced] == [(subscription.id, False)]
+    feed = partial(api.deletions.deletions_list.sync_detailed, resource=models.DeletionsListResource.SUBSCRIPTIONS)
+    assert parsed(feed(client=alerts), models.PaginatedTombstoneList).results == []
+    assert parsed(feed(client=writer), models.Error).code == models.ErrorCodeEnum.PERMISSION_DENIED
 
 
 def test_an_invalid_request_is_the_one_error_shape_parsed_into_the_generated_error_model(
