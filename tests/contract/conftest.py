@@ -8,7 +8,10 @@ import pkgutil
 import sys
 from types import ModuleType
 
+import httpx
 import pytest
+import schemathesis
+from schemathesis.core.failures import FailureGroup
 
 from access.choices import AffectedGroupCode
 from access.models import AffectedGroup
@@ -44,14 +47,48 @@ def seeded(transactional_db):
     AffectedGroup.objects.bulk_create([AffectedGroup(code=code) for code in AffectedGroupCode], ignore_conflicts=True)
 
 
+@pytest.fixture(scope="session")
+def served_schema(generated):
+    """The served schema the client was generated from, loaded by schemathesis to check answers against it."""
+    return schemathesis.openapi.from_path(generated.schema)
+
+
 @pytest.fixture
-def connect(partner_client, live_server, seeded):
-    """connect(organisation, scopes, prefix="Bearer"): the generated AuthenticatedClient with a new token."""
+def connect(partner_client, live_server, seeded, served_schema):
+    """connect(organisation, scopes, prefix="Bearer"): the generated AuthenticatedClient with a new token
+    (organisation None: the generated Client, with no token).
 
-    def client_for(organisation: str, scopes: list[str], *, prefix: str = "Bearer"):
-        token = issue_token(organisation, scopes)
-        return partner_client.AuthenticatedClient(
-            base_url=live_server.url, token=token, prefix=prefix, raise_on_unexpected_status=True, timeout=30.0
-        )
+    Every answer the clients receive is checked against the served schema when the test ends (status
+    code, content type, body): the generated models check shapes, not every type and bound.
+    """
+    answers: list[httpx.Response] = []
 
-    return client_for
+    def keep(response: httpx.Response) -> None:
+        response.read()
+        answers.append(response)
+
+    def client_for(organisation: str | None, scopes: list[str] = (), *, prefix: str = "Bearer"):
+        options = {"base_url": live_server.url, "raise_on_unexpected_status": True, "timeout": 30.0}
+        options["httpx_args"] = {"event_hooks": {"response": [keep]}}
+        if organisation is None:
+            return partner_client.Client(**options)
+        return partner_client.AuthenticatedClient(token=issue_token(organisation, scopes), prefix=prefix, **options)
+
+    yield client_for
+    assert answers
+    assert not (undocumented := list(schema_violations(served_schema, answers))), "\n\n".join(undocumented)
+
+
+def schema_violations(schema, answers: list[httpx.Response]):
+    """Each answer the served schema does not describe, as 'METHOD path status: what is wrong'."""
+    for response in answers:
+        request = response.request
+        where = f"{request.method} {request.url.raw_path.decode()} {response.status_code}"
+        operation = schema.find_operation_by_path(request.method, request.url.path)
+        if operation is None:
+            yield f"{where}: no operation of the schema"
+            continue
+        try:
+            operation.validate_response(response)
+        except (AssertionError, FailureGroup) as failure:
+            yield f"{where}: {failure}"

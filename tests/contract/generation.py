@@ -39,6 +39,7 @@ class Generated:
     output: str  # what the generator printed, stdout then stderr, without colours
     path: Path  # the folder to put on sys.path
     package: str
+    schema: Path  # the served schema, as the generator read it
 
 
 def generate(schema_url: str, into: Path) -> Generated:
@@ -54,7 +55,7 @@ def generate(schema_url: str, into: Path) -> Generated:
     )
     output = ANSI.sub("", done.stdout + done.stderr)
     assert done.returncode == 0, f"openapi-python-client failed ({done.returncode}):\n{output}"
-    return Generated(output=output, path=into, package=PACKAGE)
+    return Generated(output=output, path=into, package=PACKAGE, schema=schema)
 
 
 def unexpected_warnings(output: str) -> str:

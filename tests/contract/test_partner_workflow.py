@@ -359,7 +359,7 @@ def test_a_partner_manages_alert_subscriptions_with_the_alerts_scope(partner_cli
 
 
 def test_an_invalid_request_is_the_one_error_shape_parsed_into_the_generated_error_model(
-    partner_client, logistics, tree, source_id
+    partner_client, connect, logistics, tree, source_id
 ):
     models, api = partner_client.models, partner_client.api
     future = models.StatusChangeWriteRequest(
@@ -369,7 +369,7 @@ def test_an_invalid_request_is_the_one_error_shape_parsed_into_the_generated_err
 
     refused = api.regions.regions_status_changes_create.sync_detailed("AF08", client=logistics, body=future)
     unknown = api.regions.regions_retrieve.sync_detailed("AF99", client=logistics)
-    anonymous = partner_client.Client(base_url=logistics._base_url, raise_on_unexpected_status=True)
+    anonymous = connect(None)
     no_token = api.regions.regions_list.sync_detailed(client=anonymous)
 
     assert refused.status_code == 400
