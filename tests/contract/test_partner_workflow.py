@@ -4,7 +4,8 @@ Issue 13: the client openapi-python-client generates (tests/contract/generation.
 over real HTTP against pytest-django's live server: read regions, record a source, change a status
 (and retry it), corridors, restrictions and outages with If-Match, need figures, incremental sync and
 deletions, subscriptions, errors. Every answer must parse into the generated models, with nothing the
-schema does not describe: what fails to is a schema bug.
+schema does not describe, and (tests/contract/conftest.py, when each test ends) match the served
+schema's types and bounds: what fails either is a schema bug.
 """
 
 import uuid
