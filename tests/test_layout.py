@@ -9,7 +9,7 @@ path that mirrors nothing fails here, named with the reason.
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
-SUITES = ("browser", "deploy", "integration", "ops", "security")  # cross-cutting: not one module's tests
+SUITES = ("browser", "contract", "deploy", "integration", "ops", "security")  # cross-cutting: not one module's tests
 PROJECT_WIDE = {"test_layout.py"}  # the only test file at the top of tests/: about the tests themselves
 NAMES = "(test_<module>.py or test_<module>_<aspect>.py)"
 
@@ -80,7 +80,7 @@ def test_a_test_file_that_mirrors_no_module_is_named_with_the_reason(tmp_path):
     assert misplaced(tmp_path / "tests", tmp_path) == [
         "tests/shop/alerts/: no __init__.py (the tests are packages)",
         "tests/api/: neither an app of the project nor a cross-cutting suite "
-        "(browser, deploy, integration, ops, security)",
+        "(browser, contract, deploy, integration, ops, security)",
         f"tests/shop/alerts/test_api.py: names no module of shop/alerts/ {NAMES}",
         f"tests/shop/services/test_invoices.py: names no module of shop/services/ {NAMES}",
         f"tests/shop/test_fan_out.py: names no module of shop/ {NAMES}",
