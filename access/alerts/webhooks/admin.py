@@ -122,6 +122,12 @@ class WebhookEndpointAdmin(AuditedAdmin):
         obj.refresh_from_db()
         obj.new_secret = secret  # for response_add only
 
+    def get_deleted_objects(self, objs, request):
+        # Deleting an endpoint deletes its delivery log (delete_endpoint), which is read-only on its own.
+        deleted, counts, perms_needed, protected = super().get_deleted_objects(objs, request)
+        perms_needed.discard(str(WebhookDelivery._meta.verbose_name))
+        return deleted, counts, perms_needed, protected
+
     def delete_model(self, request, obj):
         endpoints.delete_endpoint(endpoint=obj, actor=actor_for(request), reason="Deleted in the admin")
 

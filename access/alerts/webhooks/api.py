@@ -17,7 +17,7 @@ from rest_framework.generics import get_object_or_404
 from rest_framework.response import Response
 
 from access.models import WebhookEndpoint
-from access.policies import can_manage_webhook_endpoint, can_register_webhook_endpoints
+from access.policies import can_manage_webhook_endpoint, can_register_webhook_endpoints, is_superuser
 from humtrack.api.permissions import HasScope, request_actor, request_organisation
 from humtrack.api.renderers import ORJSONRenderer
 from humtrack.api.viewsets import CreateMixin, ListMixin, PartnerViewSet, RetrieveMixin, UpdateMixin
@@ -100,8 +100,9 @@ class WebhookEndpointViewSet(ListMixin, RetrieveMixin, CreateMixin, UpdateMixin,
         organisation = request_organisation(self.request)
         if organisation is not None:
             return WebhookEndpoint.objects.filter(organisation=organisation)
-        # A session: a superuser's sees every organisation's (MayManageWebhookEndpoints refuses others').
-        return WebhookEndpoint.objects.all()
+        # A session: a superuser's sees every organisation's endpoints, anyone else's none (and is refused
+        # by MayManageWebhookEndpoints before this).
+        return WebhookEndpoint.objects.all() if is_superuser(self.actor) else WebhookEndpoint.objects.none()
 
     def get_write_serializer(self, *args, **kwargs):
         if self.action == "create":

@@ -131,3 +131,18 @@ def test_coordinators_see_no_endpoint_and_no_delivery(client, endpoint, tree):
     assert client.get(reverse("admin:access_webhookendpoint_change", args=[endpoint.pk])).status_code in (302, 403)
     assert client.get(reverse("admin:access_webhookdelivery_changelist")).status_code == 403
     assert "webhook" not in client.get(reverse("admin:index")).content.decode().lower()
+
+
+def test_deleting_an_endpoint_deletes_its_delivery_log_through_the_service(superuser_client, endpoint):
+    now = timezone.now()
+    event = WebhookEvent.objects.create(
+        event_type=WebhookEventType.OUTAGE_CREATED, occurred_at=now, payload={}, fanned_out_at=now
+    )
+    WebhookDelivery.objects.create(event=event, endpoint=endpoint, message_id="msg_y")
+    response = superuser_client.post(
+        reverse("admin:access_webhookendpoint_delete", args=[endpoint.pk]), {"post": "yes"}
+    )
+    assert response.status_code == 302
+    assert not WebhookEndpoint.objects.exists() and not WebhookDelivery.objects.exists()
+    deleted = WebhookEndpoint.history.get(history_type="-")
+    assert deleted.history_user.username == "root" and deleted.history_change_reason == "Deleted in the admin"

@@ -259,6 +259,7 @@ def test_a_redelivery_to_a_disabled_endpoint_is_held(endpoint, partner):
 def test_backfill_sends_every_wanted_event_since_again(endpoint, partner, django_capture_on_commit_callbacks):
     since = timezone.now() - timedelta(days=2)
     missed = event(REGION, ago=timedelta(days=1))
+    also_missed = event(REGION, ago=timedelta(hours=20))
     delivered = delivery(endpoint, event(REGION, ago=timedelta(hours=3)), status=WebhookDeliveryStatus.DELIVERED)
     event(OUTAGE, ago=timedelta(hours=2))  # a type the endpoint does not want
     event(REGION, ago=timedelta(days=3))  # before `since`
@@ -267,17 +268,18 @@ def test_backfill_sends_every_wanted_event_since_again(endpoint, partner, django
     with django_capture_on_commit_callbacks() as callbacks:
         count = endpoints.backfill(endpoint=endpoint, since=since, actor=partner)
 
-    assert count == 2
+    assert count == 3
     assert enqueue.wake_webhook_delivery in callbacks
     deliveries = {d.event_id: d for d in endpoint.deliveries.all()}
-    assert set(deliveries) == {missed.pk, delivered.event_id}
+    assert set(deliveries) == {missed.pk, also_missed.pk, delivered.event_id}
     assert all(d.status == PENDING and d.next_attempt_at <= timezone.now() for d in deliveries.values())
     assert deliveries[delivered.event_id].message_id == delivered.message_id  # the same webhook-id
     assert deliveries[missed.pk].message_id.startswith("msg_")
+    assert deliveries[missed.pk].message_id != deliveries[also_missed.pk].message_id
     assert "Backfill since" in endpoint.history.latest().history_change_reason
-    # Once more: nothing new is created, the same two are due again.
-    assert endpoints.backfill(endpoint=endpoint, since=since, actor=partner) == 2
-    assert endpoint.deliveries.count() == 2
+    # Once more: nothing new is created, the same three are due again.
+    assert endpoints.backfill(endpoint=endpoint, since=since, actor=partner) == 3
+    assert endpoint.deliveries.count() == 3
 
 
 def test_backfill_of_a_disabled_endpoint_holds_until_it_is_enabled(endpoint, partner):
