@@ -8,6 +8,7 @@ business); a superuser's session sees all of them; a coordinator's none (403).
 
 from datetime import timedelta
 
+from django.utils.translation import gettext_lazy as _
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema, extend_schema_view
 from rest_framework import serializers, status
@@ -37,6 +38,9 @@ from .serializers import (
     WebhookEndpointWriteSerializer,
 )
 
+NOT_YOURS = _("Webhook endpoints are managed by their partner organisation, or by a superuser.")
+REGISTER_WITH_A_TOKEN = _("An endpoint belongs to a partner organisation: register it with its token.")
+
 
 class MayManageWebhookEndpoints(HasScope):
     """The `webhooks` scope, held by one who may have endpoints at all (access.policies); then, per
@@ -47,7 +51,7 @@ class MayManageWebhookEndpoints(HasScope):
     def has_permission(self, request, view):
         if not super().has_permission(request, view):
             return False
-        self.message = "Webhook endpoints are managed by their partner organisation, or by a superuser."
+        self.message = NOT_YOURS
         return can_register_webhook_endpoints(request_actor(request))
 
     def has_object_permission(self, request, view, obj):
@@ -119,7 +123,7 @@ class WebhookEndpointViewSet(ListMixin, RetrieveMixin, CreateMixin, UpdateMixin,
     def create_record(self, data):
         organisation = request_organisation(self.request)
         if organisation is None:
-            raise PermissionDenied("An endpoint belongs to a partner organisation: register it with its token.")
+            raise PermissionDenied(REGISTER_WITH_A_TOKEN)
         endpoint, self._new_secret = endpoints.register_endpoint(organisation=organisation, actor=self.actor, **data)
         return endpoint
 
