@@ -13,6 +13,10 @@ The rules:
 - Bulk uploads of need figures: partners, and superusers in a session.
 - Subscriptions (people's addresses): a partner its own; a coordinator those it created and those
   following a region it covers.
+- Webhook endpoints: a partner its own organisation's; superusers all. Not coordinators: an endpoint
+  belongs to no region, and whoever manages it can point an organisation's event feed elsewhere or
+  obtain a new signing secret (to forge messages the partner trusts) — rights over an organisation's
+  credentials, like its API tokens, which only superusers manage.
 
 The queryset forms of the region rule (`editable_region_filter`, `regions_editable_by`, in
 access.selectors.coordinators) apply the same assigned-path rule to many rows in one query.
@@ -21,7 +25,7 @@ access.selectors.coordinators) apply the same assigned-path rule to many rows in
 from collections.abc import Iterable, Mapping
 from typing import Any
 
-from access.models import Region, Subscription
+from access.models import Region, Subscription, WebhookEndpoint
 from access.selectors.coordinators import assigned_paths, editable_region_filter
 from humtrack.actor import Actor
 
@@ -113,3 +117,16 @@ def can_change_subscription(actor: Actor, subscription: Subscription) -> bool:
     if subscription.created_by_id == actor.user.pk:
         return True
     return subscription.regions.filter(editable_region_filter(actor.user)).exists()
+
+
+def can_manage_webhook_endpoint(actor: Actor, endpoint: WebhookEndpoint) -> bool:
+    """A partner manages its organisation's endpoints (and reads their deliveries); a superuser all of them.
+    Coordinators none (see the module docstring)."""
+    if is_partner(actor):
+        return is_own_organisations(actor, endpoint)
+    return is_superuser(actor)
+
+
+def can_register_webhook_endpoints(actor: Actor) -> bool:
+    """Who may have webhook endpoints at all: a partner (for itself) and a superuser (for any organisation)."""
+    return is_partner(actor) or is_superuser(actor)

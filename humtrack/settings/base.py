@@ -182,6 +182,8 @@ HUMTRACK_STALE_AFTER_DAYS = env.int("HUMTRACK_STALE_AFTER_DAYS", default=7)
 # Allow http:// and loopback or private addresses as webhook URLs: the laptop's default, so that a
 # receiver on 127.0.0.1 works under `make run` and the tests. Production refuses it (SSRF).
 WEBHOOKS_ALLOW_PRIVATE_URLS = env.bool("WEBHOOKS_ALLOW_PRIVATE_URLS", default=True)
+# How far back a partner may ask for a backfill of missed events (POST /api/v1/webhooks/{id}/backfill/).
+WEBHOOKS_BACKFILL_MAX_DAYS = env.int("WEBHOOKS_BACKFILL_MAX_DAYS", default=30)
 
 # --- Celery ---------------------------------------------------------------------------------------
 # Redis in production; with nothing set, kombu's filesystem transport under var/broker so that
@@ -299,6 +301,8 @@ SPECTACULAR_SETTINGS = {
         "NeedFigureWarningEnum": "needs.selectors.FIGURE_WARNING_CODES",
         "ErrorCodeEnum": "humtrack.api.exceptions.ErrorCode",
         "SectorEnum": "needs.sectors.SECTOR_CHOICES",  # a figure's `sector`, HAPI's `sector_code`
+        "WebhookEventTypeEnum": "access.alerts.webhooks.choices.WebhookEventType",
+        "WebhookDeliveryStatusEnum": "access.alerts.webhooks.choices.WebhookDeliveryStatus",
     },
 }
 # Request size limits (humtrack/security.py answers 413 above this). 10 MiB, as the proxy allows

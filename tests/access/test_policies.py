@@ -4,6 +4,7 @@ import pytest
 
 from access import policies
 from access.alerts import subscriptions as alert_subscriptions
+from access.alerts.webhooks.endpoints import register_endpoint
 from access.models import AccessRestriction, AidCorridor, Source
 from humtrack.actor import SYSTEM, Actor
 from tests.factories import OrganisationFactory, UserFactory, make_coordinator
@@ -136,3 +137,26 @@ def test_subscriptions_a_partner_its_own_a_coordinator_its_regions_and_its_own(
     assert policies.can_change_subscription(coordinator, created_by_coordinator)
     assert policies.can_change_subscription(superuser, following_parwan)
     assert not policies.can_change_subscription(unassigned_staff, following_parwan)
+
+
+def test_webhook_endpoints_a_partner_its_own_a_superuser_all_a_coordinator_none(
+    partner, other_partner, coordinator, superuser, unassigned_staff
+):
+    ours, _ = register_endpoint(
+        organisation=partner.organisation,
+        url="https://hooks.example.org/",
+        event_types=["outage.created"],
+        actor=partner,
+    )
+    assert policies.can_manage_webhook_endpoint(partner, ours)
+    assert not policies.can_manage_webhook_endpoint(other_partner, ours)
+    assert policies.can_manage_webhook_endpoint(superuser, ours)
+    assert not policies.can_manage_webhook_endpoint(coordinator, ours)
+    assert not policies.can_manage_webhook_endpoint(unassigned_staff, ours)
+    assert not policies.can_manage_webhook_endpoint(SYSTEM, ours)
+    assert [policies.can_register_webhook_endpoints(actor) for actor in (partner, superuser, coordinator, SYSTEM)] == [
+        True,
+        True,
+        False,
+        False,
+    ]

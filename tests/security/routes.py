@@ -75,6 +75,8 @@ FOREIGN_RECORD = {
     "access.subscription": "b_subscription_y",
     "access.alertevent": "b_alert_event",
     "access.alertdelivery": "b_alert_delivery",
+    "access.webhookendpoint": "b_webhook_endpoint",
+    "access.webhookdelivery": "b_webhook_delivery",
     "needs.needfigure": "b_need",
     "humtrack.apitoken": "b_token",
     "axes.accessattempt": "access_attempt",
@@ -88,6 +90,7 @@ API_MODEL = {
     "source": "access.source",
     "need": "needs.needfigure",
     "subscription": "access.subscription",
+    "webhook": "access.webhookendpoint",
 }
 
 
@@ -128,6 +131,8 @@ def parameter_value(world, route: Route, parameter: str) -> str:
         if label is None:
             raise LookupError(f"no record to aim {route} at: add its model to tests/security/routes.py")
         return str(target.pk) if target is not None else MISSING_ID  # e.g. no login attempt recorded yet
+    if parameter == "delivery_id":  # a webhook endpoint's delivery (api:webhook-redeliver)
+        return str(world.records["b_webhook_delivery"].pk)
     if parameter == "version_id":
         history = getattr(target, "history", None)
         return str(history.order_by("-history_id").first().history_id) if history is not None else MISSING_ID

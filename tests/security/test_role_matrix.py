@@ -13,14 +13,16 @@ and the test asserts:
 - that a request the role may not make wrote nothing (its SQL is captured).
 
 Roles (tests/security/world.py): anonymous; field staff (an account, no staff flag); partner tokens
-of organisation A with one scope each (read, write, alerts); a coordinator of Panjsher (province X);
+of organisation A with one scope each (read, write, alerts, webhooks); a coordinator of Panjsher (province X);
 a superuser.
 """
 
+from datetime import timedelta
 from fnmatch import fnmatchcase
 
 import pytest
 from django.db import transaction
+from django.utils import timezone
 
 from access.models import AffectedGroup
 from tests.security.matrix import DENIED, HIDDEN, LOGIN, METHODS, NO_METHOD, THROUGH, WRITE_METHODS, run_route
@@ -34,12 +36,13 @@ from tests.security.world import (
     TOKEN_ALERTS,
     TOKEN_READ,
     TOKEN_ROLES,
+    TOKEN_WEBHOOKS,
     TOKEN_WRITE,
     build_world,
 )
 
 L, D, H, N, T = {LOGIN}, {DENIED}, {HIDDEN}, {NO_METHOD}, {THROUGH}
-TOKEN_SCOPES = {TOKEN_READ: "read", TOKEN_WRITE: "write", TOKEN_ALERTS: "alerts"}
+TOKEN_SCOPES = {TOKEN_READ: "read", TOKEN_WRITE: "write", TOKEN_ALERTS: "alerts", TOKEN_WEBHOOKS: "webhooks"}
 # Neither the admin nor the pages take partner tokens: to them a token holder is anonymous.
 OUTSIDERS_OF_THE_ADMIN = (ANONYMOUS, FIELD_STAFF, *TOKEN_ROLES)
 
@@ -98,6 +101,12 @@ def api(scope: str = "", **methods: dict) -> dict:
     return {role: {method: per_method[method][role] for method in METHODS} for role in ROLES}
 
 
+def webhooks(**methods: dict) -> dict:
+    """A webhooks API route: as api("webhooks"), but a coordinator's session is refused (403) before a
+    method the route does not take is (405): it holds the scope, not the right (access.policies)."""
+    return api("webhooks", **{method: methods.get(method, needs("webhooks", N, D, N)) for method in METHODS})
+
+
 def page(get_outsiders: set, writes: set = N) -> dict:
     """The situation pages: for people with an account; tokens are no account here."""
     outsiders = {ANONYMOUS, *TOKEN_ROLES}
@@ -145,6 +154,14 @@ EXPECTATIONS: list[tuple[str, dict]] = [
     ("admin:access_alert*_delete", admin(every_method(D), every_method(D))),
     ("admin:access_alert*_change", admin(change_view(), change_view())),
     ("admin:access_alert*", admin(every_method(T | N))),
+    # Webhook endpoints hold an organisation's signing secret and where its events go: superusers only
+    # (access.policies.can_manage_webhook_endpoint); their deliveries are the pipeline's record, read-only.
+    ("admin:access_webhookendpoint_simple_history", admin(every_method(D), change_view())),
+    ("admin:access_webhookendpoint_*", admin(every_method(D))),
+    ("admin:access_webhookdelivery_add", admin(every_method(D), every_method(D))),
+    ("admin:access_webhookdelivery_delete", admin(every_method(D), every_method(D))),
+    ("admin:access_webhookdelivery_change", admin(every_method(D), change_view())),
+    ("admin:access_webhookdelivery_*", admin(every_method(D))),
     # An audit history is read, never "reverted" around the services (access/admin/mixins.py).
     ("admin:*_simple_history", admin(change_view(), change_view())),
     # Status history is append-only, for everyone.
@@ -211,6 +228,21 @@ EXPECTATIONS: list[tuple[str, dict]] = [
         ),
     ),
     ("api:alerts-cap", api("read", GET=needs("read"))),
+    # Webhook endpoints: a partner manages its own (B's are not found); a superuser's session all of them
+    # (but registers none: an endpoint belongs to an organisation, a session has none); a coordinator none.
+    ("api:webhook-list", webhooks(GET=needs("webhooks", T, D), POST=needs("webhooks", T, D, D))),
+    (
+        "api:webhook-detail",
+        webhooks(
+            GET=needs("webhooks", H, D),
+            PUT=needs("webhooks", H, D),
+            PATCH=needs("webhooks", H, D),
+            DELETE=needs("webhooks", H, D),
+        ),
+    ),  # fmt: skip
+    ("api:webhook-deliveries", webhooks(GET=needs("webhooks", H, D))),
+    *[(f"api:webhook-{name}", webhooks(POST=needs("webhooks", H, D))) for name in ("rotate-secret", "backfill")],
+    ("api:webhook-redeliver", webhooks(POST=needs("webhooks", H, D))),
     # --- links in alert emails: the signed token is the only key (a forged one opens nothing) ------
     ("alerts:unsubscribe", every_role(read_write(H, H | N))),
     # --- the situation pages ----------------------------------------------------------------------
@@ -271,6 +303,10 @@ PAYLOADS = {
     },
     ("api:subscription-list", "POST"): {"email": "new-subscriber@org-a.example", "name": "New", "regions": ["AF03"]},
     ("api:subscription-detail", "PATCH"): {"name": "Renamed"},
+    ("api:webhook-list", "POST"): {"url": "https://hooks.org-a.example/new", "event_types": ["outage.created"]},
+    ("api:webhook-detail", "PUT"): {"url": "https://hooks.org-a.example/moved", "event_types": ["outage.created"]},
+    ("api:webhook-detail", "PATCH"): {"url": "https://hooks.org-a.example/moved"},
+    ("api:webhook-backfill", "POST"): lambda w: {"since": (timezone.now() - timedelta(days=1)).isoformat()},
     ("api:restriction-detail", "PATCH"): {"description": "Lifted at noon"},
     ("api:outage-detail", "PATCH"): {"cause_detail": "Repaired"},
     ("api:need-detail", "PATCH"): {"people_in_need": 1},

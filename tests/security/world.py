@@ -13,8 +13,9 @@ from axes.models import AccessAttempt, AccessFailureLog, AccessLog
 from django.conf import settings
 from django.test import Client
 
+from access.alerts.webhooks.endpoints import register_endpoint
 from access.choices import AccessStatus, Confidence, ConstraintCategory, CorridorStatus, Severity, Utility
-from access.models import AlertDelivery, AlertEvent, Subscription
+from access.models import AlertDelivery, AlertEvent, Subscription, WebhookDelivery, WebhookEvent
 from access.services import change_access_status, create_corridor, record_outage, record_restriction
 from humtrack.actor import Actor
 from humtrack.models import TokenScope
@@ -27,13 +28,15 @@ FIELD_STAFF = "field_staff"
 TOKEN_READ = "token_read"
 TOKEN_WRITE = "token_write"
 TOKEN_ALERTS = "token_alerts"
+TOKEN_WEBHOOKS = "token_webhooks"
 COORDINATOR = "coordinator"
 SUPERUSER = "superuser"
-ROLES = (ANONYMOUS, FIELD_STAFF, TOKEN_READ, TOKEN_WRITE, TOKEN_ALERTS, COORDINATOR, SUPERUSER)
-TOKEN_ROLES = (TOKEN_READ, TOKEN_WRITE, TOKEN_ALERTS)
+ROLES = (ANONYMOUS, FIELD_STAFF, TOKEN_READ, TOKEN_WRITE, TOKEN_ALERTS, TOKEN_WEBHOOKS, COORDINATOR, SUPERUSER)
+TOKEN_ROLES = (TOKEN_READ, TOKEN_WRITE, TOKEN_ALERTS, TOKEN_WEBHOOKS)
 # Sessions log in with the model backend (django-axes' backend authenticates, it does not load users).
 MODEL_BACKEND = "django.contrib.auth.backends.ModelBackend"
 SEP_1 = datetime(2021, 9, 1, tzinfo=UTC)
+B_WEBHOOK_URL = "https://hooks.org-b.example/humtrack-feed"
 
 
 @dataclass
@@ -91,6 +94,7 @@ def build_world() -> World:
         TOKEN_READ: make_token(organisation_a, TokenScope.READ)[1],
         TOKEN_WRITE: make_token(organisation_a, TokenScope.WRITE)[1],
         TOKEN_ALERTS: make_token(organisation_a, TokenScope.ALERTS)[1],
+        TOKEN_WEBHOOKS: make_token(organisation_a, TokenScope.WEBHOOKS)[1],
     }
     token_b, keys["organisation_b"] = make_token(
         organisation_b, TokenScope.READ, TokenScope.WRITE, TokenScope.ALERTS, name="org-b-field-sync-token"
@@ -196,6 +200,18 @@ def build_world() -> World:
         event=records["b_alert_event"], subscription=records["b_subscription_y"], status="sent"
     )
 
+    # Organisation B's webhook endpoint and a delivery to it: its URL is B's business (and superusers');
+    # its signing secret is shown to no one after registration.
+    records["b_webhook_endpoint"], b_webhook_secret = register_endpoint(
+        organisation=organisation_b, url=B_WEBHOOK_URL, event_types=["region.status_changed"], actor=b
+    )
+    webhook_event = WebhookEvent.objects.create(
+        event_type="region.status_changed", occurred_at=SEP_1, payload={}, fanned_out_at=SEP_1
+    )
+    records["b_webhook_delivery"] = WebhookDelivery.objects.create(
+        event=webhook_event, endpoint=records["b_webhook_endpoint"], message_id="msg_org_b_delivery", status="failed"
+    )
+
     # Subscriber emails: the creating organisation (its alerts token) and coordinators of a followed region.
     markers = {
         "a-panjsher-subscriber@org-a.example": {SUPERUSER, COORDINATOR, TOKEN_ALERTS},
@@ -210,6 +226,8 @@ def build_world() -> World:
         "field.officer@humtrack.example": {SUPERUSER, FIELD_STAFF},
         "coordinator.panjsher@humtrack.example": {SUPERUSER, COORDINATOR},
         "198.51.100.23": {SUPERUSER},
+        B_WEBHOOK_URL: {SUPERUSER},
+        b_webhook_secret: set(),
     }
     for role, key in keys.items():
         if role in TOKEN_ROLES:

@@ -2,6 +2,7 @@
 
 import pytest
 
+from humtrack.models import TokenScope
 from tests.partners import client_for, issue_token
 
 pytestmark = pytest.mark.django_db
@@ -9,7 +10,7 @@ pytestmark = pytest.mark.django_db
 
 @pytest.fixture
 def everything(db):
-    return client_for(issue_token("Every Scope Org", ["read", "write", "alerts"]))
+    return client_for(issue_token("Every Scope Org", TokenScope.values))
 
 
 def test_a_typo_in_a_filter_is_a_400_naming_it_and_the_allowed_ones(reader, tree):

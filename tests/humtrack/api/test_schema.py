@@ -18,10 +18,12 @@ from django.db import close_old_connections
 from hypothesis import HealthCheck, settings
 from schemathesis.config import SchemathesisConfig
 
+from access.alerts.webhooks.endpoints import register_endpoint
 from access.choices import AccessStatus, Confidence, CorridorStatus, Utility
+from access.models import WebhookDelivery, WebhookEvent
 from access.services import change_access_status, create_corridor, record_outage
 from humtrack.actor import Actor
-from humtrack.models import Organisation
+from humtrack.models import Organisation, TokenScope
 from needs.services import record_need_figure
 from tests.partners import issue_token
 
@@ -70,8 +72,13 @@ def _connection_kept_open():
 
 @pytest.fixture(autouse=True)
 def scenario(db, tree, source):
-    """Something to find: a status change, a corridor, an outage and a need figure of one partner."""
+    """Something to find: a status change, a corridor, an outage, a need figure and a webhook endpoint (with
+    a delivery) of one partner."""
     partner = Actor(organisation=Organisation.objects.create(name="Schemathesis Partner"))
+    endpoint, _ = register_endpoint(
+        organisation=partner.organisation, url="https://hooks.example.org/", event_types=["outage.created"],
+        actor=partner,
+    )  # fmt: skip
     when = datetime(2021, 9, 1, tzinfo=UTC)
     change_access_status(
         region=tree["AF08"], status=AccessStatus.UNKNOWN, reason="no information", source=source,
@@ -89,6 +96,8 @@ def scenario(db, tree, source):
         actor=partner, region=tree["AF0801"], sector="FSC", people_in_need=20_000, period_start=when.date(),
         period_end=when.date(), source=source, confidence=Confidence.REPORTED,
     )  # fmt: skip
+    event = WebhookEvent.objects.create(event_type="outage.created", occurred_at=when, payload={}, fanned_out_at=when)
+    WebhookDelivery.objects.create(event=event, endpoint=endpoint, message_id="msg_schemathesis")
 
 
 HYPOTHESIS = settings(
@@ -101,7 +110,7 @@ HYPOTHESIS = settings(
 
 @pytest.fixture
 def write_key(db):
-    return issue_token("Schemathesis Partner", ["read", "write", "alerts"])
+    return issue_token("Schemathesis Partner", TokenScope.values)  # every scope: every operation
 
 
 @pytest.fixture
