@@ -1,6 +1,6 @@
 """The partner client generated from the served schema, as a partner would make it (issue 13).
 
-`generate(schema_url, into)` fetches the schema the server serves, runs openapi-python-client 0.29.1
+`generate(served_schema, into)` takes the schema the server serves, runs openapi-python-client 0.29.1
 on it (the CLI, as a partner runs it) and returns what the generator said and the generated package's
 name; `unexpected_warnings(output)` lists every warning but the one the schema earns on purpose: the
 Atom + CAP 1.2 feed (`GET /api/v1/alerts/cap/`) is XML, which a JSON client cannot parse, so the
@@ -14,8 +14,6 @@ import subprocess
 import sys
 from dataclasses import dataclass
 from pathlib import Path
-
-import httpx
 
 PACKAGE = "humtrack_partner_client"
 GENERATOR = Path(sys.executable).with_name("openapi-python-client")
@@ -42,11 +40,9 @@ class Generated:
     schema: Path  # the served schema, as the generator read it
 
 
-def generate(schema_url: str, into: Path) -> Generated:
-    response = httpx.get(schema_url, timeout=30)
-    response.raise_for_status()
+def generate(served_schema: dict, into: Path) -> Generated:
     schema = into / "schema.json"
-    schema.write_text(json.dumps(response.json()))
+    schema.write_text(json.dumps(served_schema))
     # The generator formats its output with ruff (a dev dependency): it must find it, or it warns.
     env = {**os.environ, "PATH": f"{GENERATOR.parent}{os.pathsep}{os.environ.get('PATH', '')}"}
     command = [str(GENERATOR), "generate", "--path", str(schema), "--output-path", str(into / PACKAGE)]
