@@ -1,9 +1,17 @@
 """drf-spectacular: the token scheme, the shared error responses and headers of every operation.
 
 `PartnerAutoSchema` (REST_FRAMEWORK["DEFAULT_SCHEMA_CLASS"]) documents, for every operation, the
-error shape (humtrack.api.exceptions) under 400/401/403/404/406/429/500/503, `Idempotency-Key` with 409/422 on
-POST, `If-Match` with 412 on PUT/PATCH, and uses a view's `write_serializer_class` for request bodies.
-The error's `code` is an enum of ErrorCode (the `ErrorCodeEnum` component).
+error shape (humtrack.api.exceptions) under 400/401/403/404/405/406/429/500/503 (413 and 415 where a
+body is taken), `Idempotency-Key` with 409/422 on POST, `If-Match` with 412 on PUT/PATCH, and uses a
+view's `write_serializer_class` for request bodies. The error's `code` is an enum of ErrorCode (the
+`ErrorCodeEnum` component).
+
+It also declares the headers the server sends (`response_headers`), by what the view is rather than
+view by view, so a new resource gets them for free: `ETag` on a record read, created or updated,
+`Location` on a created one, `Idempotent-Replayed` on a POST's success, `Link` on a page,
+`Retry-After` on 429 and 503, `WWW-Authenticate` on 401 and `Allow` on 405.
+tests/humtrack/api/test_schema_headers.py sends a request of each kind and checks every such header it
+gets back is declared.
 """
 
 from drf_spectacular.extensions import OpenApiAuthenticationExtension
@@ -66,11 +74,18 @@ ERRORS_EVERYWHERE = {
     "401": "No valid token (`Authorization: Token <key>` or `Bearer <key>`).",
     "403": "The token lacks the scope, or the record belongs to another organisation.",
     "404": "No such record (or an invalid cursor, or a format this resource does not offer).",
+    # A method the path does not take; the schema lists those it does (and the answer's `Allow`).
+    "405": "The path does not take this method; `Allow` lists those it does.",
     "406": "No format the Accept header allows.",
+    # Checked on the declared Content-Length of any request, before a view runs (humtrack.security).
+    "413": "The request body is larger than the server accepts (send fewer rows per request).",
     "429": "Too many requests for this token (without a valid token: from this address); retry after "
     "`Retry-After` seconds.",
     "500": "An unexpected error on the server; it is logged: report it with the response's X-Request-ID.",
     "503": "The database is busy; retry after `Retry-After` seconds.",
+}
+ERRORS_WITH_A_BODY = {
+    "415": "The body is not JSON (send `Content-Type: application/json`).",
 }
 ERRORS_ON_POST = {
     "409": "Conflicts with the records as they now are.",
@@ -136,6 +151,31 @@ IF_NONE_MATCH = OpenApiParameter(
 NOT_MODIFIED = {"description": "Not modified: the record's ETag is the one `If-None-Match` names; no body."}
 
 
+def response_header(description: str, schema: dict | None = None, *, required: bool = True) -> dict:
+    return {"description": description, "required": required, "schema": schema or {"type": "string"}}
+
+
+ETAG = response_header(
+    'The record\'s version, a strong tag (`"…"`): send it in `If-Match` to update, in `If-None-Match` to re-read.',
+    {"type": "string", "pattern": '^"[^"]*"$'},
+)
+LOCATION = response_header("The new record's URL.", {"type": "string", "format": "uri"})
+IDEMPOTENT_REPLAYED = response_header(
+    "`true` when this is the stored answer to an earlier request with the same Idempotency-Key (nothing "
+    "was written again); absent on the first answer.",
+    {"type": "string", "enum": ["true"]},
+    required=False,
+)
+LINK_CURSOR = response_header(
+    'RFC 8288: `<…>; rel="next"` (absent on the last page) and `<…>; rel="resume"`, the same links as the '
+    "body's `next` and `resume`: a CSV page carries them only here."
+)
+LINK_OFFSET = response_header('RFC 8288: `<…>; rel="next"`; absent on the last page.', required=False)
+RETRY_AFTER = response_header("Seconds to wait before sending the request again.", {"type": "integer", "minimum": 0})
+WWW_AUTHENTICATE = response_header('The schemes the API takes: `Token realm="api", Bearer realm="api"`.')
+ALLOW = response_header("The methods the path takes.")
+
+
 class PartnerAutoSchema(AutoSchema):
     def get_request_serializer(self):
         write_serializer = getattr(self.view, "write_serializer_class", None)
@@ -173,15 +213,50 @@ class PartnerAutoSchema(AutoSchema):
                 geojson = FEATURE_COLLECTION_SCHEMA if self._is_list_view() else FEATURE_SCHEMA
                 content["application/geo+json"] = {"schema": geojson}
         errors = dict(ERRORS_EVERYWHERE)
+        if self.method in ("POST", "PUT", "PATCH"):
+            errors.update(ERRORS_WITH_A_BODY)
         if self.method == "POST":
             errors.update(ERRORS_ON_POST)
         if self.method in ("PUT", "PATCH"):
             errors.update(ERRORS_ON_UPDATE)
         if self._is_conditional_read():
-            responses.setdefault("304", NOT_MODIFIED)
+            responses.setdefault("304", dict(NOT_MODIFIED))
         error_ref = self.resolve_serializer(ErrorSerializer, "response").ref
         for code, description in errors.items():
             responses.setdefault(
                 code, {"description": description, "content": {"application/json": {"schema": error_ref}}}
             )
+        for code, response in responses.items():
+            headers = self.response_headers(code)
+            if headers:
+                response["headers"] = {**response.get("headers", {}), **headers}
         return responses
+
+    def response_headers(self, code: str) -> dict[str, dict]:
+        """The headers the server sends with a `code` answer to this operation (see the module docstring)."""
+        from .idempotency import IdempotentPostMixin
+        from .pagination import UpdatedCursorPagination
+        from .viewsets import CreateMixin, UpdateMixin
+
+        action = getattr(self.view, "action", None)
+        headers: dict[str, dict] = {}
+        if code in ("429", "503"):
+            headers["Retry-After"] = RETRY_AFTER
+        elif code == "401":
+            headers["WWW-Authenticate"] = WWW_AUTHENTICATE
+        elif code == "405":
+            headers["Allow"] = ALLOW
+        elif code == "304" or (code == "200" and self._is_conditional_read()):
+            headers["ETag"] = ETAG
+        elif code == "201" and action == "create" and isinstance(self.view, CreateMixin):
+            headers["ETag"] = ETAG
+            headers["Location"] = LOCATION
+        elif code == "200" and action in ("update", "partial_update") and isinstance(self.view, UpdateMixin):
+            headers["ETag"] = ETAG
+        if code.startswith("2") and self.method == "POST" and isinstance(self.view, IdempotentPostMixin):
+            headers["Idempotent-Replayed"] = IDEMPOTENT_REPLAYED
+        if code == "200" and self.method == "GET" and self._is_list_view():
+            paginator = self._get_paginator()
+            if paginator is not None:
+                headers["Link"] = LINK_CURSOR if isinstance(paginator, UpdatedCursorPagination) else LINK_OFFSET
+        return headers
