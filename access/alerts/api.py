@@ -11,7 +11,7 @@ from rest_framework import serializers, status
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from access.api.pcodes import is_pcode
+from access.api.pcodes import API_PCODE_PATTERN, region_for_parameter
 from access.api.permissions import MayChangeSubscription
 from access.api.serializers import RegionRef, WriteSerializer
 from access.models import Region, Subscription
@@ -135,13 +135,18 @@ class CapFeedView(StrictQueryParameters, APIView):
     @extend_schema(
         summary="CAP 1.2 feed of access status alerts",
         parameters=[
-            OpenApiParameter("within", OpenApiTypes.STR, description="Only regions within this p-code (e.g. AF08).")
+            OpenApiParameter(
+                "within",
+                OpenApiTypes.STR,
+                pattern=API_PCODE_PATTERN,
+                description="Only regions within this p-code (e.g. AF08); one that names no region is a 400.",
+            )
         ],
         responses={(200, "application/atom+xml"): OpenApiResponse(OpenApiTypes.STR, description="Atom + CAP 1.2")},
     )
     def get(self, request):
-        within = (request.query_params.get("within") or "").strip().upper()
-        if within and not (is_pcode(within) and Region.objects.filter(pcode=within).exists()):
-            raise serializers.ValidationError({"within": [f"No region with p-code {within}."]})
+        within = request.query_params.get("within")
+        if within is not None:
+            within = region_for_parameter("within", within).pcode
         feed = cap_feed(status_change_events(within or None), feed_url=request.build_absolute_uri())
         return HttpResponse(feed, content_type="application/atom+xml; charset=utf-8")

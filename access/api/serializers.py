@@ -14,7 +14,7 @@ from access.models.regions import PATH_SEPARATOR
 from humtrack.api import fields
 from humtrack.api.serializers import OrganisationName, WriteSerializer
 
-from .pcodes import is_pcode
+from .pcodes import is_pcode, pcode_schema
 
 
 @lru_cache(maxsize=4096)  # a country has a few hundred regions; every list row asks for one of them
@@ -23,8 +23,9 @@ def hierarchy_of(path: str) -> tuple[str, ...]:
     return tuple(pcode for pcode in path.split(PATH_SEPARATOR) if pcode)
 
 
+@pcode_schema
 class RegionRef(serializers.SlugRelatedField):
-    """A region given by its p-code (case does not matter)."""
+    """A region given by its p-code (case does not matter; nothing around it)."""
 
     def __init__(self, **kwargs):
         kwargs.setdefault("queryset", Region.objects.all())
@@ -33,7 +34,7 @@ class RegionRef(serializers.SlugRelatedField):
 
     def to_internal_value(self, data):
         if isinstance(data, str):
-            data = data.strip().upper()
+            data = data.upper()
         if not isinstance(data, str) or not is_pcode(data):
             self.fail("does_not_exist", slug_name=self.slug_field, value=data)
         return super().to_internal_value(data)

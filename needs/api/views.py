@@ -4,19 +4,17 @@ from dataclasses import asdict
 
 from django.db.models import CharField
 from django.db.models.functions import Cast
-from django.http import Http404
 from django.utils.translation import gettext as _
-from drf_spectacular.utils import extend_schema, extend_schema_view
+from drf_spectacular.utils import extend_schema, extend_schema_field, extend_schema_view
 from rest_framework import serializers as drf_serializers
 from rest_framework import status
 from rest_framework.decorators import action
 from rest_framework.exceptions import PermissionDenied
 from rest_framework.response import Response
 
-from access.api.pcodes import is_pcode
+from access.api.pcodes import API_PCODE_SCHEMA, region_for_parameter
 from access.api.serializers import hierarchy_of
 from access.api.views.records import RecordViewSet
-from access.models import Region
 from access.policies import can_upload_needs
 from humtrack.api.exceptions import RowErrors
 from humtrack.api.parsers import ORJSONParser
@@ -80,7 +78,9 @@ def need_figure_items(rows) -> list[dict]:
 
 
 class SummaryQuerySerializer(drf_serializers.Serializer):
-    within = drf_serializers.CharField(help_text="The area's p-code: the roll-up covers it and all under it.")
+    within = extend_schema_field(API_PCODE_SCHEMA)(drf_serializers.CharField)(
+        help_text="The area's p-code: the roll-up covers it and all under it.", trim_whitespace=False
+    )
     sector = drf_serializers.ChoiceField(choices=SECTOR_CHOICES, required=False)
     period_start = drf_serializers.DateField(required=False)
     period_end = drf_serializers.DateField(required=False)
@@ -148,18 +148,13 @@ class NeedFigureViewSet(RecordViewSet):
         query = SummaryQuerySerializer(data=request.query_params)
         query.is_valid(raise_exception=True)
         params = query.validated_data
-        within = params["within"].strip().upper()
-        try:
-            if not is_pcode(within):  # not even shaped like a p-code: no need to ask the database
-                raise Region.DoesNotExist
-            rollup = needs_rollup(
-                pcode=within,
-                sector=params.get("sector"),
-                period_start=params.get("period_start"),
-                period_end=params.get("period_end"),
-            )
-        except Region.DoesNotExist:
-            raise Http404(f"No region with p-code {params['within']!r}.") from None
+        within = region_for_parameter("within", params["within"]).pcode
+        rollup = needs_rollup(
+            pcode=within,
+            sector=params.get("sector"),
+            period_start=params.get("period_start"),
+            period_end=params.get("period_end"),
+        )
         return Response(serializers.NeedsSummarySerializer(rollup).data)
 
     @extend_schema(

@@ -96,7 +96,9 @@ def test_summary_sums_districts_and_gives_intersectoral_at_least_and_names_the_r
 
 def test_summary_needs_an_existing_area(reader, tree):
     assert reader.get("/api/v1/needs/summary/").status_code == 400
-    assert reader.get("/api/v1/needs/summary/", {"within": "ZZ"}).status_code == 404
+    unknown = reader.get("/api/v1/needs/summary/", {"within": "ZZ"})
+    assert unknown.status_code == 400
+    assert unknown.json()["fields"] == {"within": ["No region with p-code ZZ."]}
 
 
 def bulk_row(region, sector="FSC", source=None, **extra):
