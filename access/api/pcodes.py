@@ -12,6 +12,7 @@ import re
 
 from django.utils.translation import gettext as _
 from drf_spectacular.utils import extend_schema_field
+from rest_framework import serializers
 from rest_framework.exceptions import ValidationError
 
 from access.models import Region
@@ -44,3 +45,13 @@ def region_for_parameter(name: str, value: str) -> Region:
 
 # For a serializer field or a filter that takes a p-code: the schema states its shape.
 pcode_schema = extend_schema_field(API_PCODE_SCHEMA)
+
+
+@pcode_schema
+class PcodeField(serializers.CharField):
+    """A p-code as text, checked where it is used (the bulk rows, the roll-up's `within`); the schema
+    states its shape, and nothing around it is trimmed away."""
+
+    def __init__(self, **kwargs):
+        kwargs.setdefault("trim_whitespace", False)
+        super().__init__(**kwargs)

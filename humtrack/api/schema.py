@@ -22,6 +22,8 @@ from rest_framework import serializers
 
 from .exceptions import ErrorCode
 
+MAX_ID = 2**63 - 1  # the largest key a bigint column holds
+
 
 class TokenAuthenticationScheme(OpenApiAuthenticationExtension):
     """The same partner key, sent either way: `Token <key>` (partnerToken) or `Bearer <key>` (partnerBearer)."""
@@ -130,7 +132,7 @@ FEATURE_COLLECTION_SCHEMA = {
 
 IDEMPOTENCY_KEY = OpenApiParameter(
     "Idempotency-Key",
-    OpenApiTypes.STR,
+    {"type": "string", "maxLength": 255},
     OpenApiParameter.HEADER,
     description="Any unique string (a UUID). A retried POST with the same key and body returns the first "
     "response again (with `Idempotent-Replayed: true`) and changes nothing.",
@@ -177,6 +179,48 @@ ALLOW = response_header("The methods the path takes.")
 
 
 class PartnerAutoSchema(AutoSchema):
+    def get_operation(self, path, path_regex, path_prefix, method, registry):
+        operation = super().get_operation(path, path_regex, path_prefix, method, registry)
+        for parameter in (operation or {}).get("parameters", []):
+            if parameter["in"] == "query":
+                self._bound_query_parameter(parameter)
+            elif parameter["in"] == "path" and parameter["schema"].get("type") == "integer":
+                # An id: a database's 64-bit key (a larger number is a 400, not a missing record).
+                parameter["schema"].update(minimum=1, maximum=MAX_ID)
+        return operation
+
+    def _bound_query_parameter(self, parameter: dict) -> None:
+        """State what the server refuses of a query parameter (humtrack.api.query): its length, its
+        repeats, and an integer filter's type and range (django-filter's are documented as numbers)."""
+        from .filters import IntegerFilter
+        from .query import MAX_REPEATS, MAX_VALUE_LENGTH
+
+        schema = parameter["schema"]
+        filterset_class = getattr(self.view, "filterset_class", None)
+        declared = filterset_class.base_filters.get(parameter["name"]) if filterset_class else None
+        if isinstance(declared, IntegerFilter):
+            schema["type"] = "integer"
+            if declared.extra.get("min_value") is not None:
+                schema["minimum"] = declared.extra["min_value"]
+            if declared.extra.get("max_value") is not None:
+                schema["maximum"] = declared.extra["max_value"]
+        if schema.get("type") == "array":
+            schema.setdefault("maxItems", MAX_REPEATS)
+            schema = schema.get("items", {})
+        if schema.get("type") == "string" and "enum" not in schema:
+            schema["maxLength"] = min(schema.get("maxLength", MAX_VALUE_LENGTH), MAX_VALUE_LENGTH)
+
+    def _map_serializer_field(self, field, direction, bypass_extensions=False):
+        meta = super()._map_serializer_field(field, direction, bypass_extensions)
+        # A nested `many=True` serializer's bounds (the bulk upload's 1 to 10,000 rows): drf-spectacular
+        # states a ListField's, not a ListSerializer's.
+        if isinstance(field, serializers.ListSerializer) and meta.get("type") == "array":
+            if field.min_length is not None:
+                meta["minItems"] = field.min_length
+            if field.max_length is not None:
+                meta["maxItems"] = field.max_length
+        return meta
+
     def get_request_serializer(self):
         write_serializer = getattr(self.view, "write_serializer_class", None)
         if write_serializer is not None and getattr(self.view, "action", None) in (

@@ -6,7 +6,7 @@ from typing import Any
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
-from access.api.pcodes import pcode_schema
+from access.api.pcodes import PcodeField
 from access.api.serializers import RegionRef, SourceRef, hierarchy_of
 from access.choices import Confidence
 from humtrack.api import fields
@@ -67,7 +67,7 @@ class NeedFigureWriteSerializer(WriteSerializer):
 class BulkRowSerializer(serializers.Serializer):
     """One row of a bulk upload (documentation; the rows are read by needs.api.bulk)."""
 
-    region = pcode_schema(serializers.CharField)(help_text="p-code")
+    region = PcodeField(help_text="p-code")
     sector = serializers.ChoiceField(choices=SECTOR_CHOICES)
     period_start = serializers.DateField()
     period_end = serializers.DateField()

@@ -5,14 +5,14 @@ from dataclasses import asdict
 from django.db.models import CharField
 from django.db.models.functions import Cast
 from django.utils.translation import gettext as _
-from drf_spectacular.utils import extend_schema, extend_schema_field, extend_schema_view
+from drf_spectacular.utils import extend_schema, extend_schema_view
 from rest_framework import serializers as drf_serializers
 from rest_framework import status
 from rest_framework.decorators import action
 from rest_framework.exceptions import PermissionDenied
 from rest_framework.response import Response
 
-from access.api.pcodes import API_PCODE_SCHEMA, region_for_parameter
+from access.api.pcodes import PcodeField, region_for_parameter
 from access.api.serializers import hierarchy_of
 from access.api.views.records import RecordViewSet
 from access.policies import can_upload_needs
@@ -78,9 +78,7 @@ def need_figure_items(rows) -> list[dict]:
 
 
 class SummaryQuerySerializer(drf_serializers.Serializer):
-    within = extend_schema_field(API_PCODE_SCHEMA)(drf_serializers.CharField)(
-        help_text="The area's p-code: the roll-up covers it and all under it.", trim_whitespace=False
-    )
+    within = PcodeField(help_text="The area's p-code: the roll-up covers it and all under it.")
     sector = drf_serializers.ChoiceField(choices=SECTOR_CHOICES, required=False)
     period_start = drf_serializers.DateField(required=False)
     period_end = drf_serializers.DateField(required=False)
