@@ -69,6 +69,9 @@ class ErrorSerializer(serializers.Serializer):
         help_text="400: the messages per field (nested fields as `a.b`, list items as `a.0`).",
     )
     rows = RowErrorSerializer(many=True, required=False, help_text="Bulk uploads: the invalid rows.")
+    existing = serializers.IntegerField(
+        required=False, help_text="409: the id of the record the request would duplicate (read or update that one)."
+    )
 
 
 ERRORS_EVERYWHERE = {

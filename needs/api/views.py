@@ -16,11 +16,12 @@ from access.api.pcodes import PcodeField, region_for_parameter
 from access.api.serializers import hierarchy_of
 from access.api.views.records import RecordViewSet
 from access.policies import can_upload_needs
-from humtrack.api.exceptions import RowErrors
+from humtrack.api.exceptions import ConflictError, RowErrors
 from humtrack.api.parsers import ORJSONParser
 from humtrack.api.renderers import CsvColumn, admin_columns
 from humtrack.api.viewsets import JSON
 from needs import services
+from needs.models import NeedFigure
 from needs.sectors import SECTOR_CHOICES
 from needs.selectors import figure_warnings, need_figures, needs_rollup
 
@@ -77,6 +78,20 @@ def need_figure_items(rows) -> list[dict]:
     ]
 
 
+KEY_FIELDS = ("region", "sector", "period_start", "period_end")
+
+
+def refuse_duplicate(data: dict, figure: NeedFigure | None = None) -> None:
+    """A 409 naming the existing figure when `data` (the changes to `figure`, if given) would give a
+    second figure for one region, sector and period: the partner reads or updates that one instead. The
+    model's unique rule stays the last word (a figure written meanwhile is a 409 there too)."""
+    key = {name: data[name] if name in data else getattr(figure, name) for name in KEY_FIELDS}
+    existing = NeedFigure.objects.filter(**key).exclude(pk=figure.pk if figure else None).values_list("pk", flat=True)
+    if existing_id := existing.first():
+        detail = _("A need figure for this region, sector and period exists already (id %(id)s).") % {"id": existing_id}
+        raise ConflictError(detail, existing=existing_id)
+
+
 class SummaryQuerySerializer(drf_serializers.Serializer):
     within = PcodeField(help_text="The area's p-code: the roll-up covers it and all under it.")
     sector = drf_serializers.ChoiceField(choices=SECTOR_CHOICES, required=False)
@@ -119,9 +134,11 @@ class NeedFigureViewSet(RecordViewSet):
         return self.get_paginated_response(need_figure_items(page))
 
     def create_record(self, data):
+        refuse_duplicate(data)
         return services.record_need_figure(actor=self.actor, **data)
 
     def update_record(self, figure, data):
+        refuse_duplicate(data, figure=figure)
         return services.update_need_figure(figure=figure, actor=self.actor, **data)
 
     @extend_schema(
