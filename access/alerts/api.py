@@ -21,7 +21,13 @@ from humtrack.api.renderers import ORJSONRenderer
 from humtrack.api.viewsets import CreateMixin, ListMixin, PartnerViewSet, RetrieveMixin, UpdateMixin
 
 from .cap import cap_feed, status_change_events
-from .subscriptions import create_subscription, subscriptions_visible_to, update_subscription
+from .subscriptions import (
+    create_subscription,
+    stop_subscription,
+    stopped_through_the_api,
+    subscriptions_visible_to,
+    update_subscription,
+)
 
 
 class ThresholdStatusField(serializers.ChoiceField):
@@ -83,7 +89,12 @@ class SubscriptionWriteSerializer(WriteSerializer):
     create=extend_schema(summary="Subscribe a person to alerts about regions"),
     update=extend_schema(summary="Change a subscription"),
     partial_update=extend_schema(summary="Change part of a subscription"),
-    destroy=extend_schema(summary="Stop a subscription (kept, inactive, with its delivery history)"),
+    destroy=extend_schema(
+        summary="Delete a subscription",
+        description="It stops at once and is gone from the API: 404 from then on, and it comes through "
+        "`/api/v1/deletions/?resource=subscriptions`. Coordinators keep it in the admin, inactive, with its "
+        "delivery history. To pause alerts and keep the subscription, PATCH `active` to false instead.",
+    ),
 )
 class SubscriptionViewSet(ListMixin, RetrieveMixin, CreateMixin, UpdateMixin, PartnerViewSet):
     """Email alerts to people when access changes in the regions they follow. Needs the `alerts` scope."""
@@ -100,7 +111,8 @@ class SubscriptionViewSet(ListMixin, RetrieveMixin, CreateMixin, UpdateMixin, Pa
     def get_queryset(self):
         if getattr(self, "swagger_fake_view", False) or not self.request.user.is_authenticated:
             return Subscription.objects.none()  # the schema generator, or a request about to get a 401
-        subscriptions = Subscription.objects.prefetch_related("regions")
+        # Deleted through the API (stop_subscription): not the partner's any more.
+        subscriptions = Subscription.objects.prefetch_related("regions").exclude(stopped_through_the_api())
         organisation = request_organisation(self.request)
         if organisation is not None:
             return subscriptions.filter(organisation=organisation)
@@ -114,8 +126,7 @@ class SubscriptionViewSet(ListMixin, RetrieveMixin, CreateMixin, UpdateMixin, Pa
         return update_subscription(subscription=subscription, actor=self.actor, **data)
 
     def destroy(self, request, *args, **kwargs):
-        subscription = self.get_object()
-        update_subscription(subscription=subscription, actor=self.actor, active=False)
+        stop_subscription(subscription=self.get_object(), actor=self.actor)
         return Response(status=status.HTTP_204_NO_CONTENT)
 
 
