@@ -37,6 +37,7 @@ class PcodeFilter(django_filters.CharFilter):
     a p-code that names no region is a 400 naming the parameter (access.api.pcodes.region_for_parameter)."""
 
     default_help_text = ""
+    allows_empty = False  # `?within=` names no region: a 400 (SyncFilterSet.is_valid)
 
     def __init__(self, *args, region_field: str = "region", **kwargs):
         kwargs.setdefault("help_text", self.default_help_text)

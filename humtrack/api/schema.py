@@ -23,6 +23,9 @@ from rest_framework import serializers
 from .exceptions import ErrorCode
 
 MAX_ID = 2**63 - 1  # the largest key a bigint column holds
+# Text that may be blank: drf-spectacular adds "" as its own alternative (oneOf), so the pattern is of the rest.
+TEXT_PATTERN = r"^[^\x00]+$"
+NON_BLANK_TEXT_PATTERN = r"^[^\x00]*[^\s\x00][^\x00]*$"
 
 
 class TokenAuthenticationScheme(OpenApiAuthenticationExtension):
@@ -213,8 +216,20 @@ class PartnerAutoSchema(AutoSchema):
         if schema.get("type") == "string" and "enum" not in schema:
             schema["maxLength"] = min(schema.get("maxLength", MAX_VALUE_LENGTH), MAX_VALUE_LENGTH)
 
+    def _map_basic_serializer(self, serializer, direction):
+        meta = super()._map_basic_serializer(serializer, direction)
+        # A serializer that refuses fields it does not know (`closed = True`) says so.
+        if getattr(serializer, "closed", False):
+            meta["additionalProperties"] = False
+        return meta
+
     def _map_serializer_field(self, field, direction, bypass_extensions=False):
         meta = super()._map_serializer_field(field, direction, bypass_extensions)
+        if direction == "request" and isinstance(field, serializers.CharField) and meta.get("type") == "string":
+            if "pattern" not in meta and "format" not in meta and "enum" not in meta:
+                # What DRF refuses of text: a NUL character, and blank (or only spaces, which it trims) text
+                # where that is not allowed.
+                meta["pattern"] = TEXT_PATTERN if field.allow_blank else NON_BLANK_TEXT_PATTERN
         # A nested `many=True` serializer's bounds (the bulk upload's 1 to 10,000 rows): drf-spectacular
         # states a ListField's, not a ListSerializer's.
         if isinstance(field, serializers.ListSerializer) and meta.get("type") == "array":

@@ -56,6 +56,8 @@ class AdminCodeFilter(django_filters.CharFilter):
     A p-code that names no region at this level is a 400 naming the parameter (HapiNeedsFilterSet.is_valid).
     """
 
+    allows_empty = False  # `?admin1_code=` names no region: a 400 (SyncFilterSet.is_valid)
+
     def __init__(self, *args, admin_level: int, **kwargs):
         super().__init__(*args, strip=False, **kwargs)
         self.admin_level = admin_level
