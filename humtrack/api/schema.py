@@ -12,6 +12,12 @@ view by view, so a new resource gets them for free: `ETag` on a record read, cre
 `Retry-After` on 429 and 503, `WWW-Authenticate` on 401 and `Allow` on 405.
 tests/humtrack/api/test_schema_headers.py sends a request of each kind and checks every such header it
 gets back is declared.
+
+And it states the bounds the server keeps, so a schema-valid request is never refused for a rule the
+schema does not state (tests/humtrack/api/test_schema.py): query values' length and repeats
+(humtrack.api.query), integer filters' range, path ids within a bigint, text without NUL (and not blank
+where blank is refused), a nested list's length, and `additionalProperties: false` where a serializer
+says it is `closed`.
 """
 
 from drf_spectacular.extensions import OpenApiAuthenticationExtension

@@ -86,8 +86,10 @@ def refuse_duplicate(data: dict, figure: NeedFigure | None = None) -> None:
     second figure for one region, sector and period: the partner reads or updates that one instead. The
     model's unique rule stays the last word (a figure written meanwhile is a 409 there too)."""
     key = {name: data[name] if name in data else getattr(figure, name) for name in KEY_FIELDS}
-    existing = NeedFigure.objects.filter(**key).exclude(pk=figure.pk if figure else None).values_list("pk", flat=True)
-    if existing_id := existing.first():
+    existing = NeedFigure.objects.filter(**key)
+    if figure is not None:
+        existing = existing.exclude(pk=figure.pk)
+    if existing_id := existing.values_list("pk", flat=True).first():
         detail = _("A need figure for this region, sector and period exists already (id %(id)s).") % {"id": existing_id}
         raise ConflictError(detail, existing=existing_id)
 

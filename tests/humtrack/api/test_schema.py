@@ -56,6 +56,25 @@ MISSING_RECORD = re.compile(
 )
 
 
+# The headers partners program against (`Allow` is DRF's on every answer; declared where it is the point, 405).
+CONTRACT_HEADERS = ("ETag", "Location", "Idempotent-Replayed", "Retry-After", "Link", "WWW-Authenticate")
+
+
+@schemathesis.check
+def contract_headers_are_declared(ctx, response, case):
+    """Every contract header an answer carries is declared for its operation and status (schemathesis'
+    own header check sees only the other way: that declared headers are sent and well formed)."""
+    definition = case.operation.responses.find_by_status_code(response.status_code)
+    if definition is None:
+        return None  # an undeclared status: status_code_conformance's finding
+    declared = {name.lower() for name in definition.headers or {}}
+    sent = [name for name in CONTRACT_HEADERS if name.lower() in response.headers]
+    undeclared = [name for name in sent if name.lower() not in declared]
+    if undeclared:
+        raise AssertionError(f"{response.status_code} sends {undeclared}, which the schema does not declare")
+    return None
+
+
 @schemathesis.check
 def refused_only_for_a_missing_record(ctx, response, case):
     """A schema-valid request refused with 400 names only records that do not exist (see CONFIG)."""
