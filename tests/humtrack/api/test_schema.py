@@ -67,7 +67,7 @@ def contract_headers_are_declared(ctx, response, case):
     definition = case.operation.responses.find_by_status_code(response.status_code)
     if definition is None:
         return None  # an undeclared status: status_code_conformance's finding
-    declared = {name.lower() for name in definition.headers or {}}
+    declared = {name.lower() for name, _ in definition.headers.items()} if definition.headers else set()
     sent = [name for name in CONTRACT_HEADERS if name.lower() in response.headers]
     undeclared = [name for name in sent if name.lower() not in declared]
     if undeclared:
