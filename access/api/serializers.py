@@ -4,6 +4,7 @@ Rules (a status cannot take effect in the future, a restriction cannot end befor
 the services' and the models'; these serializers check types and choices and name the fields.
 """
 
+import re
 from functools import lru_cache
 
 from django.core.validators import RegexValidator
@@ -230,20 +231,21 @@ class CorridorStatusWriteSerializer(StatusChangeWriteSerializer):
 
 
 # A source's link (or "": none), as the schema states it and the server keeps it: http(s), a host name with a dot
-# (labels of up to 50 characters, at most four), then a path without spaces. Django's URLValidator
-# takes more (ports, IP addresses, ftp); a schema that says exactly what is taken serves partners
-# better, and everything this takes, the model's URLValidator takes too.
+# (labels of up to 50 characters, at most four), then a path of printable ASCII (anything else is
+# percent-encoded). Django's URLValidator takes more (ports, IP addresses, ftp); a schema that says
+# exactly what is taken serves partners better, and everything this takes, the model's URLValidator
+# takes too. No `\s` and no trailing-newline `$`: a schema's patterns are ECMA 262's, not Python's.
 LABEL = r"[A-Za-z0-9](?:[A-Za-z0-9-]{0,48}[A-Za-z0-9])?"
-SOURCE_URL_PATTERN = rf"^https?://{LABEL}(?:\.{LABEL}){{0,2}}\.[A-Za-z]{{2,63}}(?:/[^\s\x00]*)?$"
+SOURCE_URL_PATTERN = rf"^https?://{LABEL}(?:\.{LABEL}){{0,2}}\.[A-Za-z]{{2,63}}(?:/[!-~]*)?$"
+SOURCE_URL = re.compile(SOURCE_URL_PATTERN.removesuffix("$") + r"\Z")  # as ECMA's `$`: the very end
 
 
 @extend_schema_field({"type": "string", "pattern": SOURCE_URL_PATTERN, "maxLength": 1000})
 class SourceUrlField(fields.CharField):
     def __init__(self, **kwargs):
-        kwargs.setdefault(
-            "validators", [RegexValidator(SOURCE_URL_PATTERN, "An http(s) link: https://host.example/path.")]
-        )
-        super().__init__(required=False, allow_blank=True, max_length=1000, **kwargs)
+        kwargs.setdefault("validators", [RegexValidator(SOURCE_URL, "An http(s) link: https://host.example/path.")])
+        # Nothing trimmed: " https://…" is not a link the schema allows.
+        super().__init__(required=False, allow_blank=True, max_length=1000, trim_whitespace=False, **kwargs)
 
 
 class SourceWriteSerializer(WriteSerializer):

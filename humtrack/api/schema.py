@@ -31,7 +31,10 @@ from .exceptions import ErrorCode
 MAX_ID = 2**63 - 1  # the largest key a bigint column holds
 # Text that may be blank: drf-spectacular adds "" as its own alternative (oneOf), so the pattern is of the rest.
 TEXT_PATTERN = r"^[^\x00]+$"
-NON_BLANK_TEXT_PATTERN = r"^[^\x00]*[^\s\x00][^\x00]*$"
+# Python's whitespace (str.strip, which DRF trims with), spelled out: `\s` means another set in a
+# schema's (ECMA 262) patterns than in Python's.
+WHITESPACE = r"\t\n\x0b\x0c\r\x1c-\x1f \x85\xa0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000"
+NON_BLANK_TEXT_PATTERN = rf"^[^\x00]*[^\x00{WHITESPACE}][^\x00]*$"
 
 
 class TokenAuthenticationScheme(OpenApiAuthenticationExtension):
