@@ -11,7 +11,7 @@ from rest_framework import serializers, status
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from access.api.pcodes import is_pcode
+from access.api.pcodes import API_PCODE_PATTERN, region_for_parameter
 from access.api.permissions import MayChangeSubscription
 from access.api.serializers import RegionRef, WriteSerializer
 from access.models import Region, Subscription
@@ -21,7 +21,13 @@ from humtrack.api.renderers import ORJSONRenderer
 from humtrack.api.viewsets import CreateMixin, ListMixin, PartnerViewSet, RetrieveMixin, UpdateMixin
 
 from .cap import cap_feed, status_change_events
-from .subscriptions import create_subscription, subscriptions_visible_to, update_subscription
+from .subscriptions import (
+    create_subscription,
+    stop_subscription,
+    stopped_through_the_api,
+    subscriptions_visible_to,
+    update_subscription,
+)
 
 
 class ThresholdStatusField(serializers.ChoiceField):
@@ -83,7 +89,12 @@ class SubscriptionWriteSerializer(WriteSerializer):
     create=extend_schema(summary="Subscribe a person to alerts about regions"),
     update=extend_schema(summary="Change a subscription"),
     partial_update=extend_schema(summary="Change part of a subscription"),
-    destroy=extend_schema(summary="Stop a subscription (kept, inactive, with its delivery history)"),
+    destroy=extend_schema(
+        summary="Delete a subscription",
+        description="It stops at once and is gone from the API: 404 from then on, and it comes through "
+        "`/api/v1/deletions/?resource=subscriptions`. Coordinators keep it in the admin, inactive, with its "
+        "delivery history. To pause alerts and keep the subscription, PATCH `active` to false instead.",
+    ),
 )
 class SubscriptionViewSet(ListMixin, RetrieveMixin, CreateMixin, UpdateMixin, PartnerViewSet):
     """Email alerts to people when access changes in the regions they follow. Needs the `alerts` scope."""
@@ -100,7 +111,8 @@ class SubscriptionViewSet(ListMixin, RetrieveMixin, CreateMixin, UpdateMixin, Pa
     def get_queryset(self):
         if getattr(self, "swagger_fake_view", False) or not self.request.user.is_authenticated:
             return Subscription.objects.none()  # the schema generator, or a request about to get a 401
-        subscriptions = Subscription.objects.prefetch_related("regions")
+        # Deleted through the API (stop_subscription): not the partner's any more.
+        subscriptions = Subscription.objects.prefetch_related("regions").exclude(stopped_through_the_api())
         organisation = request_organisation(self.request)
         if organisation is not None:
             return subscriptions.filter(organisation=organisation)
@@ -114,8 +126,7 @@ class SubscriptionViewSet(ListMixin, RetrieveMixin, CreateMixin, UpdateMixin, Pa
         return update_subscription(subscription=subscription, actor=self.actor, **data)
 
     def destroy(self, request, *args, **kwargs):
-        subscription = self.get_object()
-        update_subscription(subscription=subscription, actor=self.actor, active=False)
+        stop_subscription(subscription=self.get_object(), actor=self.actor)
         return Response(status=status.HTTP_204_NO_CONTENT)
 
 
@@ -135,13 +146,18 @@ class CapFeedView(StrictQueryParameters, APIView):
     @extend_schema(
         summary="CAP 1.2 feed of access status alerts",
         parameters=[
-            OpenApiParameter("within", OpenApiTypes.STR, description="Only regions within this p-code (e.g. AF08).")
+            OpenApiParameter(
+                "within",
+                OpenApiTypes.STR,
+                pattern=API_PCODE_PATTERN,
+                description="Only regions within this p-code (e.g. AF08); one that names no region is a 400.",
+            )
         ],
         responses={(200, "application/atom+xml"): OpenApiResponse(OpenApiTypes.STR, description="Atom + CAP 1.2")},
     )
     def get(self, request):
-        within = (request.query_params.get("within") or "").strip().upper()
-        if within and not (is_pcode(within) and Region.objects.filter(pcode=within).exists()):
-            raise serializers.ValidationError({"within": [f"No region with p-code {within}."]})
+        within = request.query_params.get("within")
+        if within is not None:
+            within = region_for_parameter("within", within).pcode
         feed = cap_feed(status_change_events(within or None), feed_url=request.build_absolute_uri())
         return HttpResponse(feed, content_type="application/atom+xml; charset=utf-8")

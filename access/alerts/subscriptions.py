@@ -1,4 +1,4 @@
-"""Subscriptions: who may see them, and their writes (create, change, resume after a pause, unsubscribe).
+"""Subscriptions: who may see them, and their writes (create, change, stop, resume after a pause, unsubscribe).
 
 Coordinators manage them in the admin (admin.py), partners through the API (api.py), people through
 the one-click unsubscribe link of every email (views.py); all of them write through here.
@@ -6,12 +6,15 @@ the one-click unsubscribe link of every email (views.py); all of them write thro
 
 from django.contrib.auth.models import AnonymousUser, User
 from django.db import transaction
-from django.db.models import Q, QuerySet
+from django.db.models import CharField, Exists, OuterRef, Q, QuerySet
+from django.db.models.functions import Cast
+from django.utils import timezone
 
 from access.models import Region, Subscription
 from access.selectors.coordinators import editable_region_filter
 from humtrack.actor import SYSTEM, Actor
 from humtrack.history import stamp
+from humtrack.models import Tombstone
 from humtrack.services import NOT_GIVEN, NotGiven, model_update, save_validated
 
 from .choices import AlertMode, AlertTrigger
@@ -69,6 +72,33 @@ def create_subscription_from(*, subscription: Subscription, actor: Actor) -> Sub
 def update_subscription_from(*, subscription: Subscription, actor: Actor) -> Subscription:
     """Save the changes an admin form has made to `subscription` (its regions follow with save_m2m)."""
     return save_validated(subscription, actor=actor, reason="Subscription changed")
+
+
+# The API resource whose deletions a partner syncs (access.apps tracks deletions of Subscription under it).
+RESOURCE = "subscriptions"
+
+
+def stopped_through_the_api() -> Exists:
+    """Whether a subscription was stopped by its partner (DELETE): a tombstone names it."""
+    tombstones = Tombstone.objects.filter(resource=RESOURCE, object_id=Cast(OuterRef("pk"), CharField()))
+    return Exists(tombstones)
+
+
+def stop_subscription(*, subscription: Subscription, actor: Actor) -> Subscription:
+    """A partner's DELETE: the subscription is gone from the API (404, and a tombstone in its deletions
+    feed, so a partner that syncs deletes its copy) but kept, inactive, with its delivery history, for
+    the coordinators in the admin. One transaction."""
+    with transaction.atomic():
+        subscription.active = False
+        stamp(subscription, actor, "Stopped by its partner (deleted through the API)")
+        subscription.save(update_fields=["active", "updated_at"])
+        Tombstone.objects.create(
+            resource=RESOURCE,
+            object_id=str(subscription.pk),
+            organisation_id=subscription.organisation_id,
+            deleted_at=timezone.now(),
+        )
+    return subscription
 
 
 def update_subscription(

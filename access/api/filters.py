@@ -25,20 +25,23 @@ from access.selectors.regions import fresh_regions, stale_regions, within_filter
 from access.selectors.status import status_basis_in, with_effective_status
 from humtrack.api.filters import BooleanFilter, DateTimeFilter, IntegerFilter, SyncFilterSet
 
-from .pcodes import is_pcode
+from .pcodes import pcode_schema, region_for_parameter
 
 # The largest id a bigint holds: a larger one is a 400 rather than a database error.
 MAX_ID = 2**63 - 1
 
 
+@pcode_schema
 class PcodeFilter(django_filters.CharFilter):
     """Records by the p-code (any case) of the region in `region_field` ("" when the records are regions);
-    a value not shaped like a p-code names no region, so it matches nothing."""
+    a p-code that names no region is a 400 naming the parameter (access.api.pcodes.region_for_parameter)."""
 
     default_help_text = ""
+    allows_empty = False  # `?within=` names no region: a 400 (SyncFilterSet.is_valid)
 
     def __init__(self, *args, region_field: str = "region", **kwargs):
         kwargs.setdefault("help_text", self.default_help_text)
+        kwargs.setdefault("strip", False)  # " AF08" is not a p-code: the schema's pattern says so
         super().__init__(*args, **kwargs)
         self.region_field = region_field
 
@@ -48,9 +51,7 @@ class PcodeFilter(django_filters.CharFilter):
     def filter(self, qs, value):
         if not value:
             return qs
-        pcode = value.strip().upper()
-        if not is_pcode(pcode):
-            return qs.none()
+        pcode = region_for_parameter(self.field_name, value).pcode
         # Several waypoints of one corridor may match: distinct keeps each record once.
         condition = self.condition(pcode)
         return qs.filter(condition).distinct() if "__" in self.region_field else qs.filter(condition)

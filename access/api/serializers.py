@@ -4,8 +4,11 @@ Rules (a status cannot take effect in the future, a restriction cannot end befor
 the services' and the models'; these serializers check types and choices and name the fields.
 """
 
+import re
 from functools import lru_cache
 
+from django.core.validators import RegexValidator
+from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from access.choices import AccessStatus, AffectedGroupCode, Confidence, CorridorStatus, StatusBasis
@@ -14,7 +17,7 @@ from access.models.regions import PATH_SEPARATOR
 from humtrack.api import fields
 from humtrack.api.serializers import OrganisationName, WriteSerializer
 
-from .pcodes import is_pcode
+from .pcodes import is_pcode, pcode_schema
 
 
 @lru_cache(maxsize=4096)  # a country has a few hundred regions; every list row asks for one of them
@@ -23,8 +26,9 @@ def hierarchy_of(path: str) -> tuple[str, ...]:
     return tuple(pcode for pcode in path.split(PATH_SEPARATOR) if pcode)
 
 
+@pcode_schema
 class RegionRef(serializers.SlugRelatedField):
-    """A region given by its p-code (case does not matter)."""
+    """A region given by its p-code (case does not matter; nothing around it)."""
 
     def __init__(self, **kwargs):
         kwargs.setdefault("queryset", Region.objects.all())
@@ -33,7 +37,7 @@ class RegionRef(serializers.SlugRelatedField):
 
     def to_internal_value(self, data):
         if isinstance(data, str):
-            data = data.strip().upper()
+            data = data.upper()
         if not isinstance(data, str) or not is_pcode(data):
             self.fail("does_not_exist", slug_name=self.slug_field, value=data)
         return super().to_internal_value(data)
@@ -226,7 +230,27 @@ class CorridorStatusWriteSerializer(StatusChangeWriteSerializer):
     status = serializers.ChoiceField(choices=CorridorStatus.choices)
 
 
+# A source's link (or "": none), as the schema states it and the server keeps it: http(s), a host name with a dot
+# (labels of up to 50 characters, at most four), then a path of printable ASCII (anything else is
+# percent-encoded). Django's URLValidator takes more (ports, IP addresses, ftp); a schema that says
+# exactly what is taken serves partners better, and everything this takes, the model's URLValidator
+# takes too. No `\s` and no trailing-newline `$`: a schema's patterns are ECMA 262's, not Python's.
+LABEL = r"[A-Za-z0-9](?:[A-Za-z0-9-]{0,48}[A-Za-z0-9])?"
+SOURCE_URL_PATTERN = rf"^https?://{LABEL}(?:\.{LABEL}){{0,2}}\.[A-Za-z]{{2,63}}(?:/[!-~]*)?$"
+SOURCE_URL = re.compile(SOURCE_URL_PATTERN.removesuffix("$") + r"\Z")  # as ECMA's `$`: the very end
+
+
+@extend_schema_field({"type": "string", "pattern": SOURCE_URL_PATTERN, "maxLength": 1000})
+class SourceUrlField(fields.CharField):
+    def __init__(self, **kwargs):
+        kwargs.setdefault("validators", [RegexValidator(SOURCE_URL, "An http(s) link: https://host.example/path.")])
+        # Nothing trimmed: " https://…" is not a link the schema allows.
+        super().__init__(required=False, allow_blank=True, max_length=1000, trim_whitespace=False, **kwargs)
+
+
 class SourceWriteSerializer(WriteSerializer):
+    url = SourceUrlField(help_text="A link to the source (http or https), or empty.")
+
     class Meta:
         model = Source
         fields = ["publisher", "title", "url", "published_at", "kind", "reliability"]

@@ -4,7 +4,8 @@
      "fields": {"effective_at": ["Enter a valid date/time."]}}
 
 `fields` appears on 400s that name fields (nested serializers give dotted names); the bulk upload
-adds `rows`: [{"row": 12, "field": "sector", "message": "..."}]. Services raise Django's
+adds `rows`: [{"row": 12, "field": "sector", "message": "..."}]; a 409 about a record that already
+exists names it: `"existing": 31`. Services raise Django's
 ValidationError and humtrack.services.Conflict; they map to 400 and 409 here, so views need no
 try/except.
 
@@ -74,9 +75,15 @@ class PreconditionFailed(exceptions.APIException):
 
 
 class ConflictError(exceptions.APIException):
+    """409; `existing`, when given, is the id of the record the request would duplicate (the body's `existing`)."""
+
     status_code = status.HTTP_409_CONFLICT
     default_detail = "The request conflicts with the record as it now is."
     default_code = ErrorCode.CONFLICT
+
+    def __init__(self, detail=None, code=None, *, existing: int | None = None):
+        super().__init__(detail, code)
+        self.existing = existing
 
 
 class DatabaseBusy(exceptions.APIException):
@@ -201,6 +208,6 @@ def api_exception_handler(exc, context):
         detail = exc.detail
         if isinstance(detail, (list, dict)):
             detail = "; ".join(m for messages in _flatten(detail).values() for m in messages)
-        body = error_body(exc.status_code, error_code(exc), str(detail))
+        body = error_body(exc.status_code, error_code(exc), str(detail), existing=getattr(exc, "existing", None))
     set_rollback()
     return Response(body, status=exc.status_code, headers=headers)

@@ -59,7 +59,8 @@ class SyncFilterSet(django_filters.FilterSet):
     """Base of every resource's FilterSet: `updated_since`; an empty non-text parameter is an error.
 
     django-filter ignores `?updated_since=` as if it were absent; a partner who sends it meant
-    something, so it gets a 400 naming the parameter instead of an unfiltered list.
+    something, so it gets a 400 naming the parameter instead of an unfiltered list. Text filters may
+    be empty unless they say otherwise (`allows_empty = False`: a p-code).
     """
 
     updated_since = UpdatedSinceFilter()
@@ -83,7 +84,8 @@ class SyncFilterSet(django_filters.FilterSet):
     def is_valid(self):
         valid = super().is_valid()
         for name, declared in self.filters.items():
-            if isinstance(declared.field, forms.CharField) or name not in self.data:
+            allows_empty = getattr(declared, "allows_empty", isinstance(declared.field, forms.CharField))
+            if allows_empty or name not in self.data:
                 continue
             values = self.data.getlist(name) if hasattr(self.data, "getlist") else [self.data.get(name)]
             if any(value == "" for value in values):

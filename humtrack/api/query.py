@@ -1,4 +1,5 @@
 """Unknown query parameters are a 400 naming them and the allowed ones: `?sectr=FSC` is a typo, not "all".
+So is a value longer than MAX_VALUE_LENGTH or a parameter repeated more than MAX_REPEATS times.
 
 What a view accepts, in the schema's terms: `format` (every view: DRF's format override); on a list,
 its FilterSet's filters; on a paginated read, the paginator's `cursor` and `page_size`; and whatever
@@ -13,6 +14,11 @@ from rest_framework import serializers
 from rest_framework.settings import api_settings
 
 from .exceptions import ErrorCode
+
+# What a query parameter may be, for every view (the schema states both, humtrack.api.schema): a URL
+# stays within what the servers in front take (gunicorn refuses a request line over 4,094 bytes).
+MAX_VALUE_LENGTH = 300  # characters: the longest text a filter compares with (a source's publisher)
+MAX_REPEATS = 20  # a repeated parameter (`?sector=FSC&sector=WSH`): more than any list of choices
 
 # Actions on one record or writes: no filters or pages there (the schema lists none).
 NOT_PAGED = {"retrieve", "create", "update", "partial_update", "destroy"}
@@ -40,6 +46,16 @@ def allowed_query_parameters(view, request) -> set[str]:
     return allowed
 
 
+def oversized_parameter_errors(query) -> dict[str, list[str]]:
+    errors: dict[str, list[str]] = {}
+    for name, values in query.lists():
+        if len(values) > MAX_REPEATS:
+            errors[name] = [f"Given at most {MAX_REPEATS} times."]
+        elif any(len(value) > MAX_VALUE_LENGTH for value in values):
+            errors[name] = [f"At most {MAX_VALUE_LENGTH} characters."]
+    return errors
+
+
 def unknown_parameter_errors(names: Iterable[str], allowed: set[str]) -> dict[str, list[str]]:
     listed = ", ".join(sorted(allowed)) or "none"
     return {name: [f"Unknown parameter; allowed: {listed}."] for name in sorted(set(names) - allowed)}
@@ -55,5 +71,6 @@ class StrictQueryParameters:
         if getattr(self, request.method.lower(), None) is None:
             return  # a method the view does not take: 405 (dispatch), not a 400 about its parameters
         errors = unknown_parameter_errors(request.query_params.keys(), allowed_query_parameters(self, request))
+        errors = errors or oversized_parameter_errors(request.query_params)
         if errors:
             raise serializers.ValidationError(errors, code=ErrorCode.INVALID)

@@ -32,5 +32,6 @@ urlpatterns = [
     path("schema/", SpectacularAPIView.as_view(), name="schema"),
     path("docs/", SpectacularSwaggerView.as_view(url_name="api:schema"), name="docs"),
     # Last: any other path under /api/ is a 404 in the API's error shape, not Django's HTML page.
-    re_path(r"^.*$", views.not_found),
+    # Any character, a newline (`%0A`) too: `.` would leave such a path to Django's HTML 404.
+    re_path(r"^[\s\S]*$", views.not_found),
 ]

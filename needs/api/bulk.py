@@ -50,7 +50,7 @@ class RowReader:
 
     @staticmethod
     def _region_ids(rows) -> dict[str, int]:
-        pcodes = {r["region"].strip().upper() for r in rows if isinstance(r, dict) and isinstance(r.get("region"), str)}
+        pcodes = {r["region"].upper() for r in rows if isinstance(r, dict) and isinstance(r.get("region"), str)}
         return dict(Region.objects.filter(pcode__in=pcodes).values_list("pcode", "id"))
 
     @staticmethod
@@ -73,7 +73,7 @@ class RowReader:
             return None
 
         region = row["region"]
-        region_id = regions.get(region.strip().upper()) if isinstance(region, str) else None
+        region_id = regions.get(region.upper()) if isinstance(region, str) else None
         if region_id is None:
             self.error(number, "region", f"No region with p-code {region!r}.")
         sector = row["sector"]

@@ -3,6 +3,7 @@
 import django_filters
 
 from access.api.filters import RegionFilter, WithinFilter
+from access.api.pcodes import pcode_schema
 from access.models import Region
 from access.selectors.regions import within_filter
 from humtrack.api.filters import BooleanFilter, SyncFilterSet
@@ -48,18 +49,21 @@ class NeedFigureFilterSet(SyncFilterSet):
 COUNTRY_CHOICES = [(iso3, iso3) for iso3 in sorted(iso3_by_pcode().values())]
 
 
+@pcode_schema
 class AdminCodeFilter(django_filters.CharFilter):
     """The rows of the admin 1 or admin 2 region with this p-code (any case), and of the regions under it.
 
     A p-code that names no region at this level is a 400 naming the parameter (HapiNeedsFilterSet.is_valid).
     """
 
+    allows_empty = False  # `?admin1_code=` names no region: a 400 (SyncFilterSet.is_valid)
+
     def __init__(self, *args, admin_level: int, **kwargs):
-        super().__init__(*args, **kwargs)
+        super().__init__(*args, strip=False, **kwargs)
         self.admin_level = admin_level
 
     def filter(self, qs, value):
-        return qs.filter(within_filter(value.strip().upper())) if value else qs
+        return qs.filter(within_filter(value.upper())) if value else qs
 
 
 class HapiNeedsFilterSet(SyncFilterSet):
@@ -91,7 +95,7 @@ class HapiNeedsFilterSet(SyncFilterSet):
     def is_valid(self):
         valid = super().is_valid()
         asked = {
-            name: self.form.cleaned_data[name].strip().upper()
+            name: self.form.cleaned_data[name].upper()
             for name in ("admin1_code", "admin2_code")
             if valid and self.form.cleaned_data.get(name)
         }

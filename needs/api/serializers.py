@@ -6,10 +6,12 @@ from typing import Any
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
+from access.api.pcodes import PcodeField
 from access.api.serializers import RegionRef, SourceRef, hierarchy_of
 from access.choices import Confidence
 from humtrack.api import fields
 from humtrack.api.serializers import OrganisationName, WriteSerializer
+from needs.api.bulk import MAX_COUNT
 from needs.countries import iso3_by_pcode
 from needs.models import NeedFigure
 from needs.sectors import SECTOR_CHOICES, SECTOR_NAMES
@@ -66,16 +68,18 @@ class NeedFigureWriteSerializer(WriteSerializer):
 class BulkRowSerializer(serializers.Serializer):
     """One row of a bulk upload (documentation; the rows are read by needs.api.bulk)."""
 
-    region = serializers.CharField(help_text="p-code")
+    closed = True  # needs.api.bulk refuses a field it does not know (humtrack.api.schema)
+
+    region = PcodeField(help_text="p-code")
     sector = serializers.ChoiceField(choices=SECTOR_CHOICES)
     period_start = serializers.DateField()
     period_end = serializers.DateField()
-    people_in_need = serializers.IntegerField(min_value=0, required=False, allow_null=True)
-    targeted = serializers.IntegerField(min_value=0, required=False, allow_null=True)
-    reached = serializers.IntegerField(min_value=0, required=False, allow_null=True)
+    people_in_need = serializers.IntegerField(min_value=0, max_value=MAX_COUNT, required=False, allow_null=True)
+    targeted = serializers.IntegerField(min_value=0, max_value=MAX_COUNT, required=False, allow_null=True)
+    reached = serializers.IntegerField(min_value=0, max_value=MAX_COUNT, required=False, allow_null=True)
     is_urgent = serializers.BooleanField(required=False, default=False)
     notes = serializers.CharField(required=False, allow_blank=True)
-    source = serializers.IntegerField(help_text="The id of a source.")  # type: ignore[assignment]  # declared field (stubs gap)
+    source = serializers.IntegerField(min_value=1, max_value=MAX_COUNT, help_text="The id of a source.")  # type: ignore[assignment]  # declared field (stubs gap)
     confidence = serializers.ChoiceField(choices=Confidence.choices)
 
 

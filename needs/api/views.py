@@ -4,7 +4,6 @@ from dataclasses import asdict
 
 from django.db.models import CharField
 from django.db.models.functions import Cast
-from django.http import Http404
 from django.utils.translation import gettext as _
 from drf_spectacular.utils import extend_schema, extend_schema_view
 from rest_framework import serializers as drf_serializers
@@ -13,16 +12,16 @@ from rest_framework.decorators import action
 from rest_framework.exceptions import PermissionDenied
 from rest_framework.response import Response
 
-from access.api.pcodes import is_pcode
+from access.api.pcodes import PcodeField, region_for_parameter
 from access.api.serializers import hierarchy_of
 from access.api.views.records import RecordViewSet
-from access.models import Region
 from access.policies import can_upload_needs
-from humtrack.api.exceptions import RowErrors
+from humtrack.api.exceptions import ConflictError, RowErrors
 from humtrack.api.parsers import ORJSONParser
 from humtrack.api.renderers import CsvColumn, admin_columns
 from humtrack.api.viewsets import JSON
 from needs import services
+from needs.models import NeedFigure
 from needs.sectors import SECTOR_CHOICES
 from needs.selectors import figure_warnings, need_figures, needs_rollup
 
@@ -79,8 +78,24 @@ def need_figure_items(rows) -> list[dict]:
     ]
 
 
+KEY_FIELDS = ("region", "sector", "period_start", "period_end")
+
+
+def refuse_duplicate(data: dict, figure: NeedFigure | None = None) -> None:
+    """A 409 naming the existing figure when `data` (the changes to `figure`, if given) would give a
+    second figure for one region, sector and period: the partner reads or updates that one instead. The
+    model's unique rule stays the last word (a figure written meanwhile is a 409 there too)."""
+    key = {name: data[name] if name in data else getattr(figure, name) for name in KEY_FIELDS}
+    existing = NeedFigure.objects.filter(**key)
+    if figure is not None:
+        existing = existing.exclude(pk=figure.pk)
+    if existing_id := existing.values_list("pk", flat=True).first():
+        detail = _("A need figure for this region, sector and period exists already (id %(id)s).") % {"id": existing_id}
+        raise ConflictError(detail, existing=existing_id)
+
+
 class SummaryQuerySerializer(drf_serializers.Serializer):
-    within = drf_serializers.CharField(help_text="The area's p-code: the roll-up covers it and all under it.")
+    within = PcodeField(help_text="The area's p-code: the roll-up covers it and all under it.")
     sector = drf_serializers.ChoiceField(choices=SECTOR_CHOICES, required=False)
     period_start = drf_serializers.DateField(required=False)
     period_end = drf_serializers.DateField(required=False)
@@ -121,9 +136,11 @@ class NeedFigureViewSet(RecordViewSet):
         return self.get_paginated_response(need_figure_items(page))
 
     def create_record(self, data):
+        refuse_duplicate(data)
         return services.record_need_figure(actor=self.actor, **data)
 
     def update_record(self, figure, data):
+        refuse_duplicate(data, figure=figure)
         return services.update_need_figure(figure=figure, actor=self.actor, **data)
 
     @extend_schema(
@@ -148,18 +165,13 @@ class NeedFigureViewSet(RecordViewSet):
         query = SummaryQuerySerializer(data=request.query_params)
         query.is_valid(raise_exception=True)
         params = query.validated_data
-        within = params["within"].strip().upper()
-        try:
-            if not is_pcode(within):  # not even shaped like a p-code: no need to ask the database
-                raise Region.DoesNotExist
-            rollup = needs_rollup(
-                pcode=within,
-                sector=params.get("sector"),
-                period_start=params.get("period_start"),
-                period_end=params.get("period_end"),
-            )
-        except Region.DoesNotExist:
-            raise Http404(f"No region with p-code {params['within']!r}.") from None
+        within = region_for_parameter("within", params["within"]).pcode
+        rollup = needs_rollup(
+            pcode=within,
+            sector=params.get("sector"),
+            period_start=params.get("period_start"),
+            period_end=params.get("period_end"),
+        )
         return Response(serializers.NeedsSummarySerializer(rollup).data)
 
     @extend_schema(

@@ -16,7 +16,7 @@ from humtrack.api.renderers import CsvColumn, GeoJSONRenderer, admin_columns
 from humtrack.api.viewsets import JSON, ListMixin, PartnerViewSet, RetrieveMixin
 
 from .. import filters, serializers
-from ..pcodes import is_pcode
+from ..pcodes import PCODE_PATH_REGEX, is_pcode
 from ..permissions import NOT_YOUR_REGION, RegionScopedViewSet
 from ..status_changes import record_status_change, status_change_schema
 
@@ -38,8 +38,8 @@ class RegionViewSet(ListMixin, RetrieveMixin, RegionScopedViewSet):
     serializer_class = serializers.RegionSerializer
     filterset_class = filters.RegionFilterSet
     lookup_field = "pcode"
-    # Any text: one not shaped like a p-code is this resource's 404 (_pcode), not the API's catch-all.
-    lookup_value_regex = r"[^/]+"
+    # The schema states the shape; a path not shaped like a p-code is the API's catch-all 404.
+    lookup_value_regex = PCODE_PATH_REGEX
     renderer_classes = [*PartnerViewSet.renderer_classes, GeoJSONRenderer]
     csv_columns = [
         *admin_columns("hierarchy"),

@@ -122,6 +122,26 @@ def test_a_partner_sees_and_changes_only_its_own_subscriptions(tree):
     assert Subscription.objects.get(pk=mine["id"]).active is False
 
 
+def test_a_deleted_subscription_is_gone_from_the_api_and_kept_inactive_for_the_admin(tree):
+    ours = client_with(["read", "alerts"])
+    kept = ours.post("/api/v1/subscriptions/", {"email": "k@example.org", "regions": ["AF08"]}).json()
+    gone = ours.post("/api/v1/subscriptions/", {"email": "g@example.org", "regions": ["AF08"]}).json()
+    url = f"/api/v1/subscriptions/{gone['id']}/"
+    assert ours.delete(url).status_code == 204
+    assert [ours.get(url).status_code, ours.patch(url, {"name": "x"}).status_code, ours.delete(url).status_code] == [
+        404,
+        404,
+        404,
+    ]
+    assert [s["id"] for s in ours.get("/api/v1/subscriptions/").json()["results"]] == [kept["id"]]
+    deletions = ours.get("/api/v1/deletions/", {"resource": "subscriptions"}).json()["results"]
+    assert [d["id"] for d in deletions] == [str(gone["id"])]
+    assert Subscription.objects.get(pk=gone["id"]).active is False  # the admin keeps it, and its deliveries
+    # Pausing is a PATCH: the subscription stays readable, inactive.
+    paused = ours.patch(f"/api/v1/subscriptions/{kept['id']}/", {"active": False})
+    assert (paused.status_code, ours.get(f"/api/v1/subscriptions/{kept['id']}/").json()["active"]) == (200, False)
+
+
 @pytest.mark.parametrize(
     "payload,field",
     [

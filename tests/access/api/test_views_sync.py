@@ -209,7 +209,7 @@ def test_deleted_regions_are_named_by_p_code_and_other_resources_feeds_stay_apar
     assert partner_client.get("/api/v1/deletions/", {"resource": "needs"}).json()["results"] == []
 
 
-def test_a_stopped_subscription_syncs_as_inactive_and_a_deleted_one_only_to_its_organisation(
+def test_a_paused_subscription_syncs_as_inactive_and_a_deleted_one_only_to_its_organisation(
     partner_client, superuser_client, tree, clock
 ):
     created = partner_client.post(
@@ -220,8 +220,12 @@ def test_a_stopped_subscription_syncs_as_inactive_and_a_deleted_one_only_to_its_
     subscriptions = SyncingPartner(partner_client, "subscriptions")
     assert synced(subscriptions, clock)[str(subscription_id)]["active"] is True
 
+    paused = partner_client.patch(f"/api/v1/subscriptions/{subscription_id}/", {"active": False}, format="json")
+    assert paused.status_code == 200
+    assert synced(subscriptions, clock)[str(subscription_id)]["active"] is False  # paused, kept
+
     assert partner_client.delete(f"/api/v1/subscriptions/{subscription_id}/").status_code == 204
-    assert synced(subscriptions, clock)[str(subscription_id)]["active"] is False  # stopped, kept
+    assert str(subscription_id) not in synced(subscriptions, clock)  # deleted: gone from the API
 
     response = superuser_client.post(f"/admin/access/subscription/{subscription_id}/delete/", {"post": "yes"})
     assert response.status_code == 302 and not Subscription.objects.exists()

@@ -60,3 +60,29 @@ def test_every_parameter_the_schema_lists_is_accepted_and_no_other(everything, a
             assert refused.status_code == 400, (path, refused.content)
             assert list(refused.json()["fields"]) == ["not_a_parameter"], path
     assert checked > 50
+
+
+def test_a_value_too_long_or_repeated_too_often_is_a_400_naming_it_as_the_schema_says(reader, anonymous, tree):
+    schema = anonymous.get("/api/schema/?format=json").json()
+    parameters = {p["name"]: p["schema"] for p in schema["paths"]["/api/v1/sources/"]["get"]["parameters"]}
+    assert (parameters["publisher"]["maxLength"], parameters["kind"]["maxItems"]) == (300, 20)
+    assert reader.get("/api/v1/sources/", {"publisher": "é" * 300}).status_code == 200
+    too_long = reader.get("/api/v1/sources/", {"publisher": "é" * 301})
+    assert (too_long.status_code, list(too_long.json()["fields"])) == (400, ["publisher"])
+    assert reader.get("/api/v1/sources/", {"kind": ["media"] * 20}).status_code == 200
+    too_many = reader.get("/api/v1/sources/", {"kind": ["media"] * 21})
+    assert (too_many.status_code, list(too_many.json()["fields"])) == (400, ["kind"])
+
+
+def test_integer_filters_are_integers_with_the_bounds_the_server_keeps(reader, anonymous, tree):
+    schema = anonymous.get("/api/schema/?format=json").json()
+    level = next(p for p in schema["paths"]["/api/v1/regions/"]["get"]["parameters"] if p["name"] == "level")
+    assert level["schema"] == {"type": "integer", "minimum": 0, "maximum": 5}
+    corridor = next(p for p in schema["paths"]["/api/v1/restrictions/"]["get"]["parameters"] if p["name"] == "corridor")
+    assert corridor["schema"] == {"type": "integer", "minimum": 1, "maximum": 2**63 - 1}
+    assert [reader.get("/api/v1/regions/", {"level": level}).status_code for level in (-1, 0, 5, 6)] == [
+        400,
+        200,
+        200,
+        400,
+    ]

@@ -227,7 +227,7 @@ def test_below_districts_hapi_has_no_level(reader, demo):
 def test_the_schema_states_hapis_columns_filters_and_bounds():
     schema = APIClient().get("/api/schema/", {"format": "json"}).json()
     operation = schema["paths"]["/api/v1/needs/hapi/"]["get"]
-    assert list(operation["responses"]) == ["200", "400", "401", "403", "404", "406", "429", "500", "503"]
+    assert list(operation["responses"]) == ["200", "400", "401", "403", "404", "405", "406", "413", "429", "500", "503"]
     parameters = {parameter["name"]: parameter["schema"] for parameter in operation["parameters"]}
     assert {"location_code", "admin1_code", "admin2_code", "sector_code", "population_status", "admin_level",
             "limit", "offset", "output_format"} <= set(parameters)  # fmt: skip

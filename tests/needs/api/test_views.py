@@ -66,10 +66,31 @@ def test_create_and_update_a_figure_of_ones_own(writer, other_writer, tree, sour
     assert writer.patch(url, {"reached": 40}).json()["reached"] == 40
     assert other_writer.patch(url, {"reached": 0}).status_code == 403
     duplicate = writer.post("/api/v1/needs/", body)
-    assert duplicate.status_code == 400  # one figure per region, sector and period
+    assert duplicate.status_code == 409  # one figure per region, sector and period
     assert NeedFigure.objects.count() == 1
     reversed_period = writer.post("/api/v1/needs/", {**body, "sector": "HEA", "period_end": "2020-12-31"})
     assert reversed_period.status_code == 400 and "period_end" in reversed_period.json()["fields"]
+
+
+def test_a_duplicate_figure_is_a_409_naming_the_existing_one_on_create_and_update(writer, other_writer, tree, source):
+    body = {"region": "AF08", "sector": "FSC", "period_start": "2021-01-01", "period_end": "2021-12-31",
+            "people_in_need": 100, "source": source.pk, "confidence": "reported"}  # fmt: skip
+    existing = writer.post("/api/v1/needs/", body).json()["id"]
+    for client in (writer, other_writer):  # one figure per key, whoever reported it
+        duplicate = client.post("/api/v1/needs/", {**body, "region": "af08", "people_in_need": 5})
+        assert duplicate.status_code == 409
+        assert duplicate.json() == {
+            "status": 409,
+            "code": "conflict",
+            "detail": f"A need figure for this region, sector and period exists already (id {existing}).",
+            "existing": existing,
+        }
+    other = writer.post("/api/v1/needs/", {**body, "sector": "HEA"}).json()
+    moved = writer.patch(f"/api/v1/needs/{other['id']}/", {"sector": "FSC"})
+    assert (moved.status_code, moved.json()["existing"]) == (409, existing)
+    assert writer.patch(f"/api/v1/needs/{other['id']}/", {"sector": "HEA", "reached": 1}).status_code == 200
+    assert writer.put(f"/api/v1/needs/{existing}/", {**body, "reached": 1}).status_code == 200  # itself: no conflict
+    assert NeedFigure.objects.filter(sector="FSC").get().people_in_need == 100
 
 
 def test_summary_sums_districts_and_gives_intersectoral_at_least_and_names_the_regions(reader, tree):
@@ -96,7 +117,9 @@ def test_summary_sums_districts_and_gives_intersectoral_at_least_and_names_the_r
 
 def test_summary_needs_an_existing_area(reader, tree):
     assert reader.get("/api/v1/needs/summary/").status_code == 400
-    assert reader.get("/api/v1/needs/summary/", {"within": "ZZ"}).status_code == 404
+    unknown = reader.get("/api/v1/needs/summary/", {"within": "ZZ"})
+    assert unknown.status_code == 400
+    assert unknown.json()["fields"] == {"within": ["No region with p-code ZZ."]}
 
 
 def bulk_row(region, sector="FSC", source=None, **extra):
