@@ -351,16 +351,18 @@ def test_a_partner_manages_alert_subscriptions_with_the_alerts_scope(partner_cli
     stopped = subscriptions.subscriptions_destroy.sync_detailed(subscription.id, client=alerts)
     assert stopped.status_code == 204
     after = subscriptions.subscriptions_retrieve.sync_detailed(subscription.id, client=alerts)
-    assert parsed(after, models.Subscription).active is False
-    # Stopped, it comes through the sync like any change; the deletions feed of subscriptions needs `alerts`.
+    assert parsed(after, models.Error).code == models.ErrorCodeEnum.NOT_FOUND
+    # Deleted, it leaves the list and comes through the deletions feed, which needs `alerts`.
     synced, _ = walk(
         partial(subscriptions.subscriptions_list.sync_detailed, client=alerts),
         models.PaginatedSubscriptionList,
         link=listed.resume,
     )
-    assert [(item.id, item.active) for item in synced] == [(subscription.id, False)]
+    assert synced == []
     feed = partial(api.deletions.deletions_list.sync_detailed, resource=models.DeletionsListResource.SUBSCRIPTIONS)
-    assert parsed(feed(client=alerts), models.PaginatedTombstoneList).results == []
+    assert [tombstone.id for tombstone in parsed(feed(client=alerts), models.PaginatedTombstoneList).results] == [
+        str(subscription.id)
+    ]
     assert parsed(feed(client=writer), models.Error).code == models.ErrorCodeEnum.PERMISSION_DENIED
 
 
