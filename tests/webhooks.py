@@ -96,6 +96,8 @@ class Receiver:
                 headers = {key.lower(): value for key, value in self.headers.items()}
                 status = receiver.handle(self.path, headers, body)
                 self.send_response(status)
+                if 300 <= status < 400:  # a redirect to another path of this receiver
+                    self.send_header("location", f"{self.path}/redirected")
                 self.send_header("content-length", "2")
                 self.end_headers()
                 self.wfile.write(b"ok")

@@ -92,7 +92,7 @@ def fan_out_events(now: datetime, limit: int = FAN_OUT_CHUNK) -> int:
     )
     if not events:
         return 0
-    endpoints = list(WebhookEndpoint.objects.only("pk", "event_types", "active", "created_at"))
+    endpoints = list(WebhookEndpoint.objects.only("event_types", "active", "created_at"))
     deliveries = [
         WebhookDelivery(
             event_id=event_id,
@@ -144,7 +144,7 @@ def claim_due(now: datetime, limit: int) -> tuple[uuid.UUID | None, list[Webhook
         return None, []
     rows = list(
         WebhookDelivery.objects.filter(claim_token=token).select_related("endpoint").only(
-            "pk", "event_id", "message_id", "attempts", "endpoint__pk", "endpoint__url", "endpoint__secret",
+            "event_id", "endpoint_id", "message_id", "attempts", "endpoint__url", "endpoint__secret",
             "endpoint__previous_secret", "endpoint__previous_secret_expires_at",
         )
     )  # fmt: skip
