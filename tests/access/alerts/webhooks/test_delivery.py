@@ -210,3 +210,15 @@ def test_a_claimed_delivery_is_sent_by_no_one_else_until_its_lease_expires(recei
     # The dead worker's late outcome changes nothing: the row is no longer its own.
     delivery.record_outcomes([delivery.Outcome(claimed[0], timezone.now(), 500)], token)
     assert WebhookDelivery.objects.get().status == Status.DELIVERED
+
+
+def test_a_pending_delivery_of_an_endpoint_disabled_meanwhile_is_not_sent(receiver):
+    endpoint = make_endpoint(receiver)
+    outage_event()
+    delivery.fan_out_events(timezone.now())
+    # Disabled while a worker held its delivery: that worker's outcome left it pending, not held.
+    endpoint.active = False
+    endpoint.save()
+    assert run() == 0
+    assert receiver.received == []
+    assert WebhookDelivery.objects.get().status == Status.PENDING
