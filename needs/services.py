@@ -223,8 +223,11 @@ def upsert_need_figures(*, figures: list[NeedFigure], actor: Actor, reason: str 
                 NeedFigure, pks, history_type=history_type, actor=actor, reason=reason, date=now,
                 batch_size=BULK_BATCH_SIZE,
             )  # fmt: skip
-        # One webhook event per created or changed figure, none for the unchanged (needs/webhooks.py).
-        announce_need_figures(created=new, updated=[current for _, current in changed])
+        # One webhook event per created or changed figure, none for the unchanged (needs/webhooks.py),
+        # built from the figures as saved: a changed one keeps its id and creation time.
+        for figure, current in changed:
+            figure.pk, figure.created_at = current.pk, current.created_at
+        announce_need_figures(created=new, updated=[figure for figure, _ in changed])
     return UpsertResult(
         created=len(new),
         updated=len(changed),

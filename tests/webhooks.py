@@ -17,14 +17,20 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 from standardwebhooks import Webhook, WebhookVerificationError
 
-from access.alerts.webhooks.models import WebhookEndpoint
 from access.alerts.webhooks.choices import WebhookEventType
+from access.alerts.webhooks.models import WebhookEndpoint
 from tests.factories import OrganisationFactory
 from tests.infrastructure import free_port
 
 
 def new_secret() -> str:
     return "whsec_" + base64.b64encode(secrets.token_bytes(24)).decode()
+
+
+class Server(ThreadingHTTPServer):
+    allow_reuse_address = True  # down and back up on the same port
+    request_queue_size = 128  # many connections at once; http.server's backlog of 5 would reset some
+    daemon_threads = True
 
 
 @dataclass
@@ -105,9 +111,7 @@ class Receiver:
             def log_message(self, *args):
                 pass
 
-        ThreadingHTTPServer.allow_reuse_address = True
-        self.server = ThreadingHTTPServer(("127.0.0.1", self.port), Handler)
-        self.server.daemon_threads = True
+        self.server = Server(("127.0.0.1", self.port), Handler)
         threading.Thread(target=self.server.serve_forever, daemon=True).start()
         return self
 

@@ -347,7 +347,8 @@ def test_permanent_failures_are_not_retried_and_pause_the_subscription_and_tell_
         deliver(panjshir["AF08"], AccessStatus.INACCESSIBLE)
     dead.refresh_from_db()
     assert dead.paused_at is not None and dead.consecutive_failures == 2
-    assert len(callbacks) == 2  # the event's enqueue and the pause notice
+    # The event's enqueue, the webhook worker's wake (the change's webhook event) and the pause notice.
+    assert len(callbacks) == 3
 
     notices.notify_coordinators_of_pause(dead.pk)
     notices.notify_coordinators_of_pause(dead.pk)  # a task run twice still tells them once

@@ -162,9 +162,7 @@ def test_every_change_reaches_every_endpoint_once_through_a_real_worker(workers,
     assert receiver.repeats == {}
 
 
-def test_a_worker_killed_mid_delivery_leaves_every_event_delivered_duplicates_only_under_the_same_id(
-    workers, receiver
-):
+def test_a_worker_killed_mid_delivery_leaves_every_event_delivered_duplicates_only_under_the_same_id(workers, receiver):
     regions = make_tree()
     source = SourceFactory()
     actor = Actor(organisation=OrganisationFactory(name="OCHA"))

@@ -41,7 +41,7 @@ def test_a_figure_recorded_then_changed_writes_created_then_updated_with_the_fig
 def test_a_bulk_upload_writes_one_event_per_created_and_changed_figure_and_none_for_the_unchanged(
     writer, reader, tree, source
 ):
-    rows = [bulk_row("AF0801", source=source), bulk_row("AF0806", source=source)]
+    rows = [bulk_row("AF0801", source=source), bulk_row("AF0806", source=source, targeted=2000, notes="Winter")]
     assert writer.post("/api/v1/needs/bulk/", {"rows": rows}).status_code == 200
     again = [bulk_row("AF0801", source=source, people_in_need=1500), rows[1], bulk_row("AF0305", source=source)]
     assert writer.post("/api/v1/needs/bulk/", {"rows": again}).json()["unchanged"] == 1
@@ -54,5 +54,9 @@ def test_a_bulk_upload_writes_one_event_per_created_and_changed_figure_and_none_
         ("need_figure.updated", ids["AF0801"]),
     ]
     changed = WebhookEvent.objects.get(event_type="need_figure.updated")
-    assert changed.payload["data"] == reader.get(f"/api/v1/needs/{ids['AF0801']}/").json()
     assert changed.payload["data"]["people_in_need"] == 1500
+    # Each payload is the figure as GET shows it now (AF0801's first one: as it was before the change).
+    latest = {event.payload["data"]["id"]: event.payload["data"] for event in WebhookEvent.objects.order_by("id")}
+    for pk, data in latest.items():
+        assert data == reader.get(f"/api/v1/needs/{pk}/").json()
+    assert WebhookEvent.objects.first().payload["data"]["people_in_need"] == 1000

@@ -10,7 +10,7 @@ change and run by beat every WEBHOOKS_POLL_SECONDS). Each round it
 3. POSTs them concurrently (WEBHOOKS_CONCURRENCY threads sharing one keep-alive httpx client; the
    threads do no database work), checking the URL against the SSRF rules (addresses.py) before each
    POST, following no redirect;
-4. records each outcome, a few dozen rows per UPDATE: 2xx is delivered; anything else is retried after
+4. records each outcome, a few dozen rows per UPDATE (marks.py): 2xx is delivered; anything else is retried after
    an exponential backoff with jitter until the scheduled delays add up to WEBHOOKS_RETRY_FOR_SECONDS,
    then failed; endpoints failing for a day are disabled (disabling.py).
 It goes round until nothing is due, or the time left before the task's soft limit could not cover a
@@ -41,6 +41,7 @@ from django.utils import timezone
 from .addresses import check_webhook_url
 from .choices import WebhookDeliveryStatus
 from .disabling import disable_failing_endpoints, note_outcomes
+from .marks import write_outcomes
 from .models import WebhookDelivery, WebhookEndpoint, WebhookEvent
 from .signing import signed_headers, signing_secrets
 
@@ -205,11 +206,6 @@ def _describe(error: Exception) -> str:
 
 # Step 4: recording outcomes -------------------------------------------------------------------------
 
-OUTCOME_FIELDS = [
-    "status", "next_attempt_at", "last_attempt_at", "last_response_code", "last_duration_ms", "last_error",
-    "delivered_at",
-]  # fmt: skip
-
 
 def record_outcomes(outcomes: list[Outcome], token: uuid.UUID, now: datetime | None = None) -> int:
     """Write each outcome on its delivery (while this worker still holds it); how many were delivered."""
@@ -234,9 +230,7 @@ def record_outcomes(outcomes: list[Outcome], token: uuid.UUID, now: datetime | N
             delivery.next_attempt_at = now + retry_delay(delivery.attempts)
         rows.append(delivery)
     with transaction.atomic():
-        WebhookDelivery.objects.filter(claim_token=token, status=WebhookDeliveryStatus.SENDING).bulk_update(
-            rows, OUTCOME_FIELDS
-        )
+        write_outcomes(rows, token)
         note_outcomes(
             succeeded={o.delivery.endpoint_id for o in outcomes if o.delivered},
             failed={o.delivery.endpoint_id for o in outcomes if not o.delivered},

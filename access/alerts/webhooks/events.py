@@ -23,7 +23,7 @@ from access.alerts import enqueue
 from .choices import WebhookEventType
 from .models import WebhookEvent
 
-BULK_BATCH_SIZE = 1000
+BULK_BATCH_SIZE = 5000
 
 
 @dataclass(frozen=True)

@@ -6,8 +6,15 @@ import pytest
 from django.utils import timezone
 
 from access.alerts.webhooks.models import WebhookEvent
-from access.choices import AccessStatus, AffectedGroupCode, Confidence, ConstraintCategory, CorridorStatus, Severity
-from access.choices import Utility
+from access.choices import (
+    AccessStatus,
+    AffectedGroupCode,
+    Confidence,
+    ConstraintCategory,
+    CorridorStatus,
+    Severity,
+    Utility,
+)
 from access.models import AccessRestriction, UtilityOutage
 from access.services import (
     change_access_status,
@@ -59,7 +66,8 @@ def test_corridor_status_changed_carries_the_corridor_as_get_shows_it(tree, sour
 
 def record_restriction_in(tree, source, actor=None):
     return record_restriction(
-        actor=actor or Actor(), region=tree["AF08"], category=ConstraintCategory.MOVEMENT_RESTRICTIONS, severity=Severity.HIGH,
+        actor=actor or Actor(), region=tree["AF08"], category=ConstraintCategory.MOVEMENT_RESTRICTIONS,
+        severity=Severity.HIGH,
         affected_groups=[AffectedGroupCode.WOMEN_AID_WORKERS], starts_at=timezone.now() - timedelta(days=1),
         source=source, confidence=Confidence.REPORTED,
     )  # fmt: skip
