@@ -8,8 +8,10 @@ worker took over after the lease ran out is that worker's now.
 """
 
 import uuid
+from typing import Any, cast
 
 from django.db import connection
+from django.db.models import Field
 
 from .choices import WebhookDeliveryStatus
 from .models import WebhookDelivery
@@ -25,23 +27,23 @@ def write_outcomes(deliveries: list[WebhookDelivery], token: uuid.UUID) -> int:
     if not deliveries:
         return 0
     meta = WebhookDelivery._meta
-    fields = [meta.get_field(name) for name in OUTCOME_FIELDS]
+    fields = [cast(Field, meta.get_field(name)) for name in OUTCOME_FIELDS]
     quote = connection.ops.quote_name
     table = quote(meta.db_table)
     # VALUES columns are column1, column2, … on both databases; column1 is the id. PostgreSQL types a
     # column of NULLs as text: cast each to its field's type there.
-    cast = connection.vendor == "postgresql"
+    typed = connection.vendor == "postgresql"
     values = [
-        f"CAST(v.column{n} AS {field.cast_db_type(connection)})" if cast else f"v.column{n}"
+        f"CAST(v.column{n} AS {field.db_type(connection)})" if typed else f"v.column{n}"
         for n, field in enumerate(fields, start=2)
     ]
     assignments = ", ".join(f"{quote(field.column)} = {value}" for field, value in zip(fields, values, strict=True))
     row = "(" + ", ".join(["%s"] * (len(fields) + 1)) + ")"
-    params: list[object] = []
+    params: list[Any] = []
     for delivery in deliveries:
         params.append(delivery.pk)
         params += [field.get_db_prep_save(getattr(delivery, field.attname), connection) for field in fields]
-    token_field = meta.get_field("claim_token")
+    token_field = cast(Field, meta.get_field("claim_token"))
     params += [token_field.get_db_prep_value(token, connection), WebhookDeliveryStatus.SENDING.value]
     sql = (
         f"UPDATE {table} SET {assignments} FROM (VALUES {', '.join([row] * len(deliveries))}) AS v"  # noqa: S608  (our table and columns; values are parameters)
@@ -49,7 +51,7 @@ def write_outcomes(deliveries: list[WebhookDelivery], token: uuid.UUID) -> int:
         f" AND {table}.{quote('status')} = %s"
     )
     with connection.cursor() as cursor:
-        if cast and not connection.get_autocommit():
+        if typed and not connection.get_autocommit():
             # As the email marks (access/alerts/marks.py): this commit need not wait for the disk. A
             # database crash in that moment loses the outcome, and the delivery is sent again under the
             # same webhook-id: the side at-least-once already errs on.
