@@ -220,3 +220,18 @@ def test_a_pending_delivery_of_an_endpoint_disabled_meanwhile_is_not_sent(receiv
     assert run() == 0
     assert receiver.received == []
     assert WebhookDelivery.objects.get().status == Status.PENDING
+
+
+def test_a_late_outcome_of_a_worker_whose_lease_ran_out_does_not_touch_the_next_workers_claim(receiver):
+    make_endpoint(receiver)
+    outage_event()
+    delivery.fan_out_events(timezone.now())
+    first_token, [first] = delivery.claim_due(timezone.now(), 10)
+    WebhookDelivery.objects.update(claimed_at=timezone.now() - timedelta(minutes=11))
+    second_token, [second] = delivery.claim_due(timezone.now(), 10)
+    assert second_token != first_token
+    delivery.record_outcomes([delivery.Outcome(first, timezone.now(), 200)], first_token)
+    held = WebhookDelivery.objects.get()
+    assert (held.status, held.claim_token, held.attempts) == (Status.SENDING, second_token, 2)
+    delivery.record_outcomes([delivery.Outcome(second, timezone.now(), 200)], second_token)
+    assert WebhookDelivery.objects.get().status == Status.DELIVERED
