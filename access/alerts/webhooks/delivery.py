@@ -4,7 +4,8 @@ deliver_due_webhooks() is the task's body (access.alerts.deliver_due_webhooks, w
 change and run by beat every WEBHOOKS_POLL_SECONDS). Each round it
 1. fans out events not fanned out yet: one WebhookDelivery per endpoint wanting the type (held for a
    disabled endpoint), its `webhook-id` fixed now for every attempt; the (event, endpoint) unique
-   constraint makes a second fan-out of the same event write nothing;
+   constraint makes a second fan-out of the same event write nothing. The rows are written in chunks,
+   already claimed by the run (as in step 2), so the first chunk's POSTs start while the next is written;
 2. claims due deliveries with one conditional UPDATE setting a fresh token (pending and due, or
    sending past WEBHOOKS_LEASE_SECONDS: its worker died), as the email pipeline does (sending.py);
 3. POSTs them concurrently (WEBHOOKS_CONCURRENCY threads sharing one keep-alive httpx client; the
@@ -26,7 +27,7 @@ import random
 import secrets
 import time
 import uuid
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from concurrent.futures import ThreadPoolExecutor, as_completed
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -47,7 +48,8 @@ from .signing import signed_headers, signing_secrets
 
 logger = logging.getLogger(__name__)
 
-FAN_OUT_CHUNK = 200  # events per fan-out transaction
+FAN_OUT_CHUNK = 200  # events per fan-out
+FAN_OUT_INSERT = 100  # deliveries per INSERT: the first chunk's POSTs start while the next is written
 CLAIM_MAX = 1000  # deliveries per claim
 MARK_EVERY = 50  # outcomes per UPDATE …
 MARK_INTERVAL = 0.05  # … or seconds since the last one, whichever comes first
@@ -84,33 +86,71 @@ def retry_delay(attempts: int) -> timedelta:
 # Step 1: the fan-out ------------------------------------------------------------------------------
 
 
-def fan_out_events(now: datetime, limit: int = FAN_OUT_CHUNK) -> int:
-    """Give the next events not fanned out their deliveries; how many events were fanned out."""
+@dataclass
+class FanOut:
+    """The deliveries the next events need, written chunk by chunk by write(); those of active endpoints,
+    up to the claim, are written already claimed by the run (sending, its token), to be sent at once."""
+
+    now: datetime
+    event_ids: list[int]
+    deliveries: list[WebhookDelivery]
+    endpoints: dict[int, WebhookEndpoint]
+    token: uuid.UUID | None
+
+    def write(self) -> Iterator[list[WebhookDelivery]]:
+        """Insert each chunk in its own commit and yield the claimed deliveries it wrote, so the POSTs of
+        one chunk go out while the next is written; mark the events fanned out once all are."""
+        for start in range(0, len(self.deliveries), FAN_OUT_INSERT):
+            chunk = self.deliveries[start : start + FAN_OUT_INSERT]
+            WebhookDelivery.objects.bulk_create(chunk, ignore_conflicts=True)
+            claimed = {d.message_id: d for d in chunk if d.claim_token is not None}
+            if not claimed:
+                continue
+            # A row another worker wrote first was not inserted (the constraint): that one is its to send.
+            written = WebhookDelivery.objects.filter(claim_token=self.token, message_id__in=list(claimed))
+            ready = []
+            for pk, message_id in written.values_list("pk", "message_id"):
+                delivery = claimed[message_id]
+                delivery.pk, delivery.endpoint = pk, self.endpoints[delivery.endpoint_id]
+                ready.append(delivery)
+            yield ready
+        WebhookEvent.objects.filter(pk__in=self.event_ids, fanned_out_at=None).update(fanned_out_at=self.now)
+
+
+def plan_fan_out(now: datetime, *, token: uuid.UUID | None = None, claim: int = 0) -> FanOut:
+    """The deliveries of the next events not fanned out (up to FAN_OUT_CHUNK events); nothing written yet."""
     events = list(
         WebhookEvent.objects.filter(fanned_out_at=None)
         .order_by("occurred_at", "id")
-        .values_list("pk", "event_type", "occurred_at")[:limit]
+        .values_list("pk", "event_type", "occurred_at")[:FAN_OUT_CHUNK]
     )
-    if not events:
-        return 0
-    endpoints = list(WebhookEndpoint.objects.only("event_types", "active", "created_at"))
-    deliveries = [
-        WebhookDelivery(
-            event_id=event_id,
-            endpoint_id=endpoint.pk,
-            message_id=new_message_id(),
-            status=WebhookDeliveryStatus.PENDING if endpoint.active else WebhookDeliveryStatus.HELD,
-            next_attempt_at=now if endpoint.active else None,
-        )
-        for event_id, event_type, occurred_at in events
-        for endpoint in endpoints
-        # An endpoint registered after the event gets it only from a backfill, which it asks for.
-        if endpoint.wants(event_type) and endpoint.created_at <= occurred_at
-    ]
-    with transaction.atomic():
-        WebhookDelivery.objects.bulk_create(deliveries, batch_size=1000, ignore_conflicts=True)
-        WebhookEvent.objects.filter(pk__in=[pk for pk, _, _ in events], fanned_out_at=None).update(fanned_out_at=now)
-    return len(events)
+    endpoints = {endpoint.pk: endpoint for endpoint in WebhookEndpoint.objects.all()} if events else {}
+    deliveries = []
+    for event_id, event_type, occurred_at in events:
+        for endpoint in endpoints.values():
+            # An endpoint registered after the event gets it only from a backfill, which it asks for.
+            if not (endpoint.wants(event_type) and endpoint.created_at <= occurred_at):
+                continue
+            delivery = WebhookDelivery(
+                event_id=event_id,
+                endpoint_id=endpoint.pk,
+                message_id=new_message_id(),
+                status=WebhookDeliveryStatus.PENDING if endpoint.active else WebhookDeliveryStatus.HELD,
+                next_attempt_at=now if endpoint.active else None,
+            )
+            if endpoint.active and claim > 0 and token is not None:
+                delivery.status, delivery.claim_token, delivery.claimed_at = WebhookDeliveryStatus.SENDING, token, now
+                delivery.attempts, claim = 1, claim - 1
+            deliveries.append(delivery)
+    return FanOut(now, [pk for pk, _, _ in events], deliveries, endpoints, token)
+
+
+def fan_out_events(now: datetime) -> int:
+    """Write the deliveries of the next events, none claimed; how many events were fanned out."""
+    fan_out = plan_fan_out(now)
+    for _ in fan_out.write():
+        pass
+    return len(fan_out.event_ids)
 
 
 # Step 2: claims -------------------------------------------------------------------------------------
@@ -146,7 +186,7 @@ def claim_due(now: datetime, limit: int) -> tuple[uuid.UUID | None, list[Webhook
     rows = list(
         WebhookDelivery.objects.filter(claim_token=token).select_related("endpoint").only(
             "event_id", "endpoint_id", "message_id", "attempts", "endpoint__url", "endpoint__secret",
-            "endpoint__previous_secret", "endpoint__previous_secret_expires_at",
+            "endpoint__previous_secret", "endpoint__previous_secret_expires_at", "endpoint__failing_since",
         )
     )  # fmt: skip
     return token, rows
@@ -207,8 +247,13 @@ def _describe(error: Exception) -> str:
 # Step 4: recording outcomes -------------------------------------------------------------------------
 
 
-def record_outcomes(outcomes: list[Outcome], token: uuid.UUID, now: datetime | None = None) -> int:
-    """Write each outcome on its delivery (while this worker still holds it); how many were delivered."""
+def record_outcomes(
+    outcomes: list[Outcome], token: uuid.UUID, now: datetime | None = None, failing: dict[int, bool] | None = None
+) -> int:
+    """Write each outcome on its delivery (while this worker still holds it); how many were delivered.
+
+    `failing` (endpoint id → failing now, as far as this run knows) spares the endpoints' UPDATE when no
+    outcome changes one: the common case, every endpoint healthy. It is kept up to date here."""
     if not outcomes:
         return 0
     now = now or timezone.now()
@@ -229,13 +274,13 @@ def record_outcomes(outcomes: list[Outcome], token: uuid.UUID, now: datetime | N
             delivery.status = WebhookDeliveryStatus.PENDING
             delivery.next_attempt_at = now + retry_delay(delivery.attempts)
         rows.append(delivery)
+    known = failing if failing is not None else {}
+    succeeded = {o.delivery.endpoint_id for o in outcomes if o.delivered and known.get(o.delivery.endpoint_id, True)}
+    failed = {o.delivery.endpoint_id for o in outcomes if not o.delivered and not known.get(o.delivery.endpoint_id)}
     with transaction.atomic():
         write_outcomes(rows, token)
-        note_outcomes(
-            succeeded={o.delivery.endpoint_id for o in outcomes if o.delivered},
-            failed={o.delivery.endpoint_id for o in outcomes if not o.delivered},
-            now=now,
-        )
+        note_outcomes(succeeded=succeeded, failed=failed, now=now)
+    known.update(dict.fromkeys(failed - succeeded, True) | dict.fromkeys(succeeded, False))
     return sum(1 for outcome in outcomes if outcome.delivered)
 
 
@@ -246,19 +291,26 @@ def _bodies(event_ids: Iterable[int]) -> dict[int, str]:
 
 
 def send_claimed(
-    client: httpx.Client, pool: ThreadPoolExecutor, token: uuid.UUID, deliveries: list[WebhookDelivery]
+    client: httpx.Client, pool: ThreadPoolExecutor, token: uuid.UUID, chunks: Iterable[list[WebhookDelivery]]
 ) -> int:
-    bodies = _bodies(delivery.event_id for delivery in deliveries)
-    futures = [pool.submit(_post, client, delivery, bodies[delivery.event_id]) for delivery in deliveries]
+    """POST the claimed deliveries, chunk after chunk as they come, and record the outcomes as they arrive."""
+    bodies: dict[int, str] = {}
+    failing: dict[int, bool] = {}
+    futures = []
+    for deliveries in chunks:
+        bodies.update(_bodies(d.event_id for d in deliveries if d.event_id not in bodies))
+        for delivery in deliveries:
+            failing.setdefault(delivery.endpoint_id, delivery.endpoint.failing_since is not None)
+            futures.append(pool.submit(_post, client, delivery, bodies[delivery.event_id]))
     delivered = 0
     waiting: list[Outcome] = []
     last_mark = time.monotonic()
     for future in as_completed(futures):
         waiting.append(future.result())
         if len(waiting) >= MARK_EVERY or time.monotonic() - last_mark >= MARK_INTERVAL:
-            delivered += record_outcomes(waiting, token)
+            delivered += record_outcomes(waiting, token, failing=failing)
             waiting, last_mark = [], time.monotonic()
-    return delivered + record_outcomes(waiting, token)
+    return delivered + record_outcomes(waiting, token, failing=failing)
 
 
 # The run --------------------------------------------------------------------------------------------
@@ -291,14 +343,18 @@ def deliver_due_webhooks(*, budget_seconds: float | None = None) -> int:
     delivered = 0
     with client() as http, ThreadPoolExecutor(settings.WEBHOOKS_CONCURRENCY, thread_name_prefix="webhook") as pool:
         while True:
-            fanned_out = fan_out_events(timezone.now())
             size = _batch_size(deadline - time.monotonic())
             if size <= 0:
                 break
-            token, claimed = claim_due(timezone.now(), size)
-            if token is not None:
-                delivered += send_claimed(http, pool, token, claimed)
+            token = uuid.uuid4()
+            fan_out = plan_fan_out(timezone.now(), token=token, claim=size)
+            if fan_out.event_ids:
+                delivered += send_claimed(http, pool, token, fan_out.write())
                 disable_failing_endpoints()
-            elif not fanned_out:
+                continue
+            claim_token, claimed = claim_due(timezone.now(), size)
+            if claim_token is None:
                 break
+            delivered += send_claimed(http, pool, claim_token, [claimed])
+            disable_failing_endpoints()
     return delivered
