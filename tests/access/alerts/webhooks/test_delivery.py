@@ -3,6 +3,7 @@ standardwebhooks package: fan-out, at least once with the same webhook-id, retri
 down a while, the backoff schedule, SSRF refused at delivery time."""
 
 import time
+import uuid
 from datetime import timedelta
 
 import pytest
@@ -235,3 +236,13 @@ def test_a_late_outcome_of_a_worker_whose_lease_ran_out_does_not_touch_the_next_
     assert (held.status, held.claim_token, held.attempts) == (Status.SENDING, second_token, 2)
     delivery.record_outcomes([delivery.Outcome(second, timezone.now(), 200)], second_token)
     assert WebhookDelivery.objects.get().status == Status.DELIVERED
+
+
+def test_two_runs_fanning_out_the_same_event_at_once_write_and_send_it_once(receiver):
+    make_endpoint(receiver)
+    outage_event()
+    first = delivery.plan_fan_out(timezone.now(), token=uuid.uuid4(), claim=10)
+    second = delivery.plan_fan_out(timezone.now(), token=uuid.uuid4(), claim=10)
+    assert [d.message_id for chunk in first.write() for d in chunk] == [WebhookDelivery.objects.get().message_id]
+    assert [d for chunk in second.write() for d in chunk] == []  # its row lost to the constraint: not its to send
+    assert WebhookDelivery.objects.get().status == Status.SENDING
