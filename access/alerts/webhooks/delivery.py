@@ -48,7 +48,7 @@ from .signing import signed_headers, signing_secrets
 
 logger = logging.getLogger(__name__)
 
-FAN_OUT_CHUNK = 200  # events per fan-out
+FAN_OUT_CHUNK = 50  # events per fan-out round: times the endpoints, the delivery objects held in memory
 FAN_OUT_INSERT = 100  # deliveries per INSERT: the first chunk's POSTs start while the next is written
 CLAIM_MAX = 1000  # deliveries per claim
 MARK_EVERY = 50  # outcomes per UPDATE …

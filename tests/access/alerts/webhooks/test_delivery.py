@@ -246,3 +246,12 @@ def test_two_runs_fanning_out_the_same_event_at_once_write_and_send_it_once(rece
     assert [d.message_id for chunk in first.write() for d in chunk] == [WebhookDelivery.objects.get().message_id]
     assert [d for chunk in second.write() for d in chunk] == []  # its row lost to the constraint: not its to send
     assert WebhookDelivery.objects.get().status == Status.SENDING
+
+
+def test_one_run_fans_out_and_sends_more_events_than_one_round_holds(receiver):
+    make_endpoint(receiver)
+    with transaction.atomic():
+        for outage_id in range(delivery.FAN_OUT_CHUNK + 7):
+            record_webhook_event(event_type="outage.created", data={"id": outage_id})
+    assert run() == delivery.FAN_OUT_CHUNK + 7
+    assert sorted(p["data"]["id"] for p in receiver.processed.values()) == list(range(delivery.FAN_OUT_CHUNK + 7))
