@@ -15,7 +15,8 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from django.db import transaction
+import orjson
+from django.db import connection, transaction
 from django.utils import timezone
 
 from access.alerts import enqueue
@@ -65,9 +66,23 @@ def record_webhook_event(
 
 
 def record_webhook_events(announcements: Iterable[Announcement]) -> int:
-    """Many events in a few INSERTs (a bulk upload's created and updated figures); how many were written."""
+    """Many events at once (a bulk upload's created and updated figures); how many were written."""
     events = [_event(announcement) for announcement in announcements]
-    if events:
+    if not events:
+        return 0
+    if connection.vendor == "postgresql" and len(events) > 1:
+        _copy(events)
+    else:
         WebhookEvent.objects.bulk_create(events, batch_size=BULK_BATCH_SIZE)
-        transaction.on_commit(enqueue.wake_webhook_delivery)
+    transaction.on_commit(enqueue.wake_webhook_delivery)
     return len(events)
+
+
+def _copy(events: list[WebhookEvent]) -> None:
+    """PostgreSQL's COPY: Django's bulk INSERT sends each column as an array, and escaping 10,000 JSON
+    payloads into an array literal took longer than the bulk upload that announced them."""
+    columns = ", ".join(connection.ops.quote_name(name) for name in ("event_type", "occurred_at", "payload"))
+    statement = f"COPY {connection.ops.quote_name(WebhookEvent._meta.db_table)} ({columns}) FROM STDIN"
+    with connection.cursor() as cursor, cursor.cursor.copy(statement) as copy:
+        for event in events:
+            copy.write_row((event.event_type, event.occurred_at, orjson.dumps(event.payload).decode()))
