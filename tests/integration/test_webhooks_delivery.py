@@ -11,6 +11,7 @@ from collections import defaultdict
 from datetime import date, timedelta
 
 import pytest
+from django.db import transaction
 from django.utils import timezone
 
 from access.alerts import enqueue
@@ -178,11 +179,12 @@ def test_a_worker_killed_mid_delivery_leaves_every_event_delivered_duplicates_on
 
     receiver.answer = answer
     worker = workers("killed")
-    for hours in range(10):
-        record_outage(
-            actor=actor, region=regions["AF08"], utility=Utility.ELECTRICITY,
-            started_at=timezone.now() - timedelta(hours=hours + 1), source=source, confidence=Confidence.REPORTED,
-        )  # fmt: skip
+    with transaction.atomic():  # one commit: the worker's first run has all 20 deliveries in hand
+        for hours in range(10):
+            record_outage(
+                actor=actor, region=regions["AF08"], utility=Utility.ELECTRICITY,
+                started_at=timezone.now() - timedelta(hours=hours + 1), source=source, confidence=Confidence.REPORTED,
+            )  # fmt: skip
 
     beat_until(lambda: stalled.is_set() and len(receiver.received) >= 20, "the worker stuck on the first POST")
     worker.kill()
