@@ -14,6 +14,7 @@ from humtrack.history import copy_to_history
 from humtrack.services import NOT_GIVEN, NotGiven, model_update, save_validated
 from needs.models import NeedFigure
 from needs.selectors import FIGURE_WARNINGS, figure_warnings
+from needs.webhooks import announce_need_figures
 
 
 def record_need_figure(
@@ -47,7 +48,10 @@ def record_need_figure(
         source=source,
         confidence=confidence,
     )
-    return save_validated(figure, actor=actor, reason=reason.strip() or "Need figure recorded")
+    with transaction.atomic():
+        save_validated(figure, actor=actor, reason=reason.strip() or "Need figure recorded")
+        announce_need_figures(created=[figure])
+    return figure
 
 
 def update_need_figure(
@@ -81,7 +85,9 @@ def update_need_figure(
         "source": source,
         "confidence": confidence,
     }
-    model_update(instance=figure, data=data, actor=actor, reason=reason.strip() or "Need figure updated")
+    with transaction.atomic():
+        if model_update(instance=figure, data=data, actor=actor, reason=reason.strip() or "Need figure updated"):
+            announce_need_figures(updated=[figure])
     return figure
 
 
@@ -217,6 +223,11 @@ def upsert_need_figures(*, figures: list[NeedFigure], actor: Actor, reason: str 
                 NeedFigure, pks, history_type=history_type, actor=actor, reason=reason, date=now,
                 batch_size=BULK_BATCH_SIZE,
             )  # fmt: skip
+        # One webhook event per created or changed figure, none for the unchanged (needs/webhooks.py),
+        # built from the figures as saved: a changed one keeps its id and creation time.
+        for figure, current in changed:
+            figure.pk, figure.created_at = current.pk, current.created_at
+        announce_need_figures(created=new, updated=[figure for figure, _ in changed])
     return UpsertResult(
         created=len(new),
         updated=len(changed),

@@ -12,6 +12,7 @@ from celery import shared_task
 from django.utils import timezone
 
 from . import enqueue, fan_out, notices, sending, sweep
+from .webhooks import delivery as webhook_delivery
 
 
 class _TaskOptions(TypedDict):
@@ -83,6 +84,4 @@ def notify_coordinators_of_pause(subscription_id: int) -> int:
 @shared_task(name="access.alerts.deliver_due_webhooks", **RELIABLE)
 def deliver_due_webhooks() -> int:
     """Woken on commit after a change, and by beat: fan out new webhook events and send what is due."""
-    from .webhooks import delivery  # the webhook delivery pipeline (access/alerts/webhooks/delivery.py)
-
-    return delivery.deliver_due_webhooks()
+    return webhook_delivery.deliver_due_webhooks()

@@ -7,6 +7,9 @@ from django.db import transaction
 from django.utils import timezone
 
 from access.alerts.outbox import record_corridor_change_event
+from access.alerts.webhooks.choices import WebhookEventType
+from access.alerts.webhooks.events import record_webhook_event
+from access.alerts.webhooks.payloads import corridor_payload
 from access.choices import CorridorStatus
 from access.models import AidCorridor, CorridorStatusChange, CorridorWaypoint, Region, Source
 from humtrack.actor import Actor
@@ -175,4 +178,6 @@ def change_corridor_status(
         corridor.status, corridor.status_since = status, effective_at
         # The outbox: the alert commits or rolls back with the change (none for a silent one).
         record_corridor_change_event(change)
+        if not silent:  # as for emails: a silent change alerts no subscriber
+            record_webhook_event(event_type=WebhookEventType.CORRIDOR_STATUS_CHANGED, data=corridor_payload(locked))
         return change

@@ -14,10 +14,14 @@ from typing import TypeVar
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import QuerySet
+from django.utils import timezone
 from django.utils.functional import Promise
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
+from access.alerts.webhooks.choices import WebhookEventType
+from access.alerts.webhooks.events import Announcement, record_webhook_events
+from access.alerts.webhooks.payloads import outage_payloads, restriction_payloads
 from access.models import AccessRestriction, Source, UtilityOutage
 from access.models.changes import is_future
 from access.models.outages import RESTORED_IN_THE_FUTURE
@@ -70,6 +74,7 @@ def end_facts(
     count = 0
     with transaction.atomic():
         regions = set()
+        ended: list[Fact] = []
         for fact in facts.select_for_update().filter(**{f"{end_field}__isnull": True}):
             if fact.start is not None and ended_at < fact.start:
                 raise ValidationError({field: ended_before_start(fact, fact.start)})
@@ -77,6 +82,20 @@ def end_facts(
             fact.source = source
             save_validated(fact, actor=actor, reason=reason.strip())
             regions.add(fact.region_id)
+            ended.append(fact)
             count += 1
         touch_regions(regions)
+        _announce_ended(ended)
     return count
+
+
+def _announce_ended(facts: list[AccessRestriction] | list[UtilityOutage]) -> None:
+    """The webhook events of ended facts: a restriction ended is updated, an outage ended is restored."""
+    restrictions = [fact for fact in facts if isinstance(fact, AccessRestriction)]
+    outages = [fact for fact in facts if isinstance(fact, UtilityOutage)]
+    now = timezone.now()
+    announcements = [
+        *(Announcement(WebhookEventType.RESTRICTION_UPDATED, data, now) for data in restriction_payloads(restrictions)),
+        *(Announcement(WebhookEventType.OUTAGE_RESTORED, data, now) for data in outage_payloads(outages)),
+    ]
+    record_webhook_events(announcements)

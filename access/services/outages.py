@@ -5,6 +5,9 @@ from datetime import datetime
 from django.db import transaction
 from django.db.models import QuerySet
 
+from access.alerts.webhooks.choices import WebhookEventType
+from access.alerts.webhooks.events import record_webhook_event
+from access.alerts.webhooks.payloads import outage_payloads
 from access.choices import OutageCause, OutageExtent
 from access.models import Region, Source, UtilityOutage
 from humtrack.actor import Actor
@@ -44,6 +47,7 @@ def record_outage(
         )
         save_validated(outage, actor=actor, reason=reason.strip() or "Outage recorded")
         touch_regions([outage.region_id])  # its active count may have changed
+        record_webhook_event(event_type=WebhookEventType.OUTAGE_CREATED, data=outage_payloads([outage])[0])
     return outage
 
 
@@ -64,7 +68,7 @@ def update_outage(
 ) -> UtilityOutage:
     """Change an outage (`outage` as stored; the arguments given are the changes)."""
     with transaction.atomic():
-        was_in = outage.region_id
+        was_in, was_restored = outage.region_id, outage.restored_at is not None
         data = {
             "region": region,
             "utility": utility,
@@ -78,6 +82,9 @@ def update_outage(
         }
         if model_update(instance=outage, data=data, actor=actor, reason=reason.strip() or "Outage updated"):
             touch_regions([was_in, outage.region_id])  # both counts, when it moved
+            # Partners hear of an outage's end (there is no event for other corrections of an outage).
+            if not was_restored and outage.restored_at is not None:
+                record_webhook_event(event_type=WebhookEventType.OUTAGE_RESTORED, data=outage_payloads([outage])[0])
     return outage
 
 

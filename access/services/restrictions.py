@@ -7,6 +7,9 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import QuerySet
 
+from access.alerts.webhooks.choices import WebhookEventType
+from access.alerts.webhooks.events import record_webhook_event
+from access.alerts.webhooks.payloads import restriction_payloads
 from access.choices import AffectedGroupCode
 from access.models import AccessRestriction, AffectedGroup, AidCorridor, Region, Source
 from humtrack.actor import Actor
@@ -65,6 +68,9 @@ def record_restriction(
         save_validated(restriction, actor=actor, reason=reason.strip() or "Restriction recorded")
         restriction.affected_groups.set(groups)
         touch_regions([restriction.region_id])  # its active count may have changed
+        record_webhook_event(
+            event_type=WebhookEventType.RESTRICTION_CREATED, data=restriction_payloads([restriction])[0]
+        )
     return restriction
 
 
@@ -105,6 +111,9 @@ def update_restriction(
         }
         if model_update(instance=restriction, data=data, actor=actor, reason=reason.strip() or "Restriction updated"):
             touch_regions([was_in, restriction.region_id])  # both counts, when it moved
+            record_webhook_event(
+                event_type=WebhookEventType.RESTRICTION_UPDATED, data=restriction_payloads([restriction])[0]
+            )
     return restriction
 
 

@@ -6,6 +6,9 @@ from django.db import transaction
 from django.utils import timezone
 
 from access.alerts.outbox import record_status_change_event
+from access.alerts.webhooks.choices import WebhookEventType
+from access.alerts.webhooks.events import record_webhook_event
+from access.alerts.webhooks.payloads import region_payload
 from access.choices import AccessStatus
 from access.models import Region, Source, StatusChange
 from access.selectors.status import latest_status_change, regions_taking_status_from, status_change_in_force
@@ -75,6 +78,10 @@ def change_access_status(
             touch_regions_inheriting_from(locked)
         # The outbox: the alert commits or rolls back with the change (none for a silent one).
         record_status_change_event(change, became_current=became_current)
+        if became_current and not silent:
+            # Partners' systems hear what their GET of the region now shows. Silent changes alert no
+            # subscriber, people or systems (docs/alerts.md); a back-dated one changes nothing shown.
+            record_webhook_event(event_type=WebhookEventType.REGION_STATUS_CHANGED, data=region_payload(locked))
         return change
 
 

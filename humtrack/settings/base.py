@@ -184,6 +184,23 @@ HUMTRACK_STALE_AFTER_DAYS = env.int("HUMTRACK_STALE_AFTER_DAYS", default=7)
 WEBHOOKS_ALLOW_PRIVATE_URLS = env.bool("WEBHOOKS_ALLOW_PRIVATE_URLS", default=True)
 # How far back a partner may ask for a backfill of missed events (POST /api/v1/webhooks/{id}/backfill/).
 WEBHOOKS_BACKFILL_MAX_DAYS = env.int("WEBHOOKS_BACKFILL_MAX_DAYS", default=30)
+# One POST's connect + send + answer, in seconds; longer is a failed attempt (retried).
+WEBHOOKS_TIMEOUT_SECONDS = env.float("WEBHOOKS_TIMEOUT_SECONDS", default=10.0)
+# How many endpoints one worker POSTs to at once (a thread each, sharing one keep-alive client).
+WEBHOOKS_CONCURRENCY = env.int("WEBHOOKS_CONCURRENCY", default=50)
+# Retries back off exponentially (doubling from WEBHOOKS_RETRY_BACKOFF_SECONDS, capped at
+# WEBHOOKS_RETRY_BACKOFF_MAX_SECONDS, with jitter) until the scheduled delays add up to
+# WEBHOOKS_RETRY_FOR_SECONDS; then the delivery has failed (a partner may redeliver it).
+WEBHOOKS_RETRY_BACKOFF_SECONDS = env.int("WEBHOOKS_RETRY_BACKOFF_SECONDS", default=10)
+WEBHOOKS_RETRY_BACKOFF_MAX_SECONDS = env.int("WEBHOOKS_RETRY_BACKOFF_MAX_SECONDS", default=3600)
+WEBHOOKS_RETRY_FOR_SECONDS = env.int("WEBHOOKS_RETRY_FOR_SECONDS", default=86400)
+# An endpoint failing (no success at all) for this long is disabled and its people told.
+WEBHOOKS_DISABLE_AFTER_SECONDS = env.int("WEBHOOKS_DISABLE_AFTER_SECONDS", default=86400)
+# A claimed delivery whose worker has not finished within this long may be claimed again (its worker
+# died): longer than CELERY_TASK_TIME_LIMIT, as ALERTS_LEASE_SECONDS.
+WEBHOOKS_LEASE_SECONDS = env.int("WEBHOOKS_LEASE_SECONDS", default=600)
+# Beat runs the delivery task this often: retries that came due, and events a broker outage left.
+WEBHOOKS_POLL_SECONDS = env.int("WEBHOOKS_POLL_SECONDS", default=10)
 
 # --- Celery ---------------------------------------------------------------------------------------
 # Redis in production; with nothing set, kombu's filesystem transport under var/broker so that
@@ -237,6 +254,7 @@ CELERY_BEAT_SCHEDULE = {
         "task": "access.alerts.send_staleness_notices",
         "schedule": crontab(minute=5, hour=ALERTS_DIGEST_HOUR),
     },
+    "webhooks-deliver-due": {"task": "access.alerts.deliver_due_webhooks", "schedule": WEBHOOKS_POLL_SECONDS},
     "sync-touch-facts-whose-time-came": {
         "task": "access.touch_facts_whose_time_came",
         "schedule": HUMTRACK_SYNC_TOUCH_EVERY_SECONDS,
@@ -362,5 +380,11 @@ LOGGING: dict[str, Any] = {
     },
     "root": {"handlers": ["stdout"], "level": env.str("LOG_LEVEL", default="INFO")},
     # axes logs its configuration at INFO on every start, management commands included.
-    "loggers": {"django.db.backends": {"level": "WARNING"}, "axes": {"level": "WARNING"}},
+    # httpx logs every request at INFO: a line per webhook POST (each attempt is recorded on its delivery).
+    "loggers": {
+        "django.db.backends": {"level": "WARNING"},
+        "axes": {"level": "WARNING"},
+        "httpx": {"level": "WARNING"},
+        "httpcore": {"level": "WARNING"},
+    },
 }

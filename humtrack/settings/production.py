@@ -28,6 +28,7 @@ from .base import (
     METRICS_TOKEN,
     SECRET_KEY,
     SITE_URL,
+    WEBHOOKS_LEASE_SECONDS,
     debug_as_set,
     env,
     log_format_as_set,
@@ -79,6 +80,8 @@ if WEBHOOKS_ALLOW_PRIVATE_URLS:
 
 if ALERTS_LEASE_SECONDS <= CELERY_TASK_TIME_LIMIT:
     refuse("ALERTS_LEASE_SECONDS must be longer than CELERY_TASK_TIME_LIMIT")
+if WEBHOOKS_LEASE_SECONDS <= CELERY_TASK_TIME_LIMIT:
+    refuse("WEBHOOKS_LEASE_SECONDS must be longer than CELERY_TASK_TIME_LIMIT")
 
 # Persistent connections, checked before reuse (a PostgreSQL restart or a pooler closing them).
 DATABASES["default"]["CONN_MAX_AGE"] = env.int("CONN_MAX_AGE", default=60)

@@ -100,13 +100,17 @@ def test_a_no_op_a_silent_change_and_a_rolled_back_change_write_no_event(panjshi
 
 
 def test_the_event_is_enqueued_only_when_the_transaction_commits(panjshir, django_capture_on_commit_callbacks):
-    with mock.patch("access.alerts.enqueue.enqueue_event") as enqueue:
+    with (
+        mock.patch("access.alerts.enqueue.enqueue_event") as enqueue,
+        mock.patch("access.alerts.enqueue.wake_webhook_delivery") as wake_webhooks,
+    ):
         with django_capture_on_commit_callbacks(execute=True) as callbacks:
             with transaction.atomic():
                 change(panjshir["AF08"], AccessStatus.INACCESSIBLE)
-                assert enqueue.call_count == 0
-    assert len(callbacks) == 1
+                assert enqueue.call_count == wake_webhooks.call_count == 0
+    assert len(callbacks) == 2  # the alert's enqueue, and the webhook worker's wake (its own outbox)
     enqueue.assert_called_once_with(AlertEvent.objects.get().pk)
+    wake_webhooks.assert_called_once_with()
 
 
 def test_an_unreachable_broker_at_commit_leaves_the_event_for_the_sweep(panjshir):
@@ -343,7 +347,8 @@ def test_permanent_failures_are_not_retried_and_pause_the_subscription_and_tell_
         deliver(panjshir["AF08"], AccessStatus.INACCESSIBLE)
     dead.refresh_from_db()
     assert dead.paused_at is not None and dead.consecutive_failures == 2
-    assert len(callbacks) == 2  # the event's enqueue and the pause notice
+    # The event's enqueue, the webhook worker's wake (the change's webhook event) and the pause notice.
+    assert len(callbacks) == 3
 
     notices.notify_coordinators_of_pause(dead.pk)
     notices.notify_coordinators_of_pause(dead.pk)  # a task run twice still tells them once

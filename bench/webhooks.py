@@ -1,0 +1,229 @@
+"""Webhook benchmark (issue 13 §3): one change fanned out to 500 endpoints, against its floor in the same run.
+
+- Ours: from the commit of one region status change to the 500th signed POST answered by a receiver on
+  loopback (one http.server serving a path per endpoint), through the whole pipeline (outbox, broker, a
+  Celery worker process: fan-out, claims, signing, concurrent POSTs, recording each outcome).
+- Floor: the same 500 POSTs (the bodies and signed headers the pipeline sent) sent again by plain httpx
+  over keep-alive, with the same concurrency (WEBHOOKS_CONCURRENCY threads sharing one client), to the
+  same receiver. Target ≤ 1.5×. Three rounds, each ours then its floor; the median round.
+
+The database and broker are set up as in bench/alerts.py (whose helpers this uses).
+"""
+
+import os
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from concurrent.futures import ThreadPoolExecutor
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+
+from bench.alerts import (
+    database_url,
+    empty_redis_queues,
+    free_port,
+    point_celery_at,
+    redis_broker,
+    result,
+    start_worker,
+    wait_worker_ready,
+)
+
+ENDPOINTS = 500
+ROUNDS = 3
+CONCURRENCY = 50  # WEBHOOKS_CONCURRENCY's default, for ours and the floor alike
+
+
+class Server(ThreadingHTTPServer):
+    request_queue_size = 256  # 50 clients connect at once; http.server's backlog of 5 would reset some
+    daemon_threads = True
+
+
+class CountingReceiver:
+    """Counts POSTs, keeps each one's path, headers and body (for the floor) and when the last arrived."""
+
+    def __init__(self):
+        self.lock = threading.Lock()
+        self.requests: list[tuple[str, dict[str, str], bytes]] = []
+        self.expected = 0
+        self.last_arrival = 0.0
+        self.all_arrived = threading.Event()
+        receiver = self
+
+        class Handler(BaseHTTPRequestHandler):
+            protocol_version = "HTTP/1.1"
+
+            def do_POST(self):  # noqa: N802
+                body = self.rfile.read(int(self.headers.get("content-length", 0)))
+                self.send_response(204)
+                self.send_header("content-length", "0")
+                self.end_headers()
+                with receiver.lock:
+                    receiver.requests.append((self.path, dict(self.headers.items()), body))
+                    if len(receiver.requests) == receiver.expected:
+                        receiver.last_arrival = time.perf_counter()
+                        receiver.all_arrived.set()
+
+            def log_message(self, *args):
+                pass
+
+        self.port = free_port()
+        self.server = Server(("127.0.0.1", self.port), Handler)
+        self.server.daemon_threads = True
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+
+    def reset(self, expected: int):
+        with self.lock:
+            self.requests, self.expected = [], expected
+            self.all_arrived.clear()
+
+    def wait_all(self, what: str) -> float:
+        if not self.all_arrived.wait(timeout=600):
+            raise RuntimeError(f"bench: timed out waiting for {what} ({len(self.requests)} of {self.expected})")
+        return self.last_arrival
+
+    def stop(self):
+        self.server.shutdown()
+        self.server.server_close()
+
+
+def post_plainly(receiver: CountingReceiver, requests) -> float:
+    """The floor: the same signed POSTs, plain httpx, one keep-alive client, the same concurrency."""
+    import httpx
+
+    forwarded = ("content-type", "webhook-id", "webhook-timestamp", "webhook-signature", "user-agent")
+    receiver.reset(expected=len(requests))
+    limits = httpx.Limits(max_connections=CONCURRENCY, max_keepalive_connections=CONCURRENCY)
+    with httpx.Client(limits=limits) as client:
+        client.post(f"http://127.0.0.1:{receiver.port}/warm-up", content=b"{}")  # ours has its connections warm too
+        receiver.reset(expected=len(requests))
+        start = time.perf_counter()
+        with ThreadPoolExecutor(CONCURRENCY) as pool:
+
+            def post(request):
+                path, headers, body = request
+                kept = {name: value for name, value in headers.items() if name.lower() in forwarded}
+                client.post(f"http://127.0.0.1:{receiver.port}{path}", content=body, headers=kept)
+
+            list(pool.map(post, requests))
+    return receiver.wait_all("the floor's POSTs") - start
+
+
+def measure(receiver: CountingReceiver) -> list[dict]:
+    from access.alerts.webhooks.models import WebhookEndpoint
+    from access.choices import AccessStatus, Confidence
+    from access.services import change_access_status
+    from humtrack.actor import SYSTEM
+    from tests.factories import OrganisationFactory, SourceFactory, make_tree
+    from tests.webhooks import new_secret
+
+    tree = make_tree()
+    source = SourceFactory()
+    organisation = OrganisationFactory(name="Bench partner")
+    WebhookEndpoint.objects.bulk_create(
+        WebhookEndpoint(
+            organisation=organisation,
+            url=f"http://127.0.0.1:{receiver.port}/endpoint-{n}",
+            event_types=["region.status_changed"],
+            secret=new_secret(),
+        )
+        for n in range(ENDPOINTS)
+    )
+
+    def change(status) -> float:
+        change_access_status(
+            region=tree["AF08"], status=status, reason="Bench", source=source, confidence=Confidence.CONFIRMED,
+            actor=SYSTEM,
+        )  # fmt: skip
+        return time.perf_counter()  # the change has committed (autocommit): the clock starts
+
+    statuses = [AccessStatus.CONSTRAINED, AccessStatus.INACCESSIBLE]
+    # A first change warms the worker up (imports, connections) and is not counted.
+    receiver.reset(expected=ENDPOINTS)
+    change(statuses[1])
+    receiver.wait_all("the warm-up's POSTs")
+    rounds = []
+    for run in range(ROUNDS):
+        receiver.reset(expected=ENDPOINTS)
+        committed = change(statuses[run % 2])
+        ours = receiver.wait_all(f"{ENDPOINTS} POSTs") - committed
+        rounds.append((ours, post_plainly(receiver, list(receiver.requests))))
+        time.sleep(0.5)  # the worker records the last outcomes
+    ours, floor = sorted(rounds, key=lambda r: r[0] / r[1])[len(rounds) // 2]
+    print(f"bench: webhook rounds (ours, floor): {[(round(a, 3), round(b, 3)) for a, b in rounds]}", file=sys.stderr)
+    return [
+        result(
+            f"webhooks: one change to {ENDPOINTS} endpoints, commit to last delivery (vs httpx keep-alive,"
+            f" {CONCURRENCY} threads; median of {ROUNDS} rounds)",
+            ours,
+            floor,
+            "≤ 1.5×",
+            1.5,
+        )
+    ]
+
+
+def run() -> list[dict]:
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "humtrack.settings.test")
+    import django
+
+    django.setup()
+    from django.db import connection
+    from django.test.utils import setup_test_environment, teardown_test_environment
+
+    try:
+        setup_test_environment()
+        own_environment = True
+    except RuntimeError:
+        own_environment = False
+    workdir = Path(tempfile.mkdtemp(prefix="humtrack-bench-webhooks-"))
+    original_name = connection.settings_dict["NAME"]
+    test_settings = connection.settings_dict.setdefault("TEST", {})
+    original_test_name = test_settings.get("NAME")
+    if connection.vendor == "sqlite":
+        test_settings["NAME"] = str(workdir / "bench.sqlite3")
+    else:
+        test_settings["NAME"] = f"bench_webhooks_{original_name}"
+    connection.creation.create_test_db(verbosity=0, autoclobber=True, serialize=False)
+    broker = redis_broker() or "filesystem://"
+    if broker.startswith("redis"):
+        empty_redis_queues(broker)
+    point_celery_at(broker, workdir)
+    receiver = CountingReceiver()
+    env = {
+        **os.environ,
+        "DJANGO_SETTINGS_MODULE": "humtrack.settings.base",
+        "DATABASE_URL": database_url(connection.settings_dict),
+        "CELERY_BROKER_URL": broker,
+        "HUMTRACK_VAR_DIR": str(workdir),
+        "DEBUG": "0",
+        "LOG_LEVEL": "WARNING",
+        "WEBHOOKS_CONCURRENCY": str(CONCURRENCY),
+    }
+    worker = start_worker(env, workdir / "worker.log")
+    try:
+        wait_worker_ready(worker, workdir / "worker.log")
+        return measure(receiver)
+    finally:
+        worker.terminate()
+        try:
+            worker.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            worker.kill()
+        receiver.stop()
+        if broker.startswith("redis"):
+            empty_redis_queues(broker)
+        connection.creation.destroy_test_db(original_name, verbosity=0)
+        if original_test_name is None:
+            test_settings.pop("NAME", None)
+        else:
+            test_settings["NAME"] = original_test_name
+        if own_environment:
+            teardown_test_environment()
+
+
+if __name__ == "__main__":
+    for row in run():
+        print(row)
