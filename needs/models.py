@@ -8,6 +8,9 @@ from humtrack.history import audit_history
 
 from .sectors import SECTOR_CHOICES
 
+# The largest count (and id) the database keeps: PositiveBigIntegerField and BigAutoField.
+MAX_COUNT = 2**63 - 1
+
 
 class NeedFigure(SourcedFact):
     """People in need, targeted and reached in a region and sector over a period.

@@ -9,12 +9,11 @@ from datetime import date
 
 from access.choices import Confidence
 from access.models import Region, Source
-from needs.models import NeedFigure
+from needs.models import MAX_COUNT, NeedFigure
 from needs.sectors import SECTOR_CODES
 from needs.services import RowError
 
 MAX_ROWS = 10_000
-MAX_COUNT = 2**63 - 1  # PositiveBigIntegerField
 COUNT_FIELDS = ("people_in_need", "targeted", "reached")
 REQUIRED = ("region", "sector", "period_start", "period_end", "source", "confidence")
 KNOWN_FIELDS = frozenset(REQUIRED + COUNT_FIELDS + ("is_urgent", "notes"))

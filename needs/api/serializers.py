@@ -11,9 +11,8 @@ from access.api.serializers import RegionRef, SourceRef, hierarchy_of
 from access.choices import Confidence
 from humtrack.api import fields
 from humtrack.api.serializers import OrganisationName, WriteSerializer
-from needs.api.bulk import MAX_COUNT
 from needs.countries import iso3_by_pcode
-from needs.models import NeedFigure
+from needs.models import MAX_COUNT, NeedFigure
 from needs.sectors import SECTOR_CHOICES, SECTOR_NAMES
 from needs.selectors import FIGURE_WARNING_CODES, RULES, figure_warnings
 from needs.selectors.hapi import POPULATION_STATUSES

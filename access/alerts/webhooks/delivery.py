@@ -24,7 +24,6 @@ the lease another run sends them again with the same `webhook-id`, which receive
 
 import logging
 import random
-import secrets
 import time
 import uuid
 from collections.abc import Iterable, Iterator
@@ -43,7 +42,7 @@ from .addresses import check_webhook_url
 from .choices import WebhookDeliveryStatus
 from .disabling import disable_failing_endpoints, note_outcomes
 from .marks import write_outcomes
-from .models import WebhookDelivery, WebhookEndpoint, WebhookEvent
+from .models import WebhookDelivery, WebhookEndpoint, WebhookEvent, new_message_id
 from .signing import signed_headers, signing_secrets
 
 logger = logging.getLogger(__name__)
@@ -57,11 +56,6 @@ RESPONSE_READ_LIMIT = 64 * 1024  # of a receiver's answer (read so the connectio
 USER_AGENT = "humtrack-webhooks/1"
 # The task stops taking batches this long before its soft time limit.
 SOFT_LIMIT_MARGIN_SECONDS = 20
-
-
-def new_message_id() -> str:
-    """A Standard Webhooks message id: "msg_", milliseconds (so ids sort by creation), then randomness."""
-    return f"msg_{int(time.time() * 1000):012x}{secrets.token_hex(10)}"
 
 
 def backoff_seconds(attempts: int) -> float:

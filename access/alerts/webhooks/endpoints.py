@@ -13,7 +13,6 @@ come; a HELD one waits for its endpoint to be enabled; `message_id` (the Standar
 
 import base64
 import secrets
-import uuid
 from collections.abc import Iterable
 from datetime import datetime, timedelta
 
@@ -33,6 +32,7 @@ from humtrack.services import NOT_GIVEN, NotGiven, model_update, save_validated
 
 from .addresses import UnsafeWebhookUrl, check_webhook_url
 from .choices import WebhookDeliveryStatus, WebhookEventType
+from .models import new_message_id
 
 SECRET_PREFIX = "whsec_"  # noqa: S105  (the format's prefix, not a secret)
 SECRET_BYTES = 24  # 192 bits; Standard Webhooks asks for 24 to 64
@@ -43,11 +43,6 @@ MAX_OVERLAP = timedelta(days=7)
 def new_secret() -> str:
     """A Standard Webhooks symmetric secret: "whsec_" + base64 of random bytes."""
     return SECRET_PREFIX + base64.b64encode(secrets.token_bytes(SECRET_BYTES)).decode()
-
-
-def new_message_id() -> str:
-    """A `webhook-id` for a delivery: unique, and the same on every attempt of that delivery."""
-    return "msg_" + uuid.uuid4().hex
 
 
 def checked_url(url: str) -> str:
@@ -177,7 +172,7 @@ def delete_endpoint(*, endpoint: WebhookEndpoint, actor: Actor, reason: str = "W
 
 
 def redeliver(*, delivery: WebhookDelivery, actor: Actor) -> WebhookDelivery:
-    """Send a delivery again, whatever its status: due now, its attempts counted on, the same `webhook-id`.
+    """Send a delivery again, whatever its status: due now, retried for a day again, the same `webhook-id`.
     Held instead while its endpoint is disabled (it goes when the endpoint is enabled)."""
     with transaction.atomic():
         endpoint = WebhookEndpoint.objects.select_for_update().get(pk=delivery.endpoint_id)
@@ -228,10 +223,14 @@ def backfill(*, endpoint: WebhookEndpoint, since: datetime, actor: Actor) -> int
 
 
 def _make_due(deliveries: QuerySet[WebhookDelivery], *, active: bool) -> int:
-    """Deliveries due now (held instead, for a disabled endpoint): any claim forgotten, attempts kept."""
+    """Deliveries due now (held instead, for a disabled endpoint), any claim forgotten, with a fresh retry
+    window: the pipeline gives up after a day's worth of attempts (delivery.gives_up_after), and a
+    delivery sent again by hand, or held while its endpoint was off, must not fail at its first refusal."""
     now = timezone.now()
     status = WebhookDeliveryStatus.PENDING if active else WebhookDeliveryStatus.HELD
-    return deliveries.update(status=status, next_attempt_at=now, claim_token=None, claimed_at=None, updated_at=now)
+    return deliveries.update(
+        status=status, next_attempt_at=now, attempts=0, claim_token=None, claimed_at=None, updated_at=now
+    )
 
 
 def _record(endpoint: WebhookEndpoint, actor: Actor, reason: str) -> None:

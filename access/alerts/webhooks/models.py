@@ -3,12 +3,20 @@
 The models belong to the `access` app and are re-exported by access.models, where Django looks for them.
 """
 
+import secrets
+import time
+
 from django.conf import settings
 from django.db import models
 
 from humtrack.history import audit_history
 
 from .choices import WebhookDeliveryStatus, WebhookEventType
+
+
+def new_message_id() -> str:
+    """A Standard Webhooks message id: "msg_", milliseconds (so ids sort by creation), then randomness."""
+    return f"msg_{int(time.time() * 1000):012x}{secrets.token_hex(10)}"
 
 
 class WebhookEndpoint(models.Model):

@@ -9,6 +9,7 @@ from django.utils import timezone
 
 from access.alerts.webhooks import endpoints
 from access.alerts.webhooks.choices import WebhookDeliveryStatus, WebhookEventType
+from access.alerts.webhooks.models import new_message_id
 from access.models import WebhookDelivery, WebhookEndpoint, WebhookEvent
 from humtrack.actor import Actor
 from humtrack.models import Organisation
@@ -63,9 +64,7 @@ def event(ago=timedelta(hours=1)) -> WebhookEvent:
 
 
 def delivery(endpoint, **fields) -> WebhookDelivery:
-    return WebhookDelivery.objects.create(
-        event=event(), endpoint=endpoint, message_id=endpoints.new_message_id(), **fields
-    )
+    return WebhookDelivery.objects.create(event=event(), endpoint=endpoint, message_id=new_message_id(), **fields)
 
 
 def test_the_log_shows_each_delivery_its_attempts_and_the_last_answer(partner, endpoint):
@@ -127,7 +126,7 @@ def test_redelivery_answers_202_and_makes_it_due_with_the_same_webhook_id(partne
     response = partner.post(f"/api/v1/webhooks/{endpoint.pk}/deliveries/{failed.pk}/redeliver/")
     assert response.status_code == 202, response.content
     body = response.json()
-    assert (body["status"], body["attempts"], body["webhook_id"]) == ("pending", 12, failed.message_id)
+    assert (body["status"], body["attempts"], body["webhook_id"]) == ("pending", 0, failed.message_id)
     stored = WebhookDelivery.objects.get()
     assert stored.status == PENDING and stored.next_attempt_at <= timezone.now()
 

@@ -8,7 +8,7 @@ import pytest
 from django.core.cache import cache
 from django.utils import timezone
 
-from access.alerts.webhooks import endpoints
+from access.alerts.webhooks.models import new_message_id
 from access.models import WebhookDelivery, WebhookEndpoint, WebhookEvent
 from tests.partners import client_for, issue_token
 
@@ -53,7 +53,7 @@ def test_every_answer_of_the_webhooks_api_is_declared():
         event_type="outage.created", occurred_at=timezone.now(), payload={}, fanned_out_at=timezone.now()
     )
     delivery = WebhookDelivery.objects.create(
-        event=event, endpoint=WebhookEndpoint.objects.get(), message_id=endpoints.new_message_id()
+        event=event, endpoint=WebhookEndpoint.objects.get(), message_id=new_message_id()
     )
     call("get", "webhooks/{id}/deliveries/", f"{one}deliveries/?status=pending")
     call("get", "webhooks/{id}/deliveries/", f"{one}deliveries/?status=lost")

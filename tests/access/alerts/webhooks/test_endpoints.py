@@ -14,6 +14,7 @@ from standardwebhooks.webhooks import Webhook, WebhookVerificationError
 from access.alerts import enqueue
 from access.alerts.webhooks import endpoints
 from access.alerts.webhooks.choices import WebhookDeliveryStatus, WebhookEventType
+from access.alerts.webhooks.models import new_message_id
 from access.models import WebhookDelivery, WebhookEndpoint, WebhookEvent
 from humtrack.actor import Actor
 from tests.factories import OrganisationFactory, UserFactory
@@ -54,7 +55,7 @@ def event(event_type=REGION, *, ago=timedelta(hours=1), fanned_out=True) -> Webh
 
 def delivery(endpoint, the_event=None, **fields) -> WebhookDelivery:
     return WebhookDelivery.objects.create(
-        event=the_event or event(), endpoint=endpoint, message_id=endpoints.new_message_id(), **fields
+        event=the_event or event(), endpoint=endpoint, message_id=new_message_id(), **fields
     )
 
 
@@ -205,7 +206,7 @@ def test_disabling_holds_what_waits_and_enabling_sends_it_now(endpoint, partner,
     assert endpoint.active and endpoint.disabled_at is None and endpoint.disabled_reason == ""
     assert endpoint.failing_since is None
     waiting.refresh_from_db()
-    assert waiting.status == PENDING and waiting.next_attempt_at <= timezone.now() and waiting.attempts == 5
+    assert waiting.status == PENDING and waiting.next_attempt_at <= timezone.now() and waiting.attempts == 0
     delivered.refresh_from_db()
     assert delivered.status == WebhookDeliveryStatus.DELIVERED
     reasons = list(endpoint.history.values_list("history_change_reason", flat=True))
@@ -235,14 +236,14 @@ def test_deleting_an_endpoint_deletes_its_deliveries_and_keeps_the_deletion_in_h
 
 
 @pytest.mark.parametrize("status", list(WebhookDeliveryStatus))
-def test_redelivery_makes_any_delivery_due_now_with_its_webhook_id_and_attempts(endpoint, partner, status):
+def test_redelivery_makes_any_delivery_due_now_with_its_webhook_id_and_a_fresh_retry_window(endpoint, partner, status):
     sent = delivery(
         endpoint, status=status, attempts=7, next_attempt_at=None, last_response_code=500, claimed_at=timezone.now()
     )
     endpoints.redeliver(delivery=sent, actor=partner)
     stored = WebhookDelivery.objects.get(pk=sent.pk)
     assert stored.status == PENDING and stored.next_attempt_at <= timezone.now()
-    assert (stored.message_id, stored.attempts, stored.claimed_at) == (sent.message_id, 7, None)
+    assert (stored.message_id, stored.attempts, stored.claimed_at) == (sent.message_id, 0, None)
     assert f"Redelivery of {sent.message_id}" in endpoint.history.latest().history_change_reason
 
 
