@@ -1,8 +1,14 @@
 """What the webhooks API shows (endpoints without their secret, deliveries) and what it takes (shape only:
 the rules — safe URLs, known event types, each once, how far back a backfill goes — are endpoints.py's)."""
 
+import re
+
+from django.conf import settings
+from django.core.validators import RegexValidator
+from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
+from access.api.serializers import LABEL
 from access.models import WebhookDelivery, WebhookEndpoint
 from humtrack.api import fields
 from humtrack.api.serializers import WriteSerializer
@@ -16,6 +22,38 @@ SHOWN_ONCE_HELP = (
 )
 
 
+# A webhook URL as the schema states it and the server takes it (a subset of the model's URLValidator):
+# a host name with a dot, `localhost` or an IPv4 address, an optional port, a path and query of RFC 3986's
+# characters (anything else percent-encoded), no fragment.
+# https only where private URLs are refused (production); whether the host is public is checked when
+# it is registered and before each delivery (addresses.py): a schema cannot say what a name resolves to.
+# ECMA 262 patterns: no `\s`, no trailing-newline `$` (as access.api.serializers' source links).
+IPV4_OCTET = r"(?:25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])"
+PORT = r"(?:6553[0-5]|655[0-2][0-9]|65[0-4][0-9]{2}|6[0-4][0-9]{3}|[1-5][0-9]{4}|[1-9][0-9]{0,3})"
+HOST = rf"(?:{LABEL}(?:\.{LABEL}){{0,8}}\.[A-Za-z]{{2,63}}|localhost|{IPV4_OCTET}(?:\.{IPV4_OCTET}){{3}})"
+SCHEME = "https?" if settings.WEBHOOKS_ALLOW_PRIVATE_URLS else "https"
+PATH = r"(?:/(?:[A-Za-z0-9._~!$&'()*+,;=:@/?-]|%[0-9A-Fa-f]{2})*)?"
+WEBHOOK_URL_PATTERN = rf"^{SCHEME}://{HOST}(?::{PORT})?{PATH}$"
+WEBHOOK_URL = re.compile(WEBHOOK_URL_PATTERN.removesuffix("$") + r"\Z")
+WEBHOOK_URL_MAX_LENGTH = 2000  # the model's
+
+
+@extend_schema_field({"type": "string", "pattern": WEBHOOK_URL_PATTERN, "maxLength": WEBHOOK_URL_MAX_LENGTH})
+class WebhookUrlField(fields.CharField):
+    def __init__(self, **kwargs):
+        kwargs.setdefault("validators", [RegexValidator(WEBHOOK_URL, "An https:// link: https://host.example/path.")])
+        super().__init__(max_length=WEBHOOK_URL_MAX_LENGTH, trim_whitespace=False, **kwargs)
+
+
+@extend_schema_field(
+    {
+        "type": "array",
+        "items": {"enum": WebhookEventType.values, "type": "string"},
+        "minItems": 1,
+        "maxItems": len(WebhookEventType.values),
+        "uniqueItems": True,
+    }
+)
 class EventTypesField(serializers.ListField):
     def __init__(self, **kwargs):
         super().__init__(
@@ -30,6 +68,9 @@ class EventTypesField(serializers.ListField):
 class WebhookEndpointSerializer(serializers.ModelSerializer):
     """An endpoint as every read shows it: never its secret."""
 
+    # As registered; a plain string (not `format: uri`): the admin's form takes what Django's URLValidator
+    # takes, which is more than RFC 3986.
+    url = serializers.CharField(read_only=True)
     event_types = EventTypesField(read_only=True)
 
     class Meta:
@@ -64,12 +105,12 @@ class WebhookEndpointCreatedSerializer(WebhookEndpointSerializer):
 class WebhookEndpointCreateSerializer(WriteSerializer):
     """`{"url": "https://…", "event_types": ["region.status_changed"]}` is a complete request."""
 
+    url = WebhookUrlField(help_text="https:// to a public address (checked again before every delivery).")
     event_types = EventTypesField()
 
     class Meta:
         model = WebhookEndpoint
         fields = ["url", "event_types", "description"]
-        extra_kwargs = {"url": {"help_text": "https:// to a public address (checked again before every delivery)."}}
 
 
 class WebhookEndpointWriteSerializer(WebhookEndpointCreateSerializer):
@@ -78,7 +119,6 @@ class WebhookEndpointWriteSerializer(WebhookEndpointCreateSerializer):
     class Meta(WebhookEndpointCreateSerializer.Meta):
         fields = [*WebhookEndpointCreateSerializer.Meta.fields, "active"]
         extra_kwargs = {
-            **WebhookEndpointCreateSerializer.Meta.extra_kwargs,
             "active": {"help_text": "true enables it (its held deliveries are sent); false disables it."},
         }
 

@@ -72,6 +72,7 @@ NOT_STATABLE = [
     # With the clock: a change or a restoration cannot be recorded before it happens.
     re.compile(re.escape(str(FUTURE_CHANGE)) + "$"),
     re.compile(re.escape(str(RESTORED_IN_THE_FUTURE)) + "$"),
+    re.compile(r"^At most \d+ days back\.$"),  # a webhook backfill's `since`, at most WEBHOOKS_BACKFILL_MAX_DAYS ago
 ]
 
 
