@@ -74,7 +74,7 @@ def gives_up_after(attempts: int) -> bool:
 
 def retry_delay(attempts: int) -> timedelta:
     """The backoff with ±10% jitter, so that endpoints failing together do not retry in step."""
-    return timedelta(seconds=backoff_seconds(attempts) * random.uniform(0.9, 1.1))  # noqa: S311  (not a secret)
+    return timedelta(seconds=backoff_seconds(attempts) * random.uniform(0.9, 1.1))  # noqa: S311  (jitter, not a secret)  # nosec B311
 
 
 # Step 1: the fan-out ------------------------------------------------------------------------------
