@@ -31,11 +31,17 @@ logger = logging.getLogger(__name__)
 
 
 def note_outcomes(*, succeeded: set[int], failed: set[int], now: datetime) -> None:
-    """A success clears an endpoint's failing_since; a failure starts it unless it is running already."""
+    """A success clears an endpoint's failing_since; a failure starts it unless it is running already.
+    The API shows failing_since, and an endpoint's ETag is made from updated_at: both change together,
+    or a partner's If-None-Match would get a 304 with the old value."""
     if succeeded:
-        WebhookEndpoint.objects.filter(pk__in=succeeded, failing_since__isnull=False).update(failing_since=None)
+        WebhookEndpoint.objects.filter(pk__in=succeeded, failing_since__isnull=False).update(
+            failing_since=None, updated_at=now
+        )
     if failed - succeeded:
-        WebhookEndpoint.objects.filter(pk__in=failed - succeeded, failing_since__isnull=True).update(failing_since=now)
+        WebhookEndpoint.objects.filter(pk__in=failed - succeeded, failing_since__isnull=True).update(
+            failing_since=now, updated_at=now
+        )
 
 
 def disable_failing_endpoints(now: datetime | None = None) -> list[int]:

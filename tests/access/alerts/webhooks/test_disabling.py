@@ -37,11 +37,14 @@ def people(tree):
 
 def test_the_first_failure_starts_the_clock_and_a_success_stops_it(failing):
     endpoint = make_endpoint(failing)
+    registered = endpoint.updated_at
     outage_event(1)
     before = timezone.now()
     run()
     endpoint.refresh_from_db()
     assert endpoint.failing_since >= before
+    # What the API shows changed: so does what its ETag is made from.
+    assert endpoint.updated_at > registered
     first_failure = endpoint.failing_since
 
     outage_event(2)
@@ -52,9 +55,11 @@ def test_the_first_failure_starts_the_clock_and_a_success_stops_it(failing):
 
     failing.answer = 200
     make_due()
+    failing_seen = endpoint.updated_at
     run()
     endpoint.refresh_from_db()
     assert endpoint.failing_since is None
+    assert endpoint.updated_at > failing_seen
     assert endpoint.active
 
 
