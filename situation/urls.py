@@ -7,6 +7,8 @@ app_name = "situation"
 urlpatterns = [
     path("", views.situation_page, name="page"),
     path("regions/<str:pcode>/", views.region_details, name="region-details"),
+    # The page an alert email's links open (access.alerts.links): signed, readable without an account.
+    path("regions/<str:pcode>/page/<str:token>/", views.region_page, name="region-page"),
     path("login/", views.LoginView.as_view(), name="login"),
     path("logout/", views.LogoutView.as_view(), name="logout"),
 ]

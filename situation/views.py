@@ -5,7 +5,7 @@ from functools import wraps
 from django.conf import settings
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
-from django.http import JsonResponse
+from django.http import Http404, JsonResponse
 from django.shortcuts import render
 from django.urls import reverse, reverse_lazy
 from django.views.decorators.http import require_safe
@@ -108,3 +108,8 @@ def region_details(request, pcode):
         return JsonResponse({"detail": f"No region has the p-code {pcode.upper()}."}, status=404)
     as_of = form.cleaned_data["as_of"]
     return JsonResponse(presenters.region_details(region=region, at=selectors.moment(as_of), as_of=as_of))
+
+
+def region_page(request, pcode: str, token: str):
+    """Laid out for issue 14: built on its branch."""
+    raise Http404

@@ -47,7 +47,8 @@ class SubscriptionAdmin(SimpleHistoryAdmin):
     readonly_fields = ["paused_at", "consecutive_failures", "organisation", "created_by", "created_at", "updated_at"]
     fields = [
         "email", "name", "regions", "include_descendants", "trigger", "threshold_status", "include_corridors",
-        "mode", "active", "paused_at", "consecutive_failures", "organisation", "created_by", "created_at",
+        "mode", "language", "time_zone", "active", "paused_at", "consecutive_failures", "organisation",
+        "created_by", "created_at",
     ]  # fmt: skip
     actions = ["resume_selected"]
 
@@ -89,11 +90,12 @@ class SubscriptionAdmin(SimpleHistoryAdmin):
 
     def save_model(self, request, subscription, form, change):
         actor = actor_for(request)
+        regions = list(form.cleaned_data.get("regions") or [])
         if change:
-            subscriptions.update_subscription_from(subscription=subscription, actor=actor)
+            subscriptions.update_subscription_from(subscription=subscription, actor=actor, regions=regions)
         else:
             subscription.created_by = request.user
-            subscriptions.create_subscription_from(subscription=subscription, actor=actor)
+            subscriptions.create_subscription_from(subscription=subscription, actor=actor, regions=regions)
 
     @admin.action(description=_("Resume the selected paused subscriptions"), permissions=["change"])
     def resume_selected(self, request, queryset):

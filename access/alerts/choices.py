@@ -9,6 +9,15 @@ class AlertTrigger(models.TextChoices):
     CROSSING = "crossing", "Crossing into a chosen level or worse"
 
 
+class AlertLanguage(models.TextChoices):
+    """The languages an alert is written in (settings.LANGUAGES). Each is named in itself: a reader
+    picks their own language from a list in any other."""
+
+    ENGLISH = "en", "English"
+    DARI = "fa-af", "دری (Dari)"
+    PASHTO = "ps", "پښتو (Pashto)"
+
+
 class AlertMode(models.TextChoices):
     IMMEDIATE = "immediate", "Immediately"
     DIGEST = "digest", "Daily digest"

@@ -16,7 +16,8 @@ from access.choices import AccessStatus
 from access.models.sources import partner_organisation
 from humtrack.history import audit_history
 
-from .choices import AlertMode, AlertTrigger, BatchKind, DeliveryStatus
+from .choices import AlertLanguage, AlertMode, AlertTrigger, BatchKind, DeliveryStatus
+from .zones import validate_time_zone
 
 
 class Subscription(models.Model):
@@ -40,6 +41,17 @@ class Subscription(models.Model):
     )
     mode = models.CharField(max_length=12, choices=AlertMode.choices, default=AlertMode.IMMEDIATE)
     active = models.BooleanField(default=True, help_text="Off once the person unsubscribes.")
+    language = models.CharField(
+        max_length=8, choices=AlertLanguage.choices, default=AlertLanguage.ENGLISH, help_text="The emails' language."
+    )
+    # An IANA name. Blank only until the subscription is saved by a service, which fills in its first
+    # region's country's zone (access.alerts.zones.default_time_zone).
+    time_zone = models.CharField(
+        max_length=64,
+        blank=True,
+        validators=[validate_time_zone],
+        help_text="Times in the emails are shown in this zone (an IANA name such as Asia/Kabul), with UTC beside.",
+    )
     # Paused by the pipeline after repeated permanent failures (a dead mailbox); a person un-pauses it.
     paused_at = models.DateTimeField(null=True, blank=True)
     consecutive_failures = models.PositiveIntegerField(default=0, editable=False)

@@ -17,7 +17,8 @@ from humtrack.history import stamp
 from humtrack.models import Tombstone
 from humtrack.services import NOT_GIVEN, NotGiven, model_update, save_validated
 
-from .choices import AlertMode, AlertTrigger
+from .choices import AlertLanguage, AlertMode, AlertTrigger
+from .zones import default_time_zone
 
 
 def subscriptions_visible_to(user: User | AnonymousUser) -> QuerySet[Subscription]:
@@ -43,8 +44,11 @@ def create_subscription(
     include_corridors: bool = True,
     mode: str = AlertMode.IMMEDIATE,
     active: bool = True,
+    language: str = AlertLanguage.ENGLISH,
+    time_zone: str = "",
 ) -> Subscription:
-    """A person alerted about `regions` (and, unless told otherwise, everything under them)."""
+    """A person alerted about `regions` (and, unless told otherwise, everything under them), in
+    `language`, with times in `time_zone` (by default the first region's country's zone)."""
     with transaction.atomic():
         subscription = Subscription(
             organisation=actor.organisation,
@@ -57,20 +61,24 @@ def create_subscription(
             include_corridors=include_corridors,
             mode=mode,
             active=active,
+            language=language,
+            time_zone=time_zone or default_time_zone(regions),
         )
         save_validated(subscription, actor=actor, reason="Subscribed")
         subscription.regions.set(regions)
     return subscription
 
 
-def create_subscription_from(*, subscription: Subscription, actor: Actor) -> Subscription:
+def create_subscription_from(*, subscription: Subscription, actor: Actor, regions: list[Region]) -> Subscription:
     """Save a subscription an admin form has filled in (its regions follow with the form's save_m2m)."""
     subscription.organisation = actor.organisation
+    subscription.time_zone = subscription.time_zone or default_time_zone(regions)
     return save_validated(subscription, actor=actor, reason="Subscribed")
 
 
-def update_subscription_from(*, subscription: Subscription, actor: Actor) -> Subscription:
+def update_subscription_from(*, subscription: Subscription, actor: Actor, regions: list[Region]) -> Subscription:
     """Save the changes an admin form has made to `subscription` (its regions follow with save_m2m)."""
+    subscription.time_zone = subscription.time_zone or default_time_zone(regions)
     return save_validated(subscription, actor=actor, reason="Subscription changed")
 
 
@@ -114,6 +122,8 @@ def update_subscription(
     include_corridors: bool | NotGiven = NOT_GIVEN,
     mode: str | NotGiven = NOT_GIVEN,
     active: bool | NotGiven = NOT_GIVEN,
+    language: str | NotGiven = NOT_GIVEN,
+    time_zone: str | NotGiven = NOT_GIVEN,
 ) -> Subscription:
     """Change a subscription (`subscription` as stored; the arguments given are the changes)."""
     data = {
@@ -126,6 +136,8 @@ def update_subscription(
         "include_corridors": include_corridors,
         "mode": mode,
         "active": active,
+        "language": language,
+        "time_zone": time_zone,
     }
     with transaction.atomic():
         model_update(instance=subscription, data=data, actor=actor, reason="Subscription changed")

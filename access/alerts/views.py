@@ -1,6 +1,6 @@
 """The one-click unsubscribe page: works without logging in, and does nothing but unsubscribe."""
 
-from django.http import HttpResponse
+from django.http import Http404, HttpResponse
 from django.shortcuts import render
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_http_methods
@@ -25,3 +25,16 @@ def unsubscribe(request, token: str) -> HttpResponse:
         subscription = subscriptions.unsubscribe(subscription_id=subscription.pk)
         return render(request, "alerts/unsubscribe.html", {"subscription": subscription, "done": True})
     return render(request, "alerts/unsubscribe.html", {"subscription": subscription, "done": not subscription.active})
+
+
+# Laid out for the pages of issue 14 (get alerts, confirm, manage); built on their branch.
+def get_alerts(request) -> HttpResponse:
+    raise Http404
+
+
+def confirm(request, token: str) -> HttpResponse:
+    raise Http404
+
+
+def manage(request, token: str) -> HttpResponse:
+    raise Http404

@@ -32,6 +32,10 @@ class Region(models.Model):
 
     pcode = models.CharField("p-code", max_length=20, unique=True, validators=[pcode_validator])
     name = models.CharField(max_length=200)
+    # The name in Dari and in Pashto where known (access/fixtures/SOURCES.md); blank: the English name
+    # stands (localised_name). Searched like `name`.
+    name_fa_af = models.CharField("name in Dari", max_length=200, blank=True)
+    name_ps = models.CharField("name in Pashto", max_length=200, blank=True)
     alternative_names = models.CharField(
         max_length=500, blank=True, help_text="Other spellings, comma-separated (e.g. Panjshir for Panjsher)."
     )
@@ -53,6 +57,8 @@ class Region(models.Model):
         blank=True,
         validators=[MinValueValidator(-180), MaxValueValidator(180)],
     )
+    # A country's IANA time zone (Asia/Kabul): the default zone of a subscription to a region in it.
+    time_zone = models.CharField(max_length=64, blank=True, help_text="For a country: its IANA time zone.")
     boundary = models.JSONField(null=True, blank=True, help_text="GeoJSON geometry, if a boundary is loaded.")
     access_status = models.CharField(
         max_length=24, choices=AccessStatus.choices, blank=True, default="", editable=False
@@ -72,6 +78,10 @@ class Region(models.Model):
 
     def __str__(self) -> str:
         return f"{self.name} ({self.pcode})"
+
+    def localised_name(self, language: str) -> str:
+        """The region's name in `language` (en, fa-af, ps), or its English name where none is known."""
+        return {"fa-af": self.name_fa_af, "ps": self.name_ps}.get(language, "") or self.name
 
     def build_path(self) -> str:
         prefix = self.parent.path if self.parent is not None else ""

@@ -80,6 +80,9 @@ MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
+    # The language of a page and of the API's messages: the session or cookie a person chose, else
+    # Accept-Language (partners' error messages), else English.
+    "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
@@ -108,6 +111,13 @@ TEMPLATES = [
     },
 ]
 LANGUAGE_CODE = "en"
+# The languages of the people humtrack serves: English, Dari (fa-af; ISO 639-3 prs) and Pashto. Django's
+# admin chrome in Dari comes from its Persian (fa) catalogue, which gettext falls back to from fa_AF;
+# Django has no Pashto, so its own strings stay English there. Catalogues: locale/ (make messages).
+LANGUAGES = [("en", "English"), ("fa-af", "دری"), ("ps", "پښتو")]
+# Right-to-left by the language's first part (Django's list, with Pashto, which it does not ship).
+LANGUAGES_BIDI = ["he", "ar", "ar-dz", "ckb", "fa", "ur", "ps"]
+LOCALE_PATHS = [BASE_DIR / "locale"]
 TIME_ZONE = "UTC"
 USE_I18N = True
 USE_TZ = True

@@ -1,0 +1,74 @@
+"""The signed links in alert emails: they open pages for the person the email went to, with no account.
+
+Each link carries a token signed with SECRET_KEY and a salt of its own, so a token for one page opens
+no other. No expiry on the region page, manage page and unsubscribe links (an old email's links must
+keep working; unsubscribing is one click from any email); the confirmation of a new subscription
+expires (CONFIRM_MAX_AGE), because it carries the address and the request it confirms.
+"""
+
+from django.conf import settings
+from django.core import signing
+from django.urls import reverse
+
+REGION_PAGE_SALT = "humtrack.alerts.region-page"
+MANAGE_SALT = "humtrack.alerts.manage"
+CONFIRM_SALT = "humtrack.alerts.confirm"
+CONFIRM_MAX_AGE_SECONDS = 7 * 24 * 3600
+
+
+def _absolute(path: str) -> str:
+    return settings.SITE_URL + path
+
+
+# --- The region page: one region, as one subscriber may see it ------------------------------------
+def region_page_token(subscription_id: int, pcode: str) -> str:
+    return signing.Signer(salt=REGION_PAGE_SALT).sign(f"{subscription_id}.{pcode}")
+
+
+def region_page_reader(token: str, pcode: str) -> int | None:
+    """The subscription id the token was made for, if it is genuine and for this p-code."""
+    try:
+        subscription_id, _, signed_pcode = signing.Signer(salt=REGION_PAGE_SALT).unsign(token).partition(".")
+    except signing.BadSignature:
+        return None
+    if signed_pcode != pcode or not subscription_id.isdigit():
+        return None
+    return int(subscription_id)
+
+
+def region_page_url(subscription_id: int, pcode: str) -> str:
+    return _absolute(reverse("situation:region-page", args=[pcode, region_page_token(subscription_id, pcode)]))
+
+
+# --- Manage my alerts ------------------------------------------------------------------------------
+def manage_token(subscription_id: int) -> str:
+    return signing.Signer(salt=MANAGE_SALT).sign(str(subscription_id))
+
+
+def manage_subscription_id(token: str) -> int | None:
+    try:
+        value = signing.Signer(salt=MANAGE_SALT).unsign(token)
+    except signing.BadSignature:
+        return None
+    return int(value) if value.isdigit() else None
+
+
+def manage_url(subscription_id: int) -> str:
+    return _absolute(reverse("alerts:manage", args=[manage_token(subscription_id)]))
+
+
+# --- Double opt-in from the public "get alerts" page ------------------------------------------------
+def confirm_token(request: dict) -> str:
+    """`request`: what the person asked for (address, p-codes, language, time zone), signed and dated."""
+    return signing.dumps(request, salt=CONFIRM_SALT, compress=True)
+
+
+def confirmed_request(token: str) -> dict | None:
+    try:
+        return signing.loads(token, salt=CONFIRM_SALT, max_age=CONFIRM_MAX_AGE_SECONDS)
+    except signing.BadSignature:  # SignatureExpired is a BadSignature
+        return None
+
+
+def confirm_url(request: dict) -> str:
+    return _absolute(reverse("alerts:confirm", args=[confirm_token(request)]))
