@@ -9,6 +9,8 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("api/", include("humtrack.api.urls")),
     path("alerts/", include("access.alerts.urls")),
+    # Django's set_language view: the language switch on the pages people read (a POST, with CSRF).
+    path("i18n/", include("django.conf.urls.i18n")),
     path("situation/", include("situation.urls")),
     path("", include("humtrack.ops.urls")),  # /healthz, /readyz, /metrics
 ]

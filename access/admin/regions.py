@@ -103,10 +103,13 @@ class RegionAdmin(StatusChangeToolMixin, RegionScopedAdmin):
     ]
     list_display_links = ["pcode", "name"]
     list_filter = [EffectiveStatusFilter, StatusBasisFilter, "admin_level", ProvinceFilter, StaleFilter]
-    search_fields = ["name", "^pcode", "alternative_names"]
-    search_help_text = _("Name, another spelling, or the start of a p-code (AF08).")
+    search_fields = ["name", "^pcode", "alternative_names", "name_fa_af", "name_ps"]
+    search_help_text = _("Name in English, Dari or Pashto, another spelling, or the start of a p-code (AF08).")
     list_per_page = 100
-    fields = ["pcode", "name", "alternative_names", "admin_level", "parent", "population", "latitude", "longitude"]
+    fields = [
+        "pcode", "name", "name_fa_af", "name_ps", "alternative_names", "time_zone", "admin_level", "parent",
+        "population", "latitude", "longitude",
+    ]  # fmt: skip
     inlines = [RegionStatusHistoryInline, ActiveRestrictionInline, ActiveOutageInline]
     # The status is not an editable field (no delta shows it): each version shows its own recorded
     # status and when that took effect, before the history's own recorded time.

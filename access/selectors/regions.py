@@ -29,11 +29,23 @@ def within_filter(pcode: str, region_field: str = "region") -> Q:
     return Q(**{f"{prefix}path__startswith": region_path(pcode)})
 
 
+# Arabic letters that Dari and Pashto write with their Persian forms: a name typed on an Arabic
+# keyboard (ي, ك) finds the same region as one typed on a Dari one (ی, ک).
+ARABIC_TO_PERSIAN_LETTERS = str.maketrans({"ي": "ی", "ى": "ی", "ك": "ک"})
+
+
 def search_regions(text: str, queryset: QuerySet[Region] | None = None) -> QuerySet[Region]:
-    """By p-code, name or another spelling (Panjshir finds Panjsher)."""
+    """By p-code, name in English, Dari or Pashto, or another spelling (Panjshir and پنجشیر find Panjsher)."""
     queryset = Region.objects.all() if queryset is None else queryset
     text = text.strip()
-    return queryset.filter(Q(pcode__iexact=text) | Q(name__icontains=text) | Q(alternative_names__icontains=text))
+    local = text.translate(ARABIC_TO_PERSIAN_LETTERS)
+    return queryset.filter(
+        Q(pcode__iexact=text)
+        | Q(name__icontains=text)
+        | Q(alternative_names__icontains=text)
+        | Q(name_fa_af__icontains=local)
+        | Q(name_ps__icontains=local)
+    )
 
 
 def stale_cutoff(now: datetime | None = None) -> datetime:
