@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-import jdatetime
+import jdatetime  # type: ignore[import-untyped]  # no type information shipped
 from babel import dates as babel_dates
 from django.utils import translation
 from django.utils.translation import gettext, pgettext, pgettext_lazy

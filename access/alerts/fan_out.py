@@ -20,16 +20,21 @@ from django.db.models import Count, Exists, Min, OuterRef, QuerySet, Subquery
 from django.utils import timezone
 
 from access.models import AlertDelivery, AlertEvent, Subscription
+from humtrack.dates import zone_info
 
 from .choices import AlertMode, BatchKind, DeliveryStatus
 from .recipients import recipients_of
+from .worsening import could_jump_the_queue, is_worse_than_told, worst_told
+from .zones import DEFAULT_TIME_ZONE
 
 # Fan-outs run one at a time (see _one_fan_out_at_a_time); the key of their PostgreSQL advisory lock.
 FAN_OUT_LOCK_KEY = 4_802_714_001
 
 
 # What fan_out decides each recipient's delivery on: the subscription's mode and with_recent_deliveries().
-FLOOD_FIELDS = ("pk", "mode", "last_alert_at", "alerts_in_hour", "first_alert_in_hour", "follow_up_at", "via_region_id")
+FLOOD_FIELDS = (
+    "pk", "mode", "time_zone", "last_alert_at", "alerts_in_hour", "first_alert_in_hour", "follow_up_at", "via_region_id"
+)  # fmt: skip
 
 
 def not_yet_delivered(subscriptions: QuerySet[Subscription], event: AlertEvent) -> QuerySet[Subscription]:
@@ -72,9 +77,17 @@ class FanOut:
     batches: dict[tuple[int, str], datetime] = field(default_factory=dict)
 
 
-def next_digest_at(now: datetime) -> datetime:
-    today = now.replace(hour=settings.ALERTS_DIGEST_HOUR, minute=0, second=0, microsecond=0)
-    return today if today > now else today + timedelta(days=1)
+def next_digest_at(now: datetime, time_zone: str = DEFAULT_TIME_ZONE) -> datetime:
+    """The next ALERTS_DIGEST_HOUR o'clock in the subscriber's zone (06:00 in Kabul is 01:30 UTC)."""
+    zone = zone_info(time_zone)
+    local_now = now.astimezone(zone)
+    # Wall-clock arithmetic in the zone: 'tomorrow at six' stays six across a change of offset.
+    local = local_now.replace(hour=settings.ALERTS_DIGEST_HOUR, minute=0, second=0, microsecond=0)
+    if local <= local_now:
+        local = (local_now + timedelta(days=1)).replace(
+            hour=settings.ALERTS_DIGEST_HOUR, minute=0, second=0, microsecond=0
+        )
+    return local.astimezone(now.tzinfo)
 
 
 @contextmanager
@@ -99,13 +112,18 @@ def _one_fan_out_at_a_time():
             cursor.execute("SELECT pg_advisory_unlock(%s)", [FAN_OUT_LOCK_KEY])
 
 
-def _delivery_for(event: AlertEvent, recipient, now: datetime, window: timedelta) -> AlertDelivery:
-    """One recipient's delivery: sent now, or gathered into a follow-up (flood, hourly cap) or the digest."""
+def _delivery_for(
+    event: AlertEvent, recipient, now: datetime, window: timedelta, worst: dict | None = None
+) -> AlertDelivery:
+    """One recipient's delivery: sent now, or gathered into a follow-up (flood, hourly cap) or the digest.
+    `worst`: what each recipient was told (worsening.worst_told), for a change that may jump the queue."""
     delivery = AlertDelivery(
         event=event, subscription_id=recipient.pk, via_region_id=recipient.via_region_id, created_at=now
     )
     if recipient.mode == AlertMode.DIGEST:
-        delivery.batch_kind, delivery.send_after = BatchKind.DIGEST, next_digest_at(now)
+        delivery.batch_kind, delivery.send_after = BatchKind.DIGEST, next_digest_at(now, recipient.time_zone)
+    elif worst is not None and is_worse_than_told(event, recipient.pk, recipient.via_region_id, worst):
+        pass  # a worsening beyond anything they were told goes out at once (worsening.py)
     elif recipient.follow_up_at is not None:
         delivery.batch_kind, delivery.send_after = BatchKind.FOLLOW_UP, recipient.follow_up_at
     elif recipient.last_alert_at is not None:
@@ -142,6 +160,8 @@ def fan_out(event_id: int, on_committed: Callable[[FanOut], None] | None = None)
     Flood control: the first change a person gets goes out at once; what they would get within
     ALERTS_FLOOD_WINDOW_SECONDS after it waits and goes out as one follow-up email. Past
     ALERTS_HOURLY_CAP own alerts in an hour, the rest wait for one follow-up when the hour is over.
+    Except a worsening beyond anything the person was told about that region: at once (worsening.py).
+    A digest reader's changes wait for the digest hour in their own time zone.
     """
     now = timezone.now()
     window = timedelta(seconds=settings.ALERTS_FLOOD_WINDOW_SECONDS)
@@ -154,10 +174,10 @@ def fan_out(event_id: int, on_committed: Callable[[FanOut], None] | None = None)
         )
         if event is None:  # fanned out already (a re-enqueued event), or gone
             return result
-        recipients = with_recent_deliveries(not_yet_delivered(recipients_of(event), event), now, window).values_list(
-            *FLOOD_FIELDS, named=True
-        )
-        deliveries = [_delivery_for(event, recipient, now, window) for recipient in recipients]
+        to_alert = not_yet_delivered(recipients_of(event), event)
+        recipients = with_recent_deliveries(to_alert, now, window).values_list(*FLOOD_FIELDS, named=True)
+        worst = worst_told(event, to_alert, now) if could_jump_the_queue(event) else None
+        deliveries = [_delivery_for(event, recipient, now, window, worst) for recipient in recipients]
         chunk_size = settings.ALERTS_BATCH_SIZE
         for start in range(0, len(deliveries), chunk_size):
             chunk = deliveries[start : start + chunk_size]

@@ -65,7 +65,8 @@ def sweep_unfinished() -> dict[str, int]:
 
 @shared_task(name="access.alerts.send_due_digests", **RELIABLE)
 def send_due_digests() -> int:
-    """Beat, daily at ALERTS_DIGEST_HOUR: the digests (and any follow-up) now due."""
+    """Beat, every quarter of an hour: the digests now due (each at ALERTS_DIGEST_HOUR in its subscriber's
+    time zone), and any follow-up."""
     unfinished = sweep.find_unfinished(timezone.now())
     enqueue.enqueue_sends([], unfinished.batches)
     return len(unfinished.batches)
