@@ -47,8 +47,8 @@ STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)
 def banner(port: str) -> str:
     base = f"http://127.0.0.1:{port}"
     database = settings.DATABASES["default"]
-    if settings.EMAIL_BACKEND.endswith("filebased.EmailBackend"):
-        mailbox = settings.EMAIL_FILE_PATH
+    if settings.EMAIL_BACKEND == "humtrack.mail.EmlFileBackend":
+        mailbox = f"{settings.EMAIL_FILE_PATH} (one .eml file per email)"
     else:
         mailbox = f"SMTP {settings.EMAIL_HOST}:{settings.EMAIL_PORT}"
     return "\n".join(

@@ -152,14 +152,14 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 CACHES = {"default": env.cache("CACHE_URL", default="locmemcache://humtrack")}
 
 # --- Email ----------------------------------------------------------------------------------------
-# SMTP from EMAIL_URL (smtp://user:password@host:port, smtp+tls://…), else files in var/mail/, a folder
-# Django's file backend makes when it writes the first email.
+# SMTP from EMAIL_URL (smtp://user:password@host:port, smtp+tls://…), else one .eml file per email in
+# var/mail/ (humtrack/mail.py), a folder made when the first email is written.
 email_url = env.str("EMAIL_URL", default="")
 EMAIL_FILE_PATH = str(VAR_DIR / "mail")
 if email_url:
     vars().update(env.email_url_config(email_url))
 else:
-    EMAIL_BACKEND = "django.core.mail.backends.filebased.EmailBackend"
+    EMAIL_BACKEND = "humtrack.mail.EmlFileBackend"  # one .eml file per email
 DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="humtrack <alerts@humtrack.localhost>")
 EMAIL_TIMEOUT = env.int("EMAIL_TIMEOUT", default=20)
 

@@ -60,7 +60,7 @@ if CELERY_BROKER_URL.startswith("filesystem://"):
     refuse("Production needs a shared broker: set CELERY_BROKER_URL=redis://...")
 if CACHES["default"]["BACKEND"].endswith("LocMemCache"):
     refuse("Throttles count across processes in a shared cache: set CACHE_URL=rediscache://...")
-if EMAIL_BACKEND.endswith("filebased.EmailBackend"):
+if EMAIL_BACKEND in ("humtrack.mail.EmlFileBackend", "django.core.mail.backends.filebased.EmailBackend"):
     refuse("Alerts are sent by SMTP: set EMAIL_URL=smtp://... (smtp+tls://, smtp+ssl://)")
 if len(METRICS_TOKEN) < 32:
     refuse("Set METRICS_TOKEN to a random value of at least 32 characters")

@@ -46,7 +46,7 @@ def laptop(tmp_path, **services: str) -> dict:
 def test_the_laptop_defaults_make_their_folders_and_the_mailbox_comes_with_the_first_email(tmp_path):
     folders = laptop(tmp_path)
     assert folders["made"] == ["broker", "broker/control", "broker/processed", "broker/queue"]
-    assert len(folders["mail"]) == 1
+    assert len(folders["mail"]) == 1 and folders["mail"][0].endswith(".eml")
 
 
 def test_named_services_make_no_folder(tmp_path):
