@@ -4,6 +4,7 @@ organisation it was written for."""
 from typing import Any
 
 from django.db import models
+from django.utils.translation import gettext_lazy as _
 
 from access.choices import Confidence, Reliability, SourceKind
 from humtrack.history import audit_history
@@ -21,7 +22,7 @@ class PartnerRecord(models.Model):
     """A record partners may write through the API: for which organisation, when it was recorded, and
     when it last changed (what a syncing partner's cursor reads)."""
 
-    organisation = partner_organisation("The partner organisation that recorded it through the API, if any.")
+    organisation = partner_organisation(_("The partner organisation that recorded it through the API, if any."))
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True, db_index=True)
 
