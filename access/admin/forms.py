@@ -149,7 +149,7 @@ class CorridorAddForm(CorridorForm):
     """A new corridor also states its first status, and why (with its source and confidence)."""
 
     initial_status = forms.ChoiceField(
-        label=_("Status"), choices=BLANK_CHOICE_DASH + CorridorStatus.choices, help_text="The corridor's status now."
+        label=_("Status"), choices=BLANK_CHOICE_DASH + CorridorStatus.choices, help_text=_("The corridor's status now.")
     )
     status_reason = forms.CharField(
         label=_("Why"), required=False, widget=forms.Textarea(attrs={"rows": 2}), initial="Corridor recorded"
