@@ -11,6 +11,7 @@ from typing import TypeVar
 
 from django.core.exceptions import ValidationError
 from django.db.models import TextChoices
+from django.utils.translation import gettext as _
 
 from access.choices import Confidence
 from access.models import Source
@@ -34,13 +35,19 @@ def check_change(
     or a time in the future."""
     errors: dict[str, str] = {}
     if status not in statuses.values:
-        errors["status"] = f"Unknown status {status!r}; one of: {', '.join(statuses.values)}."
+        errors["status"] = _("Unknown status %(status)r; one of: %(values)s.") % {
+            "status": status,
+            "values": ", ".join(statuses.values),
+        }
     if confidence not in Confidence.values:
-        errors["confidence"] = f"Unknown confidence {confidence!r}; one of: {', '.join(Confidence.values)}."
+        errors["confidence"] = _("Unknown confidence %(confidence)r; one of: %(values)s.") % {
+            "confidence": confidence,
+            "values": ", ".join(Confidence.values),
+        }
     if not (reason or "").strip():
-        errors["reason"] = "Say why the status changes."
+        errors["reason"] = _("Say why the status changes.")
     if source is None:
-        errors["source"] = "Name the source of this change."
+        errors["source"] = _("Name the source of this change.")
     if is_future(effective_at):
         errors["effective_at"] = FUTURE_CHANGE
     if errors:
