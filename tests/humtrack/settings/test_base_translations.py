@@ -319,7 +319,7 @@ def test_template_has_no_words_outside_translation_tags(path):
 def test_a_literal_word_in_a_template_is_found_with_its_line():
     source = (
         "{% load i18n %}<html>\n<head><style>p { color: red }</style><script>let a = 'word';</script></head>\n"
-        "<body><!-- a comment -->{# note #}{% comment %}words{% endcomment %}{% block bodyclass %}x-form{% endblock %}\n"
+        "<body><!-- a comment -->{# note #}{% comment %}words{% endcomment %}{% block bodyclass %}x{% endblock %}\n"
         "<h1>{% translate 'Title' %} &rsaquo; {{ region.name }} (UTC)</h1>\n"
         "<p>{% blocktranslate trimmed with name=x %}Hello {{ name }}{% endblocktranslate %}</p>\n"
         "<p>Status at</p>\n"
