@@ -7,7 +7,7 @@ change attributed to who recorded it, for which partner organisation.
 """
 
 from datetime import datetime
-from typing import TypeVar
+from typing import TYPE_CHECKING, TypeVar
 
 from django.core.exceptions import ValidationError
 from django.db.models import TextChoices
@@ -18,6 +18,9 @@ from access.models import Source
 from access.models.changes import FUTURE_CHANGE, RecordedChange, is_future
 from humtrack.actor import Actor
 from humtrack.services import save_validated
+
+if TYPE_CHECKING:
+    from django_stubs_ext import StrOrPromise
 
 Change = TypeVar("Change", bound=RecordedChange)
 
@@ -33,7 +36,7 @@ def check_change(
 ) -> None:
     """Refuse a change to a status not among `statuses`, an unknown confidence, no reason, no source,
     or a time in the future."""
-    errors: dict[str, str] = {}
+    errors: dict[str, StrOrPromise] = {}
     if status not in statuses.values:
         errors["status"] = _("Unknown status %(status)r; one of: %(values)s.") % {
             "status": status,

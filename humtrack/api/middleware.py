@@ -24,7 +24,7 @@ def server_error(status_code: int = 500) -> JsonResponse:
     if status_code == DatabaseBusy.status_code:
         body = error_body(status_code, ErrorCode.SERVICE_UNAVAILABLE, str(DatabaseBusy.default_detail))
         return JsonResponse(body, status=status_code, headers={"Retry-After": str(DatabaseBusy.wait)})
-    return JsonResponse(error_body(status_code, ErrorCode.SERVER_ERROR, SERVER_ERROR_DETAIL), status=status_code)
+    return JsonResponse(error_body(status_code, ErrorCode.SERVER_ERROR, str(SERVER_ERROR_DETAIL)), status=status_code)
 
 
 class ApiServerErrorMiddleware:
