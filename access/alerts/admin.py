@@ -154,14 +154,17 @@ class AlertDeliveryAdmin(ReadOnlyAdmin):
 
     @admin.action(description=_("Retry the selected failed deliveries"))
     def retry_failed(self, request, queryset):
+        # Counted before the retry, which makes the failed ones pending.
+        skipped = queryset.exclude(
+            status__in=[DeliveryStatus.FAILED_TEMPORARY, DeliveryStatus.FAILED_PERMANENT]
+        ).count()
         count = sweep.retry_failed_deliveries(queryset)
-        skipped = queryset.exclude(status__in=[DeliveryStatus.FAILED_TEMPORARY, DeliveryStatus.FAILED_PERMANENT])
         queued = ngettext(
             "%(count)d failed delivery queued again;", "%(count)d failed deliveries queued again;", count
         ) % {"count": count}
         untouched = ngettext(
             "%(count)d selected was not failed: untouched.",
             "%(count)d selected were not failed: untouched.",
-            skipped.count(),
-        ) % {"count": skipped.count()}
+            skipped,
+        ) % {"count": skipped}
         self.message_user(request, f"{queued} {untouched}", messages.SUCCESS)
