@@ -6,7 +6,7 @@ PORT ?= 8000
 export PORT
 PYTEST_ARGS ?=
 
-.PHONY: run test lint bench install install-dev migrate demo clean check-security scale-test browser-deps check-deploy
+.PHONY: run test lint bench install install-dev migrate demo clean check-security scale-test browser-deps check-deploy messages
 
 # Two stamps: `make run` installs what running needs (requirements.txt); the verbs that test, lint or
 # measure add the tooling (requirements-dev.txt). Each is reinstalled when its requirements file
@@ -36,12 +36,22 @@ run: demo
 	$(BIN)/python manage.py collectstatic --no-input --verbosity 0
 	$(BIN)/python -m humtrack.devrun
 
-# Headless Chromium and its driver from Debian's packages, for the browser tests (tests/browser/).
+# Headless Chromium and its driver from Debian's packages, for the browser tests (tests/browser/), and
+# gettext, for the test that the committed catalogues hold every string of the code.
 browser-deps:
-	@if [ ! -x /usr/bin/chromium ] || [ ! -x /usr/bin/chromedriver ]; then \
+	@if [ ! -x /usr/bin/chromium ] || [ ! -x /usr/bin/chromedriver ] || [ ! -x /usr/bin/xgettext ]; then \
 		export DEBIAN_FRONTEND=noninteractive; \
-		apt-get install -y chromium chromium-driver || { apt-get update && apt-get install -y chromium chromium-driver; }; \
+		apt-get install -y chromium chromium-driver gettext || { apt-get update && apt-get install -y chromium chromium-driver gettext; }; \
 	fi
+
+# The Dari (fa_AF) and Pashto (ps) catalogues under locale/: the strings of the Python code and the
+# templates (django), and of the situation page's script (djangojs); then the .mo files, which are
+# committed, since a fresh clone has Python but not gettext. Needs gettext (make browser-deps).
+MESSAGES_IGNORE := --ignore=.venv --ignore=var --ignore=tests --ignore=node_modules --ignore=staticfiles --ignore=bench
+messages: install
+	$(BIN)/python manage.py makemessages -l fa_AF -l ps -d django --no-obsolete $(MESSAGES_IGNORE)
+	$(BIN)/python manage.py makemessages -l fa_AF -l ps -d djangojs --no-obsolete $(MESSAGES_IGNORE) --ignore=situation/static/vendor
+	$(BIN)/python manage.py compilemessages -l fa_AF -l ps $(MESSAGES_IGNORE)
 
 test: install-dev browser-deps
 	$(BIN)/python manage.py makemigrations --check --dry-run --settings=humtrack.settings.test

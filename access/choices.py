@@ -1,6 +1,7 @@
 """The value sets partners code against. Machine values are a contract: never rename one."""
 
 from django.db import models
+from django.utils.translation import gettext_lazy as _
 
 
 class AccessStatus(models.TextChoices):
@@ -10,11 +11,11 @@ class AccessStatus(models.TextChoices):
     in Panjshir"), not a missing value.
     """
 
-    ACCESSIBLE = "accessible", "Accessible"
-    CONSTRAINED = "constrained", "Constrained"
-    SEVERELY_CONSTRAINED = "severely_constrained", "Severely constrained"
-    INACCESSIBLE = "inaccessible", "Inaccessible"
-    UNKNOWN = "unknown", "Unknown"
+    ACCESSIBLE = "accessible", _("Accessible")
+    CONSTRAINED = "constrained", _("Constrained")
+    SEVERELY_CONSTRAINED = "severely_constrained", _("Severely constrained")
+    INACCESSIBLE = "inaccessible", _("Inaccessible")
+    UNKNOWN = "unknown", _("Unknown")
 
     @classmethod
     def rank(cls, value: str) -> int | None:
@@ -36,35 +37,35 @@ ACCESS_STATUS_ORDER: dict[str, int] = {
 
 
 class Confidence(models.TextChoices):
-    CONFIRMED = "confirmed", "Confirmed"
-    REPORTED = "reported", "Reported"
-    CLAIMED = "claimed", "Claimed (by a party to the conflict)"
-    UNVERIFIED = "unverified", "Unverified"
+    CONFIRMED = "confirmed", _("Confirmed")
+    REPORTED = "reported", _("Reported")
+    CLAIMED = "claimed", _("Claimed (by a party to the conflict)")
+    UNVERIFIED = "unverified", _("Unverified")
 
 
 class CorridorStatus(models.TextChoices):
-    OPEN = "open", "Open"
-    RESTRICTED = "restricted", "Restricted"
-    CLOSED = "closed", "Closed"
+    OPEN = "open", _("Open")
+    RESTRICTED = "restricted", _("Restricted")
+    CLOSED = "closed", _("Closed")
 
 
 class SourceKind(models.TextChoices):
-    UN_STATEMENT = "un_statement", "UN statement"
-    AGENCY_REPORT = "agency_report", "Agency report"
-    PARTNER_REPORT = "partner_report", "Partner report"
-    MEDIA = "media", "Media"
-    SOCIAL_MEDIA = "social_media", "Social media"
+    UN_STATEMENT = "un_statement", _("UN statement")
+    AGENCY_REPORT = "agency_report", _("Agency report")
+    PARTNER_REPORT = "partner_report", _("Partner report")
+    MEDIA = "media", _("Media")
+    SOCIAL_MEDIA = "social_media", _("Social media")
 
 
 class Reliability(models.TextChoices):
     """Source reliability, the Admiralty (NATO) grading that access units use."""
 
-    A = "A", "A – completely reliable"
-    B = "B", "B – usually reliable"
-    C = "C", "C – fairly reliable"
-    D = "D", "D – not usually reliable"
-    E = "E", "E – unreliable"
-    F = "F", "F – reliability cannot be judged"
+    A = "A", _("A – completely reliable")
+    B = "B", _("B – usually reliable")
+    C = "C", _("C – fairly reliable")
+    D = "D", _("D – not usually reliable")
+    E = "E", _("E – unreliable")
+    F = "F", _("F – reliability cannot be judged")
 
 
 class ConstraintCategory(models.TextChoices):
@@ -73,68 +74,73 @@ class ConstraintCategory(models.TextChoices):
     Codes are ours; names and pillars as in access/fixtures/access_constraint_categories.csv.
     """
 
-    DENIAL_OF_NEEDS = "denial_of_needs", "Denial of existence of humanitarian needs or entitlements to assistance"
+    DENIAL_OF_NEEDS = "denial_of_needs", _("Denial of existence of humanitarian needs or entitlements to assistance")
     RESTRICTED_ACCESS_TO_SERVICES = (
         "restricted_access_to_services",
-        "Restriction and obstruction of access to services and assistance",
+        _("Restriction and obstruction of access to services and assistance"),
     )
-    ENTRY_IMPEDIMENTS = "entry_impediments", "Impediments to entry into the country (bureaucratic and administrative)"
+    ENTRY_IMPEDIMENTS = (
+        "entry_impediments",
+        _("Impediments to entry into the country (bureaucratic and administrative)"),
+    )
     MOVEMENT_RESTRICTIONS = (
         "movement_restrictions",
-        "Restriction of movement within the country (impediments to freedom of movement or "
-        "administrative restrictions)",
+        _(
+            "Restriction of movement within the country (impediments to freedom of movement or "
+            "administrative restrictions)"
+        ),
     )
-    INTERFERENCE = "interference", "Interference into implementation of humanitarian activities"
-    VIOLENCE_AGAINST_AID = "violence_against_aid", "Violence against humanitarian personnel, facilities and assets"
-    HOSTILITIES = "hostilities", "Ongoing insecurity or hostilities affecting humanitarian assistance"
-    EXPLOSIVE_HAZARDS = "explosive_hazards", "Presence of mines and improvised explosive devices"
+    INTERFERENCE = "interference", _("Interference into implementation of humanitarian activities")
+    VIOLENCE_AGAINST_AID = "violence_against_aid", _("Violence against humanitarian personnel, facilities and assets")
+    HOSTILITIES = "hostilities", _("Ongoing insecurity or hostilities affecting humanitarian assistance")
+    EXPLOSIVE_HAZARDS = "explosive_hazards", _("Presence of mines and improvised explosive devices")
     PHYSICAL_ENVIRONMENT = (
         "physical_environment",
-        "Physical constraints in the environment (terrain, climate, lack of infrastructure)",
+        _("Physical constraints in the environment (terrain, climate, lack of infrastructure)"),
     )
 
 
 class Severity(models.TextChoices):
     """Ordered from least to most severe (ACAPS's scale, without 'no constraints')."""
 
-    LOW = "low", "Low"
-    MODERATE = "moderate", "Moderate"
-    HIGH = "high", "High"
-    VERY_HIGH = "very_high", "Very high"
-    EXTREME = "extreme", "Extreme"
+    LOW = "low", _("Low")
+    MODERATE = "moderate", _("Moderate")
+    HIGH = "high", _("High")
+    VERY_HIGH = "very_high", _("Very high")
+    EXTREME = "extreme", _("Extreme")
 
 
 class AffectedGroupCode(models.TextChoices):
-    ALL_AID_WORKERS = "all_aid_workers", "All aid workers"
-    WOMEN_AID_WORKERS = "women_aid_workers", "Women aid workers"
-    NATIONAL_STAFF = "national_staff", "National staff"
-    INTERNATIONAL_STAFF = "international_staff", "International staff"
-    GOODS_AND_SUPPLIES = "goods_and_supplies", "Goods and supplies"
-    AFFECTED_POPULATION = "affected_population", "The affected population"
+    ALL_AID_WORKERS = "all_aid_workers", _("All aid workers")
+    WOMEN_AID_WORKERS = "women_aid_workers", _("Women aid workers")
+    NATIONAL_STAFF = "national_staff", _("National staff")
+    INTERNATIONAL_STAFF = "international_staff", _("International staff")
+    GOODS_AND_SUPPLIES = "goods_and_supplies", _("Goods and supplies")
+    AFFECTED_POPULATION = "affected_population", _("The affected population")
 
 
 class Utility(models.TextChoices):
-    ELECTRICITY = "electricity", "Electricity"
-    INTERNET = "internet", "Internet"
-    MOBILE_NETWORK = "mobile_network", "Mobile network"
-    LANDLINE = "landline", "Landline"
-    WATER = "water", "Water"
-    FUEL = "fuel", "Fuel"
+    ELECTRICITY = "electricity", _("Electricity")
+    INTERNET = "internet", _("Internet")
+    MOBILE_NETWORK = "mobile_network", _("Mobile network")
+    LANDLINE = "landline", _("Landline")
+    WATER = "water", _("Water")
+    FUEL = "fuel", _("Fuel")
 
 
 class OutageCause(models.TextChoices):
-    DELIBERATE_CUT = "deliberate_cut", "Deliberate cut"
-    CONFLICT_DAMAGE = "conflict_damage", "Damage from fighting"
-    TECHNICAL_FAILURE = "technical_failure", "Technical failure"
-    SUPPLY_SHORTAGE = "supply_shortage", "Supply shortage"
-    NATURAL_HAZARD = "natural_hazard", "Natural hazard"
-    UNKNOWN = "unknown", "Unknown"
+    DELIBERATE_CUT = "deliberate_cut", _("Deliberate cut")
+    CONFLICT_DAMAGE = "conflict_damage", _("Damage from fighting")
+    TECHNICAL_FAILURE = "technical_failure", _("Technical failure")
+    SUPPLY_SHORTAGE = "supply_shortage", _("Supply shortage")
+    NATURAL_HAZARD = "natural_hazard", _("Natural hazard")
+    UNKNOWN = "unknown", _("Unknown")
 
 
 class OutageExtent(models.TextChoices):
-    FULL = "full", "Full"
-    PARTIAL = "partial", "Partial"
-    UNKNOWN = "unknown", "Unknown"
+    FULL = "full", _("Full")
+    PARTIAL = "partial", _("Partial")
+    UNKNOWN = "unknown", _("Unknown")
 
 
 class StatusBasis(models.TextChoices):
@@ -145,6 +151,6 @@ class StatusBasis(models.TextChoices):
     information recorded", never as a recorded `unknown` (which is a statement, with a source).
     """
 
-    RECORDED = "recorded", "Recorded"
-    INHERITED = "inherited", "Inherited"
-    NONE = "none", "No information recorded"
+    RECORDED = "recorded", _("Recorded")
+    INHERITED = "inherited", _("Inherited")
+    NONE = "none", _("No information recorded")

@@ -10,6 +10,8 @@ from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied
 from django.template.response import TemplateResponse
 from django.utils.cache import add_never_cache_headers
+from django.utils.translation import gettext_lazy as _
+from django.utils.translation import ngettext
 from simple_history.admin import SimpleHistoryAdmin
 
 from humtrack import tokens
@@ -69,7 +71,7 @@ class AuditedAdmin(SimpleHistoryAdmin):
 
     def history_form_view(self, request, object_id, version_id, extra_context=None):
         if request.method == "POST":
-            raise PermissionDenied("History is read-only; change the record itself.")
+            raise PermissionDenied(_("History is read-only; change the record itself."))
         return super().history_form_view(request, object_id, version_id, extra_context)
 
     def delete_queryset(self, request, queryset):
@@ -100,7 +102,7 @@ class ApiTokenForm(forms.ModelForm):
     scopes = forms.MultipleChoiceField(
         choices=TokenScope.choices,
         widget=forms.CheckboxSelectMultiple,
-        help_text="Read: the API's GET endpoints. Write: record facts. Alerts: manage alert subscriptions.",
+        help_text=_("Read: the API's GET endpoints. Write: record facts. Alerts: manage alert subscriptions."),
     )
 
     class Meta:
@@ -109,11 +111,11 @@ class ApiTokenForm(forms.ModelForm):
 
 
 class RevokedFilter(admin.SimpleListFilter):
-    title = "revoked"
+    title = _("revoked")
     parameter_name = "revoked"
 
     def lookups(self, request, model_admin):
-        return [("no", "In use"), ("yes", "Revoked")]
+        return [("no", _("In use")), ("yes", _("Revoked"))]
 
     def queryset(self, request, queryset):
         if self.value() in ("yes", "no"):
@@ -142,7 +144,7 @@ class ApiTokenAdmin(AuditedAdmin):
         # A token stays with the organisation it was issued to.
         return [*self.readonly_fields, "organisation"] if obj is not None else self.readonly_fields
 
-    @admin.display(description="key", ordering="prefix")
+    @admin.display(description=_("key"), ordering="prefix")
     def prefix_display(self, token):
         return f"{token.prefix}…" if token.prefix else "—"
 
@@ -164,7 +166,7 @@ class ApiTokenAdmin(AuditedAdmin):
     def response_add(self, request, obj, post_url_continue=None):
         context = {
             **self.admin_site.each_context(request),
-            "title": "API token created",
+            "title": _("API token created"),
             "opts": self.opts,
             "token": obj,
             "key": obj.new_key,
@@ -173,7 +175,8 @@ class ApiTokenAdmin(AuditedAdmin):
         add_never_cache_headers(response)
         return response
 
-    @admin.action(description="Revoke selected tokens now", permissions=["change"])
+    @admin.action(description=_("Revoke selected tokens now"), permissions=["change"])
     def revoke_now(self, request, queryset):
         revoked = tokens.revoke_tokens(queryset, actor=Actor(user=request.user), reason="Revoked in the admin")
-        self.message_user(request, f"{revoked} token(s) revoked.", level=messages.SUCCESS)
+        message = ngettext("%(count)d token revoked.", "%(count)d tokens revoked.", revoked) % {"count": revoked}
+        self.message_user(request, message, level=messages.SUCCESS)

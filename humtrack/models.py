@@ -27,10 +27,10 @@ class Organisation(models.Model):
 
 
 class TokenScope(models.TextChoices):
-    READ = "read", "Read"
-    WRITE = "write", "Write"
-    ALERTS = "alerts", "Manage alert subscriptions"
-    WEBHOOKS = "webhooks", "Manage webhook endpoints"
+    READ = "read", _("Read")
+    WRITE = "write", _("Write")
+    ALERTS = "alerts", _("Manage alert subscriptions")
+    WEBHOOKS = "webhooks", _("Manage webhook endpoints")
 
 
 def hash_token_key(key: str) -> str:

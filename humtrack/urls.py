@@ -1,9 +1,10 @@
 from django.contrib import admin
 from django.urls import include, path
+from django.utils.translation import gettext_lazy as _
 
-admin.site.site_header = "humtrack — humanitarian access and needs"
+admin.site.site_header = _("humtrack — humanitarian access and needs")
 admin.site.site_title = "humtrack"
-admin.site.index_title = "Coordination"
+admin.site.index_title = _("Coordination")
 
 urlpatterns = [
     path("admin/", admin.site.urls),

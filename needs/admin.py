@@ -34,7 +34,7 @@ class NeedFigureAdmin(SourcedFactColumns, RegionScopedAdmin):
     ]
     list_filter = ["sector", "confidence", "is_urgent", "region__admin_level", ProvinceFilter]
     search_fields = ["region__name", "region__alternative_names", "^region__pcode", "notes"]
-    search_help_text = "Region name, the start of a p-code, or words in the notes."
+    search_help_text = _("Region name, the start of a p-code, or words in the notes.")
     list_select_related = ["region", "source"]
     date_hierarchy = "period_start"
     fields = [

@@ -2,6 +2,7 @@
 
 from django.core.exceptions import ValidationError
 from django.db import models
+from django.utils.translation import gettext_lazy as _
 
 from access.models import SourcedFact
 from humtrack.history import audit_history
@@ -26,7 +27,7 @@ class NeedFigure(SourcedFact):
     reached = models.PositiveBigIntegerField(null=True, blank=True)
     period_start = models.DateField()
     period_end = models.DateField()
-    is_urgent = models.BooleanField(default=False, help_text="The source names this need as urgent.")
+    is_urgent = models.BooleanField(default=False, help_text=_("The source names this need as urgent."))
     notes = models.TextField(blank=True)
     history = audit_history()
 
@@ -50,4 +51,4 @@ class NeedFigure(SourcedFact):
 
     def clean(self) -> None:
         if self.period_start and self.period_end and self.period_end < self.period_start:
-            raise ValidationError({"period_end": "A period cannot end before it starts."})
+            raise ValidationError({"period_end": _("A period cannot end before it starts.")})

@@ -6,6 +6,7 @@ from datetime import date
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from access.models import Region, Source
 from access.policies import is_own_organisations
@@ -112,7 +113,7 @@ class RowsOfAnotherOrganisation(PermissionDenied):
     """Rows would change figures another partner organisation recorded; nothing was written."""
 
     def __init__(self, errors: list[RowError]):
-        super().__init__("Some rows would change figures recorded by another organisation.")
+        super().__init__(_("Some rows would change figures recorded by another organisation."))
         self.row_errors = errors
 
 
@@ -169,7 +170,11 @@ def upsert_need_figures(*, figures: list[NeedFigure], actor: Actor, reason: str 
         key = _key(figure)
         if key in first_row_of:
             errors.append(
-                RowError(row, "non_field_errors", f"Same region, sector and period as row {first_row_of[key]}.")
+                RowError(
+                    row,
+                    "non_field_errors",
+                    _("Same region, sector and period as row %(row)s.") % {"row": first_row_of[key]},
+                )
             )
         first_row_of.setdefault(key, row)
         try:
@@ -201,7 +206,9 @@ def upsert_need_figures(*, figures: list[NeedFigure], actor: Actor, reason: str 
                 figure.organisation = actor.organisation
                 new.append(figure)
             elif not is_own_organisations(actor, current):
-                foreign.append(RowError(row, "non_field_errors", "This figure was recorded by another organisation."))
+                foreign.append(
+                    RowError(row, "non_field_errors", _("This figure was recorded by another organisation."))
+                )
             elif any(getattr(current, name) != getattr(figure, name) for name in UPSERT_FIELDS):
                 figure.organisation_id = current.organisation_id
                 changed.append((figure, current))

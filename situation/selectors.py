@@ -77,7 +77,7 @@ def status_text(status: str | None, basis: str, status_from: Region | None) -> s
             "name": status_from.name,
             "pcode": status_from.pcode,
         }
-    return label
+    return str(label)
 
 
 class _AttachedStatusAndCounts(AttachedStatus):
@@ -102,7 +102,7 @@ class MapRegion:
 
     @property
     def status_label(self) -> str:
-        return AccessStatus(self.status).label if self.status else str(NO_INFORMATION)
+        return str(AccessStatus(self.status).label) if self.status else str(NO_INFORMATION)
 
     @property
     def status_text(self) -> str:

@@ -68,7 +68,7 @@ class StatusChangeForm(forms.Form):
     )
     source = forms.ModelChoiceField(queryset=Source.objects.order_by("-published_at", "-id"))
     confidence = forms.ChoiceField(
-        choices=BLANK_CHOICE_DASH + Confidence.choices,
+        choices=[*BLANK_CHOICE_DASH, *Confidence.choices],
         help_text=_(
             "Confirmed by the source itself; reported by others; claimed by a party to the conflict; or not verified."
         ),
@@ -149,7 +149,9 @@ class CorridorAddForm(CorridorForm):
     """A new corridor also states its first status, and why (with its source and confidence)."""
 
     initial_status = forms.ChoiceField(
-        label=_("Status"), choices=BLANK_CHOICE_DASH + CorridorStatus.choices, help_text="The corridor's status now."
+        label=_("Status"),
+        choices=[*BLANK_CHOICE_DASH, *CorridorStatus.choices],
+        help_text=_("The corridor's status now."),
     )
     status_reason = forms.CharField(
         label=_("Why"), required=False, widget=forms.Textarea(attrs={"rows": 2}), initial="Corridor recorded"

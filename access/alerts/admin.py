@@ -13,6 +13,7 @@ from django.urls import reverse
 from django.utils.html import format_html
 from django.utils.text import Truncator
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import ngettext
 from simple_history.admin import SimpleHistoryAdmin
 
 from access.admin.mixins import actor_for
@@ -73,7 +74,7 @@ class SubscriptionAdmin(SimpleHistoryAdmin):
     def history_form_view(self, request, object_id, version_id, extra_context=None):
         self.require_visible(request, object_id)
         if request.method == "POST":
-            raise PermissionDenied("History is read-only; change the subscription itself.")
+            raise PermissionDenied(_("History is read-only; change the subscription itself."))
         return super().history_form_view(request, object_id, version_id, extra_context)
 
     @admin.display(description=_("regions"))
@@ -102,7 +103,8 @@ class SubscriptionAdmin(SimpleHistoryAdmin):
         paused = list(queryset.filter(paused_at__isnull=False))
         for subscription in paused:
             subscriptions.resume_subscription(subscription=subscription, actor=actor_for(request))
-        self.message_user(request, f"{len(paused)} subscription(s) resumed.", messages.SUCCESS)
+        message = ngettext("%(count)d subscription resumed.", "%(count)d subscriptions resumed.", len(paused))
+        self.message_user(request, message % {"count": len(paused)}, messages.SUCCESS)
 
 
 @admin.register(AlertEvent)
@@ -152,10 +154,17 @@ class AlertDeliveryAdmin(ReadOnlyAdmin):
 
     @admin.action(description=_("Retry the selected failed deliveries"))
     def retry_failed(self, request, queryset):
+        # Counted before the retry, which makes the failed ones pending.
+        skipped = queryset.exclude(
+            status__in=[DeliveryStatus.FAILED_TEMPORARY, DeliveryStatus.FAILED_PERMANENT]
+        ).count()
         count = sweep.retry_failed_deliveries(queryset)
-        skipped = queryset.exclude(status__in=[DeliveryStatus.FAILED_TEMPORARY, DeliveryStatus.FAILED_PERMANENT])
-        self.message_user(
-            request,
-            f"{count} failed deliveries queued again; {skipped.count()} selected were not failed: untouched.",
-            messages.SUCCESS,
-        )
+        queued = ngettext(
+            "%(count)d failed delivery queued again;", "%(count)d failed deliveries queued again;", count
+        ) % {"count": count}
+        untouched = ngettext(
+            "%(count)d selected was not failed: untouched.",
+            "%(count)d selected were not failed: untouched.",
+            skipped,
+        ) % {"count": skipped}
+        self.message_user(request, f"{queued} {untouched}", messages.SUCCESS)

@@ -1,12 +1,13 @@
 """The alert pipeline's value sets. Machine values are a contract (the API and the database): never rename one."""
 
 from django.db import models
+from django.utils.translation import gettext_lazy as _
 
 
 class AlertTrigger(models.TextChoices):
-    ANY = "any", "Any change"
-    WORSENING = "worsening", "Only a worsening"
-    CROSSING = "crossing", "Crossing into a chosen level or worse"
+    ANY = "any", _("Any change")
+    WORSENING = "worsening", _("Only a worsening")
+    CROSSING = "crossing", _("Crossing into a chosen level or worse")
 
 
 class AlertLanguage(models.TextChoices):
@@ -19,21 +20,21 @@ class AlertLanguage(models.TextChoices):
 
 
 class AlertMode(models.TextChoices):
-    IMMEDIATE = "immediate", "Immediately"
-    DIGEST = "digest", "Daily digest"
+    IMMEDIATE = "immediate", _("Immediately")
+    DIGEST = "digest", _("Daily digest")
 
 
 class DeliveryStatus(models.TextChoices):
-    PENDING = "pending", "Pending"
-    BATCHED = "batched", "Waiting for a follow-up or digest email"
-    SENDING = "sending", "Sending"
-    SENT = "sent", "Sent"
-    FAILED_TEMPORARY = "failed_temporary", "Failed, will retry"
-    FAILED_PERMANENT = "failed_permanent", "Failed permanently"
-    SUPPRESSED = "suppressed", "Not sent (unsubscribed or paused)"
+    PENDING = "pending", _("Pending")
+    BATCHED = "batched", _("Waiting for a follow-up or digest email")
+    SENDING = "sending", _("Sending")
+    SENT = "sent", _("Sent")
+    FAILED_TEMPORARY = "failed_temporary", _("Failed, will retry")
+    FAILED_PERMANENT = "failed_permanent", _("Failed permanently")
+    SUPPRESSED = "suppressed", _("Not sent (unsubscribed or paused)")
 
 
 class BatchKind(models.TextChoices):
-    NONE = "", "Own email"
-    FOLLOW_UP = "follow_up", "Follow-up email (flood control)"
-    DIGEST = "digest", "Daily digest"
+    NONE = "", _("Own email")
+    FOLLOW_UP = "follow_up", _("Follow-up email (flood control)")
+    DIGEST = "digest", _("Daily digest")

@@ -11,6 +11,7 @@ access.models, where Django looks for them.
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import models
+from django.utils.translation import gettext_lazy as _
 
 from access.choices import AccessStatus
 from access.models.sources import partner_organisation
@@ -27,22 +28,22 @@ class Subscription(models.Model):
     name = models.CharField(max_length=200, blank=True)
     regions = models.ManyToManyField("access.Region", related_name="subscriptions")
     include_descendants = models.BooleanField(
-        default=True, help_text="Also alert about every region under the ones followed."
+        default=True, help_text=_("Also alert about every region under the ones followed.")
     )
     trigger = models.CharField(max_length=12, choices=AlertTrigger.choices, default=AlertTrigger.ANY)
     threshold_status = models.CharField(
         max_length=24,
         choices=[(v, label) for v, label in AccessStatus.choices if v != AccessStatus.UNKNOWN],
         blank=True,
-        help_text="For 'crossing': alert when a region enters this level or a worse one.",
+        help_text=_("For 'crossing': alert when a region enters this level or a worse one."),
     )
     include_corridors = models.BooleanField(
-        default=True, help_text="Also alert when an aid corridor through these regions changes."
+        default=True, help_text=_("Also alert when an aid corridor through these regions changes.")
     )
     mode = models.CharField(max_length=12, choices=AlertMode.choices, default=AlertMode.IMMEDIATE)
-    active = models.BooleanField(default=True, help_text="Off once the person unsubscribes.")
+    active = models.BooleanField(default=True, help_text=_("Off once the person unsubscribes."))
     language = models.CharField(
-        max_length=8, choices=AlertLanguage.choices, default=AlertLanguage.ENGLISH, help_text="The emails' language."
+        max_length=8, choices=AlertLanguage.choices, default=AlertLanguage.ENGLISH, help_text=_("The emails' language.")
     )
     # An IANA name. Blank only until the subscription is saved by a service, which fills in its first
     # region's country's zone (access.alerts.zones.default_time_zone).
@@ -50,12 +51,12 @@ class Subscription(models.Model):
         max_length=64,
         blank=True,
         validators=[validate_time_zone],
-        help_text="Times in the emails are shown in this zone (an IANA name such as Asia/Kabul), with UTC beside.",
+        help_text=_("Times in the emails are shown in this zone (an IANA name such as Asia/Kabul), with UTC beside."),
     )
     # Paused by the pipeline after repeated permanent failures (a dead mailbox); a person un-pauses it.
     paused_at = models.DateTimeField(null=True, blank=True)
     consecutive_failures = models.PositiveIntegerField(default=0, editable=False)
-    organisation = partner_organisation("The partner organisation that created it through the API, if any.")
+    organisation = partner_organisation(_("The partner organisation that created it through the API, if any."))
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
@@ -78,7 +79,7 @@ class Subscription(models.Model):
 
     def clean(self):
         if self.trigger == AlertTrigger.CROSSING and not self.threshold_status:
-            raise ValidationError({"threshold_status": "Choose the level whose crossing triggers an alert."})
+            raise ValidationError({"threshold_status": _("Choose the level whose crossing triggers an alert.")})
 
     @property
     def is_receiving(self) -> bool:
@@ -89,12 +90,12 @@ class AlertEvent(models.Model):
     """The outbox: a change to alert about, written in the same transaction as the change."""
 
     class Kind(models.TextChoices):
-        STATUS_CHANGE = "status_change", "Region status change"
-        CORRIDOR_CHANGE = "corridor_change", "Corridor status change"
+        STATUS_CHANGE = "status_change", _("Region status change")
+        CORRIDOR_CHANGE = "corridor_change", _("Corridor status change")
 
     class State(models.TextChoices):
-        PENDING = "pending", "Pending fan-out"
-        FANNED_OUT = "fanned_out", "Fanned out"
+        PENDING = "pending", _("Pending fan-out")
+        FANNED_OUT = "fanned_out", _("Fanned out")
 
     kind = models.CharField(max_length=16, choices=Kind.choices)
     status_change = models.OneToOneField(
@@ -109,13 +110,13 @@ class AlertEvent(models.Model):
     # (access.alerts.outbox.status_seen_around).
     became_current = models.BooleanField(
         default=True,
-        help_text="False for a back-dated change that a later one keeps out of force: a correction of history.",
+        help_text=_("False for a back-dated change that a later one keeps out of force: a correction of history."),
     )
     status_before = models.CharField(
         max_length=24,
         choices=AccessStatus.choices,
         blank=True,
-        help_text="The effective status in force before the change; empty: no information recorded.",
+        help_text=_("The effective status in force before the change; empty: no information recorded."),
     )
     status_before_from = models.ForeignKey(
         "access.Region",
@@ -123,19 +124,19 @@ class AlertEvent(models.Model):
         blank=True,
         on_delete=models.SET_NULL,
         related_name="+",
-        help_text="The region whose record that status was: the region itself, or the ancestor it took it from.",
+        help_text=_("The region whose record that status was: the region itself, or the ancestor it took it from."),
     )
     status_after = models.CharField(
         max_length=24,
         choices=AccessStatus.choices,
         blank=True,
-        help_text="The effective status in force after the change (unchanged by a correction of history).",
+        help_text=_("The effective status in force after the change (unchanged by a correction of history)."),
     )
     reached_regions = models.ManyToManyField(
         "access.Region",
         blank=True,
         related_name="+",
-        help_text="The changed region and the regions under it that take their status from its record.",
+        help_text=_("The changed region and the regions under it that take their status from its record."),
     )
     created_at = models.DateTimeField(auto_now_add=True)
     enqueued_at = models.DateTimeField(null=True, blank=True)
@@ -191,7 +192,7 @@ class AlertDelivery(models.Model):
 
     class Meta:
         ordering = ["-created_at", "-id"]
-        verbose_name_plural = "alert deliveries"
+        verbose_name_plural = _("alert deliveries")
         indexes = [
             models.Index(fields=["status", "created_at"]),
             models.Index(fields=["subscription", "created_at"]),

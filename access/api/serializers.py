@@ -8,6 +8,7 @@ import re
 from functools import lru_cache
 
 from django.core.validators import RegexValidator
+from django.utils.translation import gettext as _
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
@@ -32,7 +33,7 @@ class RegionRef(serializers.SlugRelatedField):
 
     def __init__(self, **kwargs):
         kwargs.setdefault("queryset", Region.objects.all())
-        kwargs.setdefault("error_messages", {"does_not_exist": "No region with p-code {value}."})
+        kwargs.setdefault("error_messages", {"does_not_exist": _("No region with p-code {value}.")})
         super().__init__(slug_field="pcode", **kwargs)
 
     def to_internal_value(self, data):
@@ -243,7 +244,7 @@ SOURCE_URL = re.compile(SOURCE_URL_PATTERN.removesuffix("$") + r"\Z")  # as ECMA
 @extend_schema_field({"type": "string", "pattern": SOURCE_URL_PATTERN, "maxLength": 1000})
 class SourceUrlField(fields.CharField):
     def __init__(self, **kwargs):
-        kwargs.setdefault("validators", [RegexValidator(SOURCE_URL, "An http(s) link: https://host.example/path.")])
+        kwargs.setdefault("validators", [RegexValidator(SOURCE_URL, _("An http(s) link: https://host.example/path."))])
         # Nothing trimmed: " https://…" is not a link the schema allows.
         super().__init__(required=False, allow_blank=True, max_length=1000, trim_whitespace=False, **kwargs)
 

@@ -7,11 +7,12 @@ body, so a partner that retries or syncs from its own system gets a success eith
 
 from collections.abc import Callable
 
+from django.utils.translation import gettext_lazy as _
 from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import serializers, status
 from rest_framework.response import Response
 
-NO_CHANGE_DETAIL = "Already in this status; nothing recorded."
+NO_CHANGE_DETAIL = _("Already in this status; nothing recorded.")
 
 
 class NoChangeSerializer(serializers.Serializer):

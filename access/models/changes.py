@@ -13,6 +13,7 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import models
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 
 from access.choices import Confidence
 from humtrack.actor import Actor
@@ -22,7 +23,7 @@ from .sources import partner_organisation
 # Clocks drift: a change "effective now" from a partner a little ahead of us is not in the future.
 FUTURE_TOLERANCE = timedelta(minutes=5)
 
-FUTURE_CHANGE = "A change cannot take effect in the future; record it when it happens."
+FUTURE_CHANGE = _("A change cannot take effect in the future; record it when it happens.")
 
 
 def is_future(moment: datetime | None) -> bool:

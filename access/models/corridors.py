@@ -4,6 +4,7 @@ from typing import TYPE_CHECKING
 
 from django.core.exceptions import ValidationError
 from django.db import models
+from django.utils.translation import gettext_lazy as _
 
 from access.choices import CorridorStatus
 from humtrack.history import audit_history
@@ -39,7 +40,7 @@ class AidCorridor(SourcedFact):
 
     def clean(self) -> None:
         if self.origin_id and self.origin_id == self.destination_id:
-            raise ValidationError({"destination": "A corridor's destination must differ from its origin."})
+            raise ValidationError({"destination": _("A corridor's destination must differ from its origin.")})
 
 
 class CorridorWaypoint(models.Model):

@@ -8,13 +8,16 @@ record; the Q form the same thing in a query. Change one, change the other besid
 """
 
 from datetime import datetime
-from typing import ClassVar
+from typing import TYPE_CHECKING, ClassVar
 
 from django.core.exceptions import ValidationError
 from django.db.models import CheckConstraint, F, Index, Q
 from django.utils import timezone
 
 from .sources import SourcedFact
+
+if TYPE_CHECKING:
+    from django_stubs_ext import StrOrPromise
 
 
 def in_force(start: datetime | None, end: datetime | None, at: datetime) -> bool:
@@ -61,7 +64,7 @@ class TimeBoundFact(SourcedFact):
 
     START_FIELD: ClassVar[str]
     END_FIELD: ClassVar[str]
-    ENDS_BEFORE_START: ClassVar[str]
+    ENDS_BEFORE_START: ClassVar["StrOrPromise"]
 
     class Meta:
         abstract = True

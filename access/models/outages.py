@@ -2,7 +2,7 @@
 
 from django.core.exceptions import ValidationError
 from django.db import models
-from django.utils.translation import gettext_lazy
+from django.utils.translation import gettext_lazy as _
 
 from access.choices import OutageCause, OutageExtent, Utility
 from humtrack.history import audit_history
@@ -10,9 +10,7 @@ from humtrack.history import audit_history
 from .changes import is_future
 from .in_force import TimeBoundFact, ends_after_start, time_bound_indexes
 
-RESTORED_IN_THE_FUTURE = gettext_lazy(
-    "An outage cannot be restored in the future; record the restoration when it happens."
-)
+RESTORED_IN_THE_FUTURE = _("An outage cannot be restored in the future; record the restoration when it happens.")
 
 
 class UtilityOutage(TimeBoundFact):
@@ -23,7 +21,7 @@ class UtilityOutage(TimeBoundFact):
     """
 
     START_FIELD, END_FIELD = "started_at", "restored_at"
-    ENDS_BEFORE_START = "An outage cannot be restored before it started."
+    ENDS_BEFORE_START = _("An outage cannot be restored before it started.")
 
     region = models.ForeignKey("access.Region", on_delete=models.PROTECT, related_name="outages")
     utility = models.CharField(max_length=20, choices=Utility.choices)

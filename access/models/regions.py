@@ -4,6 +4,7 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator, RegexValidator
 from django.db import models
+from django.utils.translation import gettext_lazy as _
 
 from access.choices import AccessStatus
 from humtrack.history import audit_history
@@ -12,7 +13,7 @@ PATH_SEPARATOR = "/"
 
 # Two letters (the country's ISO code), then letters and digits: 20 in all at most (the column's max_length).
 PCODE_PATTERN = r"^[A-Z]{2}[A-Z0-9]{0,18}$"
-pcode_validator = RegexValidator(PCODE_PATTERN, "A p-code is upper-case letters and digits, e.g. AF08.")
+pcode_validator = RegexValidator(PCODE_PATTERN, _("A p-code is upper-case letters and digits, e.g. AF08."))
 
 
 class Region(models.Model):
@@ -26,18 +27,18 @@ class Region(models.Model):
     """
 
     class Level(models.IntegerChoices):
-        COUNTRY = 0, "Country"
-        PROVINCE = 1, "Province"
-        DISTRICT = 2, "District"
+        COUNTRY = 0, _("Country")
+        PROVINCE = 1, _("Province")
+        DISTRICT = 2, _("District")
 
     pcode = models.CharField("p-code", max_length=20, unique=True, validators=[pcode_validator])
     name = models.CharField(max_length=200)
     # The name in Dari and in Pashto where known (access/fixtures/SOURCES.md); blank: the English name
     # stands (localised_name). Searched like `name`.
-    name_fa_af = models.CharField("name in Dari", max_length=200, blank=True)
-    name_ps = models.CharField("name in Pashto", max_length=200, blank=True)
+    name_fa_af = models.CharField(_("name in Dari"), max_length=200, blank=True)
+    name_ps = models.CharField(_("name in Pashto"), max_length=200, blank=True)
     alternative_names = models.CharField(
-        max_length=500, blank=True, help_text="Other spellings, comma-separated (e.g. Panjshir for Panjsher)."
+        max_length=500, blank=True, help_text=_("Other spellings, comma-separated (e.g. Panjshir for Panjsher).")
     )
     admin_level = models.PositiveSmallIntegerField(choices=Level.choices)
     parent = models.ForeignKey("self", null=True, blank=True, on_delete=models.PROTECT, related_name="children")
@@ -58,8 +59,8 @@ class Region(models.Model):
         validators=[MinValueValidator(-180), MaxValueValidator(180)],
     )
     # A country's IANA time zone (Asia/Kabul): the default zone of a subscription to a region in it.
-    time_zone = models.CharField(max_length=64, blank=True, help_text="For a country: its IANA time zone.")
-    boundary = models.JSONField(null=True, blank=True, help_text="GeoJSON geometry, if a boundary is loaded.")
+    time_zone = models.CharField(max_length=64, blank=True, help_text=_("For a country: its IANA time zone."))
+    boundary = models.JSONField(null=True, blank=True, help_text=_("GeoJSON geometry, if a boundary is loaded."))
     access_status = models.CharField(
         max_length=24, choices=AccessStatus.choices, blank=True, default="", editable=False
     )
@@ -92,9 +93,11 @@ class Region(models.Model):
         if parent is None:
             return
         if parent.pk == self.pk or (self.path and parent.path.startswith(self.path)):
-            raise ValidationError({"parent": "A region cannot be its own ancestor."})
+            raise ValidationError({"parent": _("A region cannot be its own ancestor.")})
         if self.admin_level is not None and parent.admin_level >= self.admin_level:
-            raise ValidationError({"parent": "The parent must be at a higher administrative level (a lower number)."})
+            raise ValidationError(
+                {"parent": _("The parent must be at a higher administrative level (a lower number).")}
+            )
 
 
 class CoordinatorAssignment(models.Model):

@@ -1,6 +1,7 @@
 """Access restrictions (ACAPS constraint categories) and the groups they affect."""
 
 from django.db import models
+from django.utils.translation import gettext_lazy as _
 
 from access.choices import AffectedGroupCode, ConstraintCategory, Severity
 from humtrack.history import audit_history
@@ -25,7 +26,7 @@ class AccessRestriction(TimeBoundFact):
     which may be announced in advance."""
 
     START_FIELD, END_FIELD = "starts_at", "ends_at"
-    ENDS_BEFORE_START = "A restriction cannot end before it starts."
+    ENDS_BEFORE_START = _("A restriction cannot end before it starts.")
 
     region = models.ForeignKey("access.Region", on_delete=models.PROTECT, related_name="restrictions")
     corridor = models.ForeignKey(

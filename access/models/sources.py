@@ -1,15 +1,19 @@
 """Sources, the facts that cite them, and what every record a partner may write carries: the partner
 organisation it was written for."""
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django.db import models
+from django.utils.translation import gettext_lazy as _
 
 from access.choices import Confidence, Reliability, SourceKind
 from humtrack.history import audit_history
 
+if TYPE_CHECKING:
+    from django_stubs_ext import StrOrPromise
 
-def partner_organisation(help_text: str = "") -> "models.ForeignKey[Any, Any]":
+
+def partner_organisation(help_text: "StrOrPromise" = "") -> "models.ForeignKey[Any, Any]":
     """The partner organisation (humtrack.models.Organisation) a record was written for through the API,
     if any. An organisation with records is never deleted from under them."""
     return models.ForeignKey(
@@ -21,7 +25,7 @@ class PartnerRecord(models.Model):
     """A record partners may write through the API: for which organisation, when it was recorded, and
     when it last changed (what a syncing partner's cursor reads)."""
 
-    organisation = partner_organisation("The partner organisation that recorded it through the API, if any.")
+    organisation = partner_organisation(_("The partner organisation that recorded it through the API, if any."))
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True, db_index=True)
 

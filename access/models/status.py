@@ -1,6 +1,7 @@
 """A region's access-status history: one append-only StatusChange per change."""
 
 from django.db import models
+from django.utils.translation import gettext_lazy as _
 
 from access.choices import AccessStatus
 
@@ -18,7 +19,7 @@ class StatusChange(RecordedChange):
 
     region = models.ForeignKey("access.Region", on_delete=models.PROTECT, related_name="status_changes")
     from_status = models.CharField(
-        max_length=24, choices=AccessStatus.choices, blank=True, help_text="Empty: no record of its own before."
+        max_length=24, choices=AccessStatus.choices, blank=True, help_text=_("Empty: no record of its own before.")
     )
     to_status = models.CharField(max_length=24, choices=AccessStatus.choices)
     # Indexed here only: the API pages a region's status history by when each change was recorded

@@ -8,6 +8,7 @@ from typing import Any
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
+from django.utils.translation import gettext as _
 
 from access.models import Region
 from humtrack.actor import Actor
@@ -25,7 +26,7 @@ class BoundaryImportResult:
 
 
 def _feature_error(number: int, message: str) -> ValidationError:
-    return ValidationError(f"Feature {number}: {message}")
+    return ValidationError(_("Feature %(number)s: %(message)s") % {"number": number, "message": message})
 
 
 # GeoJSON as json.load gives it: a feature, a geometry.
@@ -37,16 +38,19 @@ def _parse(features: Iterable[GeoJSON]) -> dict[str, GeoJSON]:
     geometries = {}
     for number, feature in enumerate(features, start=1):
         if not isinstance(feature, dict):
-            raise _feature_error(number, "is not a GeoJSON feature object.")
+            raise _feature_error(number, _("is not a GeoJSON feature object."))
         properties = feature.get("properties") or {}
         pcode = str(properties.get("pcode") or "").strip().upper()
         if not pcode:
-            raise _feature_error(number, "has no 'pcode' property.")
+            raise _feature_error(number, _("has no 'pcode' property."))
         geometry = feature.get("geometry") or {}
         if geometry.get("type") not in AREA_GEOMETRY_TYPES or not isinstance(geometry.get("coordinates"), list):
-            raise _feature_error(number, f"{pcode}: the geometry must be a Polygon or MultiPolygon with coordinates.")
+            raise _feature_error(
+                number,
+                _("%(pcode)s: the geometry must be a Polygon or MultiPolygon with coordinates.") % {"pcode": pcode},
+            )
         if pcode in geometries:
-            raise _feature_error(number, f"p-code {pcode} appears twice.")
+            raise _feature_error(number, _("p-code %(pcode)s appears twice.") % {"pcode": pcode})
         geometries[pcode] = {"type": geometry["type"], "coordinates": geometry["coordinates"]}
     return geometries
 
@@ -64,7 +68,9 @@ def import_boundaries(*, features: Iterable[GeoJSON], actor: Actor) -> BoundaryI
         regions = {r.pcode: r for r in Region.objects.select_for_update().filter(pcode__in=list(geometries))}
         unknown = sorted(set(geometries) - set(regions))
         if unknown:
-            raise ValidationError(f"Unknown p-code(s), import the regions first: {', '.join(unknown)}.")
+            raise ValidationError(
+                _("Unknown p-code(s), import the regions first: %(pcodes)s.") % {"pcodes": ", ".join(unknown)}
+            )
         for pcode, geometry in geometries.items():
             region = regions[pcode]
             if region.boundary == geometry:
@@ -83,10 +89,10 @@ def read_geojson_features(path: str | Path) -> list[GeoJSON]:
         try:
             document = json.load(handle)
         except json.JSONDecodeError as error:
-            raise ValidationError(f"Not valid JSON: {error}") from None
+            raise ValidationError(_("Not valid JSON: %(error)s") % {"error": error}) from None
     if not isinstance(document, dict) or document.get("type") != "FeatureCollection":
-        raise ValidationError("Expected a GeoJSON FeatureCollection.")
+        raise ValidationError(_("Expected a GeoJSON FeatureCollection."))
     features = document.get("features")
     if not isinstance(features, list):
-        raise ValidationError("The FeatureCollection has no list of features.")
+        raise ValidationError(_("The FeatureCollection has no list of features."))
     return features

@@ -7,16 +7,20 @@ change attributed to who recorded it, for which partner organisation.
 """
 
 from datetime import datetime
-from typing import TypeVar
+from typing import TYPE_CHECKING, TypeVar
 
 from django.core.exceptions import ValidationError
 from django.db.models import TextChoices
+from django.utils.translation import gettext as _
 
 from access.choices import Confidence
 from access.models import Source
 from access.models.changes import FUTURE_CHANGE, RecordedChange, is_future
 from humtrack.actor import Actor
 from humtrack.services import save_validated
+
+if TYPE_CHECKING:
+    from django_stubs_ext import StrOrPromise
 
 Change = TypeVar("Change", bound=RecordedChange)
 
@@ -32,15 +36,21 @@ def check_change(
 ) -> None:
     """Refuse a change to a status not among `statuses`, an unknown confidence, no reason, no source,
     or a time in the future."""
-    errors: dict[str, str] = {}
+    errors: dict[str, StrOrPromise] = {}
     if status not in statuses.values:
-        errors["status"] = f"Unknown status {status!r}; one of: {', '.join(statuses.values)}."
+        errors["status"] = _("Unknown status %(status)r; one of: %(values)s.") % {
+            "status": status,
+            "values": ", ".join(statuses.values),
+        }
     if confidence not in Confidence.values:
-        errors["confidence"] = f"Unknown confidence {confidence!r}; one of: {', '.join(Confidence.values)}."
+        errors["confidence"] = _("Unknown confidence %(confidence)r; one of: %(values)s.") % {
+            "confidence": confidence,
+            "values": ", ".join(Confidence.values),
+        }
     if not (reason or "").strip():
-        errors["reason"] = "Say why the status changes."
+        errors["reason"] = _("Say why the status changes.")
     if source is None:
-        errors["source"] = "Name the source of this change."
+        errors["source"] = _("Name the source of this change.")
     if is_future(effective_at):
         errors["effective_at"] = FUTURE_CHANGE
     if errors:

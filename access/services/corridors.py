@@ -5,6 +5,7 @@ from datetime import datetime
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from access.alerts.outbox import record_corridor_change_event
 from access.alerts.webhooks.choices import WebhookEventType
@@ -21,12 +22,12 @@ from .changes import check_change, record_change
 
 def _check_route(regions: list[Region]) -> None:
     if len(regions) < 2:
-        raise ValidationError({"regions": "A corridor passes through at least two regions."})
+        raise ValidationError({"regions": _("A corridor passes through at least two regions.")})
 
 
 def _set_waypoints(corridor: AidCorridor, regions: list[Region]) -> None:
     if regions[0] != corridor.origin or regions[-1] != corridor.destination:
-        raise ValidationError({"regions": "The route must start at the origin and end at the destination."})
+        raise ValidationError({"regions": _("The route must start at the origin and end at the destination.")})
     corridor.waypoints.all().delete()
     CorridorWaypoint.objects.bulk_create(
         CorridorWaypoint(corridor=corridor, region=region, position=i) for i, region in enumerate(regions)

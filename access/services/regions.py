@@ -8,6 +8,7 @@ from pathlib import Path
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
+from django.utils.translation import gettext as _
 
 from access.models import Region
 from humtrack.actor import Actor
@@ -44,7 +45,7 @@ class ImportResult:
 
 
 def _row_error(line: int, message: str) -> ValidationError:
-    return ValidationError(f"Line {line}: {message}")
+    return ValidationError(_("Line %(line)s: %(message)s") % {"line": line, "message": message})
 
 
 # A row of a COD-style table, as csv.DictReader gives it; a p-code's centroid as (latitude, longitude).
@@ -65,18 +66,20 @@ def import_regions(*, rows: Iterable[Row], actor: Actor, centroids: Centroids | 
     for line, row in enumerate(rows, start=2):  # line 1 is the header
         missing = [c for c in ADMIN_CSV_COLUMNS if c not in row]
         if missing:
-            raise _row_error(line, f"missing column(s) {', '.join(missing)}.")
+            raise _row_error(line, _("missing column(s) %(columns)s.") % {"columns": ", ".join(missing)})
         pcode = (row["pcode"] or "").strip().upper()
         name = (row["name"] or "").strip()
         parent_pcode = (row["parent_pcode"] or "").strip().upper() or None
         try:
             level = int(row["admin_level"])
         except (TypeError, ValueError):
-            raise _row_error(line, f"admin_level {row['admin_level']!r} is not a whole number.") from None
+            raise _row_error(
+                line, _("admin_level %(value)r is not a whole number.") % {"value": row["admin_level"]}
+            ) from None
         if not pcode or not name:
-            raise _row_error(line, "pcode and name are required.")
+            raise _row_error(line, _("pcode and name are required."))
         if pcode in seen:
-            raise _row_error(line, f"p-code {pcode} appears twice.")
+            raise _row_error(line, _("p-code %(pcode)s appears twice.") % {"pcode": pcode})
         seen.add(pcode)
         parsed.append((line, level, pcode, name, parent_pcode))
 
@@ -88,7 +91,7 @@ def import_regions(*, rows: Iterable[Row], actor: Actor, centroids: Centroids | 
             if parent_pcode:
                 parent = existing.get(parent_pcode)
                 if parent is None:
-                    raise _row_error(line, f"unknown parent p-code {parent_pcode}.")
+                    raise _row_error(line, _("unknown parent p-code %(pcode)s.") % {"pcode": parent_pcode})
             region = existing.get(pcode) or Region(pcode=pcode)
             lat, lon = centroids.get(pcode, (region.latitude, region.longitude))
             before = (region.name, region.admin_level, region.parent_id, region.latitude, region.longitude)
@@ -125,5 +128,5 @@ def read_centroids_csv(path: str | Path) -> Centroids:
                 Decimal(row["lon"]).quantize(Decimal("0.00001")),
             )
         except (KeyError, InvalidOperation):
-            raise _row_error(line, "pcode, lat and lon are required numbers.") from None
+            raise _row_error(line, _("pcode, lat and lon are required numbers.")) from None
     return centroids

@@ -6,6 +6,7 @@ from datetime import datetime
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import QuerySet
+from django.utils.translation import gettext as _
 
 from access.alerts.webhooks.choices import WebhookEventType
 from access.alerts.webhooks.events import record_webhook_event
@@ -23,9 +24,11 @@ def _affected_groups(codes: Iterable[str]) -> list[AffectedGroup]:
     codes = list(dict.fromkeys(codes))
     unknown = [c for c in codes if c not in AffectedGroupCode.values]
     if unknown:
-        raise ValidationError({"affected_groups": f"Unknown group(s): {', '.join(map(str, unknown))}."})
+        raise ValidationError(
+            {"affected_groups": _("Unknown group(s): %(groups)s.") % {"groups": ", ".join(map(str, unknown))}}
+        )
     if not codes:
-        raise ValidationError({"affected_groups": "Say who the restriction affects."})
+        raise ValidationError({"affected_groups": _("Say who the restriction affects.")})
     # The codes are the enum's; the rows are only targets for the many-to-many. Seeded by migration 0002,
     # but a flushed database (a restore, a transactional test) has none: a restriction must never be
     # saved affecting nobody because a row was missing.

@@ -9,6 +9,7 @@ and `request.auth` to the `ApiToken`, whose scopes the classes in `humtrack.api.
 from datetime import timedelta
 
 from django.utils import timezone
+from django.utils.translation import gettext as _
 from rest_framework import authentication, exceptions
 
 from humtrack.models import ApiToken, hash_token_key
@@ -56,19 +57,19 @@ class TokenAuthentication(authentication.BaseAuthentication):
             return None
         if len(words) != 2:
             raise exceptions.AuthenticationFailed(
-                "Send the header as 'Authorization: Token <key>' (or 'Bearer <key>')."
+                _("Send the header as 'Authorization: Token <key>' (or 'Bearer <key>').")
             )
         try:
             key = words[1].decode("ascii")
         except UnicodeDecodeError as error:
-            raise exceptions.AuthenticationFailed("The token is not valid.") from error
+            raise exceptions.AuthenticationFailed(_("The token is not valid.")) from error
         token = (
             ApiToken.objects.select_related("organisation")
             .filter(key_hash=hash_token_key(key), revoked_at__isnull=True)
             .first()
         )
         if token is None:
-            raise exceptions.AuthenticationFailed("The token is not valid or has been revoked.")
+            raise exceptions.AuthenticationFailed(_("The token is not valid or has been revoked."))
         now = timezone.now()
         if token.last_used_at is None or now - token.last_used_at > LAST_USED_RESOLUTION:
             ApiToken.objects.filter(pk=token.pk).update(last_used_at=now)

@@ -25,6 +25,7 @@ from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import DataError, IntegrityError, OperationalError
 from django.db.models import ProtectedError, TextChoices
 from django.http import Http404
+from django.utils.translation import gettext, gettext_lazy
 from rest_framework import exceptions, status
 from rest_framework.response import Response
 from rest_framework.views import set_rollback
@@ -70,7 +71,7 @@ class ErrorCode(TextChoices):
 
 class PreconditionFailed(exceptions.APIException):
     status_code = status.HTTP_412_PRECONDITION_FAILED
-    default_detail = "The record has changed since you read it (If-Match does not match its ETag)."
+    default_detail = gettext_lazy("The record has changed since you read it (If-Match does not match its ETag).")
     default_code = ErrorCode.PRECONDITION_FAILED
 
 
@@ -78,7 +79,7 @@ class ConflictError(exceptions.APIException):
     """409; `existing`, when given, is the id of the record the request would duplicate (the body's `existing`)."""
 
     status_code = status.HTTP_409_CONFLICT
-    default_detail = "The request conflicts with the record as it now is."
+    default_detail = gettext_lazy("The request conflicts with the record as it now is.")
     default_code = ErrorCode.CONFLICT
 
     def __init__(self, detail=None, code=None, *, existing: int | None = None):
@@ -91,7 +92,7 @@ class DatabaseBusy(exceptions.APIException):
     statement that waited did not run, and the request may be sent again (with its Idempotency-Key)."""
 
     status_code = status.HTTP_503_SERVICE_UNAVAILABLE
-    default_detail = "The database is busy; send the request again after Retry-After seconds."
+    default_detail = gettext_lazy("The database is busy; send the request again after Retry-After seconds.")
     default_code = ErrorCode.SERVICE_UNAVAILABLE
     wait = 5  # seconds: the Retry-After header (api_exception_handler, humtrack.api.middleware)
 
@@ -105,7 +106,7 @@ class RowErrors(exceptions.APIException):
     """A bulk upload with invalid rows (400), or rows the partner may not change (403); nothing was written."""
 
     status_code: int = status.HTTP_400_BAD_REQUEST  # or 403, per instance (__init__)
-    default_detail = "Some rows are invalid; nothing was written."
+    default_detail = gettext_lazy("Some rows are invalid; nothing was written.")
     default_code = ErrorCode.INVALID_ROWS
 
     # Enough to fix a file; a 10,000-row upload with one mistake everywhere does not need 10,000 messages.
@@ -167,14 +168,14 @@ def as_api_exception(exc):
     if isinstance(exc, DjangoPermissionDenied):
         return exceptions.PermissionDenied(str(exc) or None)
     if isinstance(exc, ProtectedError):
-        return ConflictError("The record is still referenced by other records.")
+        return ConflictError(gettext("The record is still referenced by other records."))
     if isinstance(exc, IntegrityError):
         logger.warning("integrity error answered as 409: %s", exc)
-        return ConflictError("The request conflicts with existing records.")
+        return ConflictError(gettext("The request conflicts with existing records."))
     if isinstance(exc, (OverflowError, DataError)):
         logger.warning("out-of-range value answered as 400: %s", exc)
         # A number or date-time beyond what the database holds (a path id, a filter value).
-        return exceptions.ValidationError({NON_FIELD: ["A value is out of range."]})
+        return exceptions.ValidationError({NON_FIELD: [gettext("A value is out of range.")]})
     if is_database_busy(exc):
         logger.warning("database still locked after the busy timeout: answered as 503")
         return DatabaseBusy()
@@ -200,10 +201,10 @@ def api_exception_handler(exc, context):
     if isinstance(exc, RowErrors):
         body = error_body(exc.status_code, error_code(exc), str(exc.detail), rows=exc.rows)
         if len(exc.rows) == exc.MAX_REPORTED:
-            body["detail"] += f" (the first {exc.MAX_REPORTED} errors)"
+            body["detail"] += gettext(" (the first %(count)d errors)") % {"count": exc.MAX_REPORTED}
     elif isinstance(exc, exceptions.ValidationError):
         fields = _flatten(exc.detail)
-        body = error_body(exc.status_code, ErrorCode.INVALID, "The request has invalid fields.", fields=fields)
+        body = error_body(exc.status_code, ErrorCode.INVALID, gettext("The request has invalid fields."), fields=fields)
     else:
         detail = exc.detail
         if isinstance(detail, (list, dict)):

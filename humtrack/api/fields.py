@@ -4,13 +4,14 @@ import re
 from datetime import UTC, datetime
 
 from django import forms
+from django.utils.translation import gettext_lazy as _
 from django_filters.fields import IsoDateTimeField
 from rest_framework import serializers
 
 # RFC 3339 (the schema's `date-time`): a date, a time and an explicit offset. A moment without an
 # offset is ambiguous across time zones, so it is refused rather than guessed.
 RFC3339 = re.compile(r"^\d{4}-\d{2}-\d{2}[Tt ]\d{2}:\d{2}:\d{2}(\.\d{1,6})?([Zz]|[+-]\d{2}:\d{2})$")
-RFC3339_MESSAGE = "A date-time with a time zone, e.g. 2021-09-01T08:00:00Z."
+RFC3339_MESSAGE = _("A date-time with a time zone, e.g. 2021-09-01T08:00:00Z.")
 
 
 def in_utc(value: datetime) -> datetime | None:

@@ -7,6 +7,7 @@ import copy
 
 import django_filters
 from django import forms
+from django.utils.translation import gettext as _
 
 from humtrack.api.fields import StrictIsoDateTimeField
 
@@ -24,7 +25,7 @@ class StrictBooleanField(forms.Field):
             return True
         if text in self.FALSE:
             return False
-        raise forms.ValidationError("true or false.")
+        raise forms.ValidationError(_("true or false."))
 
 
 class BooleanFilter(django_filters.BooleanFilter):
@@ -89,6 +90,6 @@ class SyncFilterSet(django_filters.FilterSet):
                 continue
             values = self.data.getlist(name) if hasattr(self.data, "getlist") else [self.data.get(name)]
             if any(value == "" for value in values):
-                self.form.add_error(name, "Give a value, or leave the parameter out.")
+                self.form.add_error(name, _("Give a value, or leave the parameter out."))
                 valid = False
         return valid

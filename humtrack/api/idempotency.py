@@ -11,6 +11,7 @@ import json
 
 import orjson
 from django.db import IntegrityError, transaction
+from django.utils.translation import gettext, gettext_lazy
 from rest_framework import exceptions, status
 from rest_framework.response import Response
 
@@ -27,7 +28,7 @@ KEPT_HEADERS = ("Location", "ETag", "Content-Type")
 
 class IdempotencyKeyReused(exceptions.APIException):
     status_code = status.HTTP_422_UNPROCESSABLE_ENTITY
-    default_detail = "This Idempotency-Key was already used for a different request; use a new key."
+    default_detail = gettext_lazy("This Idempotency-Key was already used for a different request; use a new key.")
     default_code = ErrorCode.IDEMPOTENCY_KEY_REUSED
 
 
@@ -76,7 +77,7 @@ class IdempotentPostMixin:
         if not key:
             return
         if len(key) > 255:
-            raise exceptions.ValidationError({IDEMPOTENCY_HEADER: ["At most 255 characters."]})
+            raise exceptions.ValidationError({IDEMPOTENCY_HEADER: [gettext("At most 255 characters.")]})
         owner, fingerprint = key_owner(request), request_fingerprint(request)
         try:
             with transaction.atomic():

@@ -11,11 +11,12 @@ same shape in place of its body. Paths outside /api/ keep Django's pages.
 from django.core.signals import got_request_exception
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.utils.log import log_response
+from django.utils.translation import gettext_lazy as _
 
 from .exceptions import DatabaseBusy, ErrorCode, error_body, is_database_busy
 
 API_PREFIX = "/api/"
-SERVER_ERROR_DETAIL = "An unexpected error on the server, logged: report it with this response's X-Request-ID."
+SERVER_ERROR_DETAIL = _("An unexpected error on the server, logged: report it with this response's X-Request-ID.")
 
 
 def server_error(status_code: int = 500) -> JsonResponse:
@@ -23,7 +24,7 @@ def server_error(status_code: int = 500) -> JsonResponse:
     if status_code == DatabaseBusy.status_code:
         body = error_body(status_code, ErrorCode.SERVICE_UNAVAILABLE, str(DatabaseBusy.default_detail))
         return JsonResponse(body, status=status_code, headers={"Retry-After": str(DatabaseBusy.wait)})
-    return JsonResponse(error_body(status_code, ErrorCode.SERVER_ERROR, SERVER_ERROR_DETAIL), status=status_code)
+    return JsonResponse(error_body(status_code, ErrorCode.SERVER_ERROR, str(SERVER_ERROR_DETAIL)), status=status_code)
 
 
 class ApiServerErrorMiddleware:

@@ -23,6 +23,7 @@ from django.conf import settings
 from django.db.models import Q
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
+from django.utils.translation import gettext as _
 from rest_framework.exceptions import NotFound, ValidationError
 from rest_framework.pagination import BasePagination
 from rest_framework.response import Response
@@ -63,7 +64,7 @@ def decode_cursor(cursor: str) -> tuple[datetime, int]:
             updated_at = timezone.make_aware(updated_at, UTC)
         return updated_at, pk
     except (ValueError, TypeError, binascii.Error, UnicodeDecodeError) as error:
-        raise NotFound("Invalid cursor.") from error
+        raise NotFound(_("Invalid cursor.")) from error
 
 
 class UpdatedCursorPagination(BasePagination):
@@ -90,7 +91,13 @@ class UpdatedCursorPagination(BasePagination):
         except ValueError:
             size = 0
         if not 1 <= size <= self.max_page_size:
-            raise ValidationError({self.page_size_query_param: [f"A whole number from 1 to {self.max_page_size}."]})
+            raise ValidationError(
+                {
+                    self.page_size_query_param: [
+                        _("A whole number from 1 to %(highest)s.") % {"highest": self.max_page_size}
+                    ]
+                }
+            )
         return size
 
     def paginate_queryset(self, queryset, request, view=None):
@@ -204,7 +211,14 @@ class BoundedLimitOffsetPagination(BasePagination):
             return default
         number = _whole_number(value)
         if number is None or not lowest <= number <= highest:
-            raise ValidationError({name: [f"A whole number from {lowest} to {highest:,}."]})
+            raise ValidationError(
+                {
+                    name: [
+                        _("A whole number from %(lowest)s to %(highest)s.")
+                        % {"lowest": lowest, "highest": f"{highest:,}"}
+                    ]
+                }
+            )
         return number
 
     def paginate_queryset(self, queryset, request, view=None):

@@ -1,6 +1,7 @@
 """A JSON parser for large bodies (bulk uploads): orjson reads megabytes several times faster."""
 
 import orjson
+from django.utils.translation import gettext as _
 from rest_framework.exceptions import ParseError
 from rest_framework.parsers import JSONParser
 
@@ -10,4 +11,4 @@ class ORJSONParser(JSONParser):
         try:
             return orjson.loads(stream.read())
         except orjson.JSONDecodeError as error:
-            raise ParseError(f"JSON parse error - {error}") from error
+            raise ParseError(_("JSON parse error - %(error)s") % {"error": error}) from error

@@ -23,6 +23,7 @@ access.policies, applied to API requests by access.api.permissions. `request_act
 the Actor to pass to the policies and the services.
 """
 
+from django.utils.translation import gettext as _
 from rest_framework.permissions import SAFE_METHODS, BasePermission
 
 from humtrack.actor import Actor
@@ -68,7 +69,7 @@ class HasScope(BasePermission):
         if not getattr(request.user, "is_authenticated", False):
             return False  # DRF answers 401 with the WWW-Authenticate challenge
         scope = self.scope_for(request, view)
-        self.message = f"This token lacks the '{scope}' scope."
+        self.message = _("This token lacks the '%(scope)s' scope.") % {"scope": scope}
         return has_scope(request, scope)
 
 

@@ -10,6 +10,7 @@ Serializer that reads them. tests/humtrack/api/test_query.py holds this to the s
 from collections.abc import Iterable
 from typing import Any
 
+from django.utils.translation import gettext as _
 from rest_framework import serializers
 from rest_framework.settings import api_settings
 
@@ -50,15 +51,18 @@ def oversized_parameter_errors(query) -> dict[str, list[str]]:
     errors: dict[str, list[str]] = {}
     for name, values in query.lists():
         if len(values) > MAX_REPEATS:
-            errors[name] = [f"Given at most {MAX_REPEATS} times."]
+            errors[name] = [_("Given at most %(count)d times.") % {"count": MAX_REPEATS}]
         elif any(len(value) > MAX_VALUE_LENGTH for value in values):
-            errors[name] = [f"At most {MAX_VALUE_LENGTH} characters."]
+            errors[name] = [_("At most %(count)d characters.") % {"count": MAX_VALUE_LENGTH}]
     return errors
 
 
 def unknown_parameter_errors(names: Iterable[str], allowed: set[str]) -> dict[str, list[str]]:
     listed = ", ".join(sorted(allowed)) or "none"
-    return {name: [f"Unknown parameter; allowed: {listed}."] for name in sorted(set(names) - allowed)}
+    return {
+        name: [_("Unknown parameter; allowed: %(allowed)s.") % {"allowed": listed}]
+        for name in sorted(set(names) - allowed)
+    }
 
 
 class StrictQueryParameters:

@@ -4,6 +4,7 @@ from collections.abc import Iterable, Iterator
 
 from django.http import JsonResponse
 from django.urls import URLPattern, URLResolver, reverse
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.csrf import csrf_exempt
 from drf_spectacular.utils import extend_schema, inline_serializer
@@ -19,7 +20,7 @@ from .query import StrictQueryParameters
 @csrf_exempt  # any method: a PUT to a mistyped path is a 404 too, not a CSRF page
 def not_found(request, *args, **kwargs):
     """Any path under /api/ that names no resource: a 404 in the API's error shape."""
-    return JsonResponse(error_body(404, ErrorCode.NOT_FOUND, "No such resource (see /api/docs/)."), status=404)
+    return JsonResponse(error_body(404, ErrorCode.NOT_FOUND, gettext("No such resource (see /api/docs/).")), status=404)
 
 
 def routes_without_arguments(patterns: Iterable[URLPattern | URLResolver]) -> Iterator[str]:

@@ -7,6 +7,8 @@ id in one query each. The model's rules are the service's (needs.services.upsert
 
 from datetime import date
 
+from django.utils.translation import gettext as _
+
 from access.choices import Confidence
 from access.models import Region, Source
 from needs.models import MAX_COUNT, NeedFigure
@@ -28,12 +30,14 @@ class RowReader:
 
     def read(self, rows) -> list[NeedFigure]:
         if not isinstance(rows, list):
-            self.errors.append(RowError(0, "rows", 'Send a JSON object {"rows": [...]} with a list of rows.'))
+            self.errors.append(RowError(0, "rows", _('Send a JSON object {"rows": [...]} with a list of rows.')))
             return []
         if not rows:
-            self.errors.append(RowError(0, "rows", "No rows."))
+            self.errors.append(RowError(0, "rows", _("No rows.")))
         if len(rows) > MAX_ROWS:
-            self.errors.append(RowError(MAX_ROWS, "rows", f"At most {MAX_ROWS} rows per request."))
+            self.errors.append(
+                RowError(MAX_ROWS, "rows", _("At most %(count)d rows per request.") % {"count": MAX_ROWS})
+            )
             return []
         regions = self._region_ids(rows)
         sources = self._source_ids(rows)
@@ -74,19 +78,19 @@ class RowReader:
         region = row["region"]
         region_id = regions.get(region.upper()) if isinstance(region, str) else None
         if region_id is None:
-            self.error(number, "region", f"No region with p-code {region!r}.")
+            self.error(number, "region", _("No region with p-code %(pcode)r.") % {"pcode": region})
         sector = row["sector"]
         if not isinstance(sector, str) or sector not in SECTOR_CODES:
-            self.error(number, "sector", f"{sector!r} is not a sector code (see the schema).")
+            self.error(number, "sector", _("%(sector)r is not a sector code (see the schema).") % {"sector": sector})
         period_start = self._date(number, "period_start", row["period_start"])
         period_end = self._date(number, "period_end", row["period_end"])
         counts = {name: self._count(number, name, row.get(name)) for name in COUNT_FIELDS}
         source = row["source"]
         if not (isinstance(source, int) and not isinstance(source, bool) and source in sources):
-            self.error(number, "source", f"No source with id {source!r}.")
+            self.error(number, "source", _("No source with id %(source)r.") % {"source": source})
         confidence = row["confidence"]
         if not isinstance(confidence, str) or confidence not in CONFIDENCES:
-            self.error(number, "confidence", f"One of: {', '.join(Confidence.values)}.")
+            self.error(number, "confidence", _("One of: %(values)s.") % {"values": ", ".join(Confidence.values)})
         is_urgent = row.get("is_urgent", False)
         if not isinstance(is_urgent, bool):
             self.error(number, "is_urgent", "true or false.")

@@ -1,6 +1,7 @@
 """The needs resources' filters: need figures (`NeedFigureFilterSet`) and HDX HAPI's rows (`HapiNeedsFilterSet`)."""
 
 import django_filters
+from django.utils.translation import gettext as _
 
 from access.api.filters import RegionFilter, WithinFilter
 from access.api.pcodes import pcode_schema
@@ -104,7 +105,9 @@ class HapiNeedsFilterSet(SyncFilterSet):
             for name, pcode in asked.items():
                 level = self.filters[name].admin_level
                 if levels.get(pcode) != level:
-                    self.form.add_error(name, f"No admin {level} region with p-code {pcode!r}.")
+                    self.form.add_error(
+                        name, _("No admin %(level)s region with p-code %(pcode)r.") % {"level": level, "pcode": pcode}
+                    )
                     valid = False
         return valid
 

@@ -5,6 +5,7 @@ per figure and population status (needs.selectors.hapi), `limit`/`offset` pages 
 `output_format=json|csv`; plus humtrack's `source` and `confidence`. Figures as reported, never roll-ups.
 """
 
+from django.utils.translation import gettext as _
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework.exceptions import ValidationError
@@ -34,7 +35,9 @@ class OutputFormatNegotiation(PartnerContentNegotiation):
         output_format = request.query_params.get("output_format")
         if output_format is not None:
             if output_format not in OUTPUT_FORMATS:
-                raise ValidationError({"output_format": [f"One of: {', '.join(OUTPUT_FORMATS)}."]})
+                raise ValidationError(
+                    {"output_format": [_("One of: %(values)s.") % {"values": ", ".join(OUTPUT_FORMATS)}]}
+                )
             format_suffix = output_format
         return super().select_renderer(request, renderers, format_suffix)
 

@@ -201,4 +201,4 @@ class HapiNeedSerializer(serializers.Serializer):
         return iso3_by_pcode().get(row["location_pcode"])
 
     def get_sector_name(self, row) -> str:
-        return SECTOR_NAMES[row["sector_code"]]
+        return str(SECTOR_NAMES[row["sector_code"]])

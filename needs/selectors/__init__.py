@@ -263,7 +263,7 @@ def needs_rollup(
     sectors = [
         SectorRollup(
             sector=code,
-            sector_name=SECTOR_NAMES[code],
+            sector_name=str(SECTOR_NAMES[code]),
             is_urgent=code in urgent,
             metrics={metric: rules.sector_figure(area.pk, code, metric) for metric in METRICS},
         )

@@ -8,6 +8,7 @@ import time
 
 from django.conf import settings
 from django.db import models
+from django.utils.translation import gettext_lazy as _
 
 from humtrack.history import audit_history
 
@@ -25,7 +26,7 @@ class WebhookEndpoint(models.Model):
     organisation = models.ForeignKey(
         "humtrack.Organisation", on_delete=models.CASCADE, related_name="webhook_endpoints"
     )
-    url = models.URLField(max_length=2000, help_text="HTTPS in production; checked again at each delivery.")
+    url = models.URLField(max_length=2000, help_text=_("HTTPS in production; checked again at each delivery."))
     description = models.CharField(max_length=200, blank=True)
     # A list of WebhookEventType values; at least one (the services check it).
     event_types = models.JSONField(default=list)
@@ -35,7 +36,7 @@ class WebhookEndpoint(models.Model):
     # After a rotation both secrets sign every message until this time (a receiver accepts either).
     previous_secret = models.CharField(max_length=100, blank=True, editable=False)
     previous_secret_expires_at = models.DateTimeField(null=True, blank=True, editable=False)
-    active = models.BooleanField(default=True, help_text="Off: deliveries are held until it is enabled again.")
+    active = models.BooleanField(default=True, help_text=_("Off: deliveries are held until it is enabled again."))
     disabled_at = models.DateTimeField(null=True, blank=True)
     disabled_reason = models.CharField(max_length=200, blank=True)
     # The oldest delivery failure not followed by a success: past WEBHOOKS_DISABLE_AFTER it is disabled.
@@ -109,7 +110,7 @@ class WebhookDelivery(models.Model):
 
     class Meta:
         ordering = ["-created_at", "-id"]
-        verbose_name_plural = "webhook deliveries"
+        verbose_name_plural = _("webhook deliveries")
         indexes = [
             models.Index(fields=["status", "next_attempt_at"]),
             models.Index(fields=["endpoint", "created_at"]),

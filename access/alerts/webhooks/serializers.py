@@ -5,6 +5,7 @@ import re
 
 from django.conf import settings
 from django.core.validators import RegexValidator
+from django.utils.translation import gettext as _
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
@@ -41,7 +42,9 @@ WEBHOOK_URL_MAX_LENGTH = 2000  # the model's
 @extend_schema_field({"type": "string", "pattern": WEBHOOK_URL_PATTERN, "maxLength": WEBHOOK_URL_MAX_LENGTH})
 class WebhookUrlField(fields.CharField):
     def __init__(self, **kwargs):
-        kwargs.setdefault("validators", [RegexValidator(WEBHOOK_URL, "An https:// link: https://host.example/path.")])
+        kwargs.setdefault(
+            "validators", [RegexValidator(WEBHOOK_URL, _("An https:// link: https://host.example/path."))]
+        )
         super().__init__(max_length=WEBHOOK_URL_MAX_LENGTH, trim_whitespace=False, **kwargs)
 
 

@@ -3,6 +3,7 @@
 from functools import partial
 
 from django.http import Http404
+from django.utils.translation import gettext as _
 from drf_spectacular.utils import extend_schema, extend_schema_view
 from rest_framework.decorators import action
 from rest_framework.exceptions import PermissionDenied
@@ -67,7 +68,7 @@ class RegionViewSet(ListMixin, RetrieveMixin, RegionScopedViewSet):
         pcode = self._pcode()
         region = with_effective_status(regions_with_summary()).filter(pcode=pcode).first()
         if region is None:
-            raise Http404(f"No region with p-code {pcode}.")
+            raise Http404(_("No region with p-code %(pcode)s.") % {"pcode": pcode})
         self.check_object_permissions(self.request, region)
         return attach_effective_status([region])[0]
 
@@ -109,12 +110,12 @@ class RegionViewSet(ListMixin, RetrieveMixin, RegionScopedViewSet):
     def _pcode(self) -> str:
         pcode = str(self.kwargs[self.lookup_field]).upper()
         if not is_pcode(pcode):  # not even shaped like a p-code: no need to ask the database
-            raise Http404(f"No region with p-code {pcode!r}.")
+            raise Http404(_("No region with p-code %(pcode)r.") % {"pcode": pcode})
         return pcode
 
     def _region(self) -> Region:
         pcode = self._pcode()
         region = Region.objects.filter(pcode=pcode).first()
         if region is None:
-            raise Http404(f"No region with p-code {pcode}.")
+            raise Http404(_("No region with p-code %(pcode)s.") % {"pcode": pcode})
         return region

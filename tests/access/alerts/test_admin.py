@@ -66,7 +66,7 @@ def test_retry_failed_requeues_only_the_failed_ones(admin_client, sent_and_faile
             "/admin/access/alertdelivery/", {"action": "retry_failed", "_selected_action": ids}, follow=True
         )
     assert response.status_code == 200
-    assert "1 failed deliveries queued again" in response.content.decode()
+    assert "1 failed delivery queued again; 1 selected was not failed: untouched." in response.content.decode()
     statuses = dict(AlertDelivery.objects.values_list("subscription__email", "status"))
     assert statuses == {"sent@example.org": DeliveryStatus.SENT, "failed@example.org": DeliveryStatus.PENDING}
 

@@ -65,8 +65,8 @@ NOT_STATABLE = [
     # Between two fields, or a field and the stored record (a PATCH sends one of them).
     re.compile(r"^Choose the level whose crossing triggers an alert\.$"),  # trigger crossing, threshold null
     re.compile(r"^A period cannot end before it starts\.$"),
-    re.compile(re.escape(AccessRestriction.ENDS_BEFORE_START) + "$"),
-    re.compile(re.escape(UtilityOutage.ENDS_BEFORE_START) + "$"),
+    re.compile(re.escape(str(AccessRestriction.ENDS_BEFORE_START)) + "$"),
+    re.compile(re.escape(str(UtilityOutage.ENDS_BEFORE_START)) + "$"),
     re.compile(r"^.+ started on .+ UTC, after this time: it cannot end before it started\.$"),
     re.compile(r"^A corridor's destination must differ from its origin\.$"),
     # With the clock: a change or a restoration cannot be recorded before it happens.
