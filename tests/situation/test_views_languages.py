@@ -42,7 +42,7 @@ def named(tree):
 def pashto_catalogue(tmp_path, settings):
     """A (still empty) Pashto catalogue: Django activates only a language it finds a catalogue for, and
     it ships none for Pashto; the project's own (locale/ps) comes with the translations."""
-    import polib
+    import polib  # type: ignore[import-untyped]
 
     where = tmp_path / "locale" / "ps" / "LC_MESSAGES"
     where.mkdir(parents=True)
@@ -63,12 +63,18 @@ def in_language(client, language):
     return client
 
 
+def matched(pattern: str, text: str) -> str:
+    match = re.search(pattern, text, re.S)
+    assert match, pattern
+    return match.group(1) if match.groups() else match.group(0)
+
+
 def html_tag(response) -> str:
-    return re.search(r"<html[^>]*>", response.text).group(0)
+    return matched(r"<html[^>]*>", response.text)
 
 
 def map_regions(response) -> dict:
-    data = re.search(r'<script id="map-data" type="application/json">(.*?)</script>', response.text).group(1)
+    data = matched(r'<script id="map-data" type="application/json">(.*?)</script>', response.text)
     return {region["pcode"]: region for region in json.loads(data)["regions"]}
 
 
@@ -82,7 +88,7 @@ def test_the_page_sets_lang_and_dir_from_the_active_language(reader, language, d
 
 
 def region_row(response, pcode) -> str:
-    return re.search(rf'<tr id="region-{pcode}".*?</tr>', response.text, re.S).group(0)
+    return matched(rf'<tr id="region-{pcode}".*?</tr>', response.text)
 
 
 def test_in_dari_the_page_names_regions_in_dari_and_falls_back_to_english_where_unknown(reader):
@@ -119,7 +125,7 @@ def test_the_language_switch_is_on_the_page_and_the_login_page_and_sets_the_lang
 def test_the_search_finds_panjshir_by_any_name_and_links_to_it(reader, text):
     response = reader.get(PAGE, {"q": text})
     assert response.status_code == 200
-    found = re.search(r'<div class="search-results".*?</div>', response.text, re.S).group(0)
+    found = matched(r'<div class="search-results".*?</div>', response.text)
     assert re.findall(r'data-pcode="(\w+)"', found) == ["AF08"]
     assert f'href="{PAGE}?within=AF08"' in found
     # The search leaves the picture whole: all regions still shown.
@@ -128,7 +134,7 @@ def test_the_search_finds_panjshir_by_any_name_and_links_to_it(reader, text):
 
 def test_in_dari_the_search_lists_the_region_by_its_dari_name(reader):
     response = in_language(reader, "fa-af").get(PAGE, {"q": DARI_PANJSHIR})
-    found = re.search(r'<div class="search-results".*?</div>', response.text, re.S).group(0)
+    found = matched(r'<div class="search-results".*?</div>', response.text)
     assert f">{DARI_PANJSHIR}</a>" in found
 
 
