@@ -43,7 +43,7 @@ from access.services import (
 )
 from access.services.boundaries import read_geojson_features
 from access.services.coordinators import assign_coordinator
-from access.services.regions import read_admin_csv, read_centroids_csv, save_region
+from access.services.regions import read_admin_csv, read_centroids_csv, read_names_csv, save_region, set_region_names
 from humtrack.actor import Actor
 from needs.models import NeedFigure
 from needs.services import record_need_figure
@@ -198,6 +198,10 @@ def load_demo() -> DemoSummary:
         )
         boundaries = import_boundaries(features=read_geojson_features(FIXTURES / "afg_admin1.geojson"), actor=actor)
         summary.lines.append(f"Boundaries: {boundaries.updated} updated, {boundaries.unchanged} unchanged.")
+        local_names = set_region_names(names=read_names_csv(FIXTURES / "afg_admin_names.csv"), actor=actor)
+        summary.lines.append(
+            f"Names in Dari and Pashto: {local_names.updated} updated, {local_names.unchanged} unchanged."
+        )
         for pcode, names in ALTERNATIVE_NAMES.items():
             region = _region(pcode)
             if region.alternative_names != names:

@@ -1,4 +1,8 @@
+"""The situation page's forms: its filters (a region, a day) and the search for a region by name."""
+
 from django import forms
+from django.utils.translation import get_language
+from django.utils.translation import gettext_lazy as _
 
 from access.models import Region
 
@@ -8,15 +12,15 @@ class SituationFilterForm(forms.Form):
 
     within = forms.CharField(
         required=False,
-        label="Region",
+        label=_("Region"),
         widget=forms.Select,
-        help_text="The region and everything under it.",
+        help_text=_("The region and everything under it."),
     )
     as_of = forms.DateField(
         required=False,
-        label="As of",
+        label=_("As of"),
         widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
-        help_text="The picture at the end of that day (UTC). Empty: now.",
+        help_text=_("The picture at the end of that day (UTC). Empty: now."),
         input_formats=["%Y-%m-%d"],
     )
 
@@ -27,9 +31,10 @@ class SituationFilterForm(forms.Form):
         wanted = (self.data.get("within") or "").strip().upper()
         if wanted:
             choices = choices | Region.objects.filter(pcode=wanted)
-        options = [("", "All regions")] + [
-            (region.pcode, f"{'— ' * region.admin_level}{region.name} ({region.pcode})")
-            for region in choices.order_by("path").only("pcode", "name", "admin_level", "path")
+        language = get_language() or "en"
+        options = [("", _("All regions"))] + [
+            (region.pcode, f"{'— ' * region.admin_level}{region.localised_name(language)} ({region.pcode})")
+            for region in choices.order_by("path").only("pcode", "name", "name_fa_af", "name_ps", "admin_level", "path")
         ]
         self.fields["within"].widget.choices = options
 
@@ -38,5 +43,16 @@ class SituationFilterForm(forms.Form):
         if not pcode:
             return None
         if not Region.objects.filter(pcode=pcode).exists():
-            raise forms.ValidationError(f"No region has the p-code {pcode}.")
+            raise forms.ValidationError(_("No region has the p-code %(pcode)s."), params={"pcode": pcode})
         return pcode
+
+
+class RegionSearchForm(forms.Form):
+    """Find a region by its name in English, Dari or Pashto, another spelling, or its p-code."""
+
+    q = forms.CharField(
+        required=False,
+        max_length=100,
+        label=_("Find a region"),
+        widget=forms.TextInput(attrs={"type": "search", "placeholder": _("Name or p-code, e.g. Panjshir or AF08")}),
+    )

@@ -6,8 +6,8 @@ The template and the page's script read the same shapes, so a figure is worked o
 from datetime import date, datetime
 
 from django.utils.functional import Promise
+from django.utils.translation import get_language, gettext_lazy
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
 
 from access.choices import AccessStatus
 from access.models import AccessRestriction, Region, Source, StatusChange, UtilityOutage
@@ -43,6 +43,11 @@ CHILDREN_LABELS: dict[int, Promise] = {
 }
 
 
+def local_name(region: Region) -> str:
+    """The region's name in the reader's language (Dari, Pashto), else its English name."""
+    return region.localised_name(get_language() or "en")
+
+
 def iso(moment: datetime | date | None) -> str | None:
     return moment.isoformat() if moment else None
 
@@ -66,7 +71,7 @@ def status_data(*, status: str | None, basis: str, status_from: Region | None, c
         "value": status,
         "label": AccessStatus(status).label if status else str(NO_INFORMATION),
         "basis": basis,
-        "from": {"pcode": status_from.pcode, "name": status_from.name} if status_from else None,
+        "from": {"pcode": status_from.pcode, "name": local_name(status_from)} if status_from else None,
         "text": status_text(status, basis, status_from),
         "since": iso(change.effective_at) if change else None,
         "reason": change.reason if change else "",
@@ -90,7 +95,7 @@ def map_data(*, regions: list[MapRegion], corridors: list[MapCorridor], boundari
         "regions": [
             {
                 "pcode": shown.region.pcode,
-                "name": shown.region.name,
+                "name": local_name(shown.region),
                 "level": shown.region.admin_level,
                 # The effective status: own record, inherited (drawn hatched in its colour), or none (null,
                 # "no information recorded", which reads differently from the UN's recorded unknown).
@@ -115,8 +120,10 @@ def map_data(*, regions: list[MapRegion], corridors: list[MapCorridor], boundari
             {
                 "name": shown.corridor.name,
                 "status": shown.status,
-                "status_label": shown.status_change.get_to_status_display() if shown.status_change else "No status yet",
-                "regions": [region.name for region in shown.waypoints],
+                "status_label": shown.status_change.get_to_status_display()
+                if shown.status_change
+                else _("No status yet"),
+                "regions": [local_name(region) for region in shown.waypoints],
                 "points": [point for region in shown.waypoints if (point := centroid(region))],
             }
             for shown in corridors
@@ -201,7 +208,7 @@ def needs_data(rollup: NeedsRollup) -> dict:
         ]
 
     return {
-        "area": {"pcode": rollup.area.pcode, "name": rollup.area.name},
+        "area": {"pcode": rollup.area.pcode, "name": local_name(rollup.area)},
         "period_start": iso(rollup.period_start),
         "period_end": iso(rollup.period_end),
         "sectors": [
@@ -220,7 +227,7 @@ def area_needs(region: Region, as_of: date | None) -> dict:
 
 def restriction_data(restriction: AccessRestriction) -> dict:
     return {
-        "region": restriction.region.name,
+        "region": local_name(restriction.region),
         "region_pcode": restriction.region.pcode,
         "category": restriction.get_category_display(),
         "severity": restriction.get_severity_display(),
@@ -235,7 +242,7 @@ def restriction_data(restriction: AccessRestriction) -> dict:
 
 def outage_data(outage: UtilityOutage) -> dict:
     return {
-        "region": outage.region.name,
+        "region": local_name(outage.region),
         "region_pcode": outage.region.pcode,
         "utility": outage.get_utility_display(),
         "started_at": iso(outage.started_at),
@@ -253,9 +260,9 @@ def region_details(*, region: Region, at: datetime, as_of: date | None) -> dict:
     change = effective.effective_change
     return {
         "pcode": region.pcode,
-        "name": region.name,
+        "name": local_name(region),
         "level": region.get_admin_level_display(),
-        "parent": region.parent.name if region.parent else None,
+        "parent": local_name(region.parent) if region.parent else None,
         "as_of": iso(as_of),
         "status": status_data(
             status=change.to_status if change else None,

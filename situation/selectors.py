@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Any, TypeVar, cast
 
 from django.db.models import Count, F, Model, Q, QuerySet
 from django.utils import timezone
-from django.utils.translation import gettext, gettext_lazy
+from django.utils.translation import get_language, gettext, gettext_lazy
 
 from access.choices import AccessStatus, StatusBasis
 from access.models import AccessRestriction, AidCorridor, CorridorStatusChange, Region, StatusChange, UtilityOutage
@@ -74,7 +74,7 @@ def status_text(status: str | None, basis: str, status_from: Region | None) -> s
     if basis == StatusBasis.INHERITED and status_from is not None:
         return gettext("%(status)s — inherited from %(name)s (%(pcode)s)") % {
             "status": label,
-            "name": status_from.name,
+            "name": status_from.localised_name(get_language() or "en"),
             "pcode": status_from.pcode,
         }
     return str(label)

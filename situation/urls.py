@@ -1,4 +1,5 @@
 from django.urls import path
+from django.views.i18n import JavaScriptCatalog
 
 from . import views
 
@@ -10,5 +11,7 @@ urlpatterns = [
     # The page an alert email's links open (access.alerts.links): signed, readable without an account.
     path("regions/<str:pcode>/page/<str:token>/", views.region_page, name="region-page"),
     path("login/", views.LoginView.as_view(), name="login"),
+    # The page script's words (gettext, interpolate): the djangojs catalogue of this app.
+    path("jsi18n/", JavaScriptCatalog.as_view(packages=["situation"]), name="jsi18n"),
     path("logout/", views.LogoutView.as_view(), name="logout"),
 ]

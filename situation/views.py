@@ -8,13 +8,20 @@ from django.contrib.auth.decorators import login_required
 from django.http import Http404, JsonResponse
 from django.shortcuts import render
 from django.urls import reverse, reverse_lazy
+from django.utils import formats
+from django.utils.translation import get_language
+from django.utils.translation import gettext as _
 from django.views.decorators.http import require_safe
 
 from access.choices import ACCESS_STATUS_ORDER, AccessStatus, CorridorStatus
 from access.models import Region
+from access.selectors.regions import search_regions
 
 from . import presenters, selectors
-from .forms import SituationFilterForm
+from .forms import RegionSearchForm, SituationFilterForm
+
+# The most regions a search lists: a name fragment ("a") can match hundreds of districts.
+SEARCH_RESULTS_LIMIT = 20
 
 LOGIN_URL = reverse_lazy("situation:login")
 DETAILS_PCODE_PLACEHOLDER = "PCODE"
@@ -40,10 +47,39 @@ def legend() -> list[dict]:
     return [{"value": s.value, "label": s.label} for s in [*ordered, AccessStatus.UNKNOWN]]
 
 
+def picture_caption(*, as_of, at, area: Region | None) -> str:
+    """ "The picture now (1 September 2021, 14:00 UTC): Panjsher and the regions under it." in the
+    reader's language; times stay UTC (a coordinator has no zone of their own) and say so."""
+    if as_of:
+        when = _("The picture at the end of %(day)s (UTC)") % {"day": formats.date_format(as_of, "j F Y")}
+    else:
+        when = _("The picture now (%(time)s UTC)") % {"time": formats.date_format(at, "j F Y, H:i")}
+    if area is None:
+        return _("%(when)s.") % {"when": when}
+    name = area.localised_name(get_language() or "en")
+    if area.admin_level < Region.Level.DISTRICT:
+        return _("%(when)s: %(area)s and the regions under it.") % {"when": when, "area": name}
+    return _("%(when)s: %(area)s.") % {"when": when, "area": name}
+
+
+def found_regions(search_form: RegionSearchForm) -> tuple[str, list[Region]]:
+    """The search's text and the regions it finds (by any name or p-code), provinces before districts."""
+    text = search_form.cleaned_data.get("q", "") if search_form.is_valid() else ""
+    if not text.strip():
+        return "", []
+    found = search_regions(text).select_related("parent").order_by("admin_level", "path")
+    return text, list(found[:SEARCH_RESULTS_LIMIT])
+
+
 @require_safe
 @login_required(login_url=LOGIN_URL)
 def situation_page(request):
-    form = SituationFilterForm(request.GET or None)
+    # The search box has its own field (`q`): the filters see only theirs.
+    filters = request.GET.copy()
+    filters.pop("q", None)
+    form = SituationFilterForm(filters or None)
+    search_form = RegionSearchForm(request.GET)
+    search_text, found = found_regions(search_form)
     valid = form.is_valid() if form.is_bound else True
     within = form.cleaned_data.get("within") if valid and form.is_bound else None
     as_of = form.cleaned_data.get("as_of") if valid and form.is_bound else None
@@ -55,6 +91,10 @@ def situation_page(request):
     stale = [shown for shown in regions if shown.is_stale]
     context = {
         "form": form,
+        "search_form": search_form,
+        "search_text": search_text,
+        "found_regions": found,
+        "picture_caption": picture_caption(as_of=as_of, at=at, area=area),
         "within": within,
         "as_of": as_of,
         "at": at,
@@ -90,7 +130,7 @@ def json_login_required(view):
     @wraps(view)
     def wrapper(request, *args, **kwargs):
         if not request.user.is_authenticated:
-            return JsonResponse({"detail": "Log in to see the situation."}, status=403)
+            return JsonResponse({"detail": _("Log in to see the situation.")}, status=403)
         return view(request, *args, **kwargs)
 
     return wrapper
@@ -105,7 +145,7 @@ def region_details(request, pcode):
         return JsonResponse({"as_of": form.errors.get("as_of", [])}, status=400)
     region = Region.objects.select_related("parent").filter(pcode=pcode.upper()).first()
     if region is None:
-        return JsonResponse({"detail": f"No region has the p-code {pcode.upper()}."}, status=404)
+        return JsonResponse({"detail": _("No region has the p-code %(pcode)s.") % {"pcode": pcode.upper()}}, status=404)
     as_of = form.cleaned_data["as_of"]
     return JsonResponse(presenters.region_details(region=region, at=selectors.moment(as_of), as_of=as_of))
 

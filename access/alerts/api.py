@@ -4,9 +4,17 @@ Thin: reads and writes through access.alerts.subscriptions, the feed through acc
 and changes only the subscriptions its organisation created (they hold people's email addresses).
 """
 
+from django.core.validators import RegexValidator
 from django.http import HttpResponse
+from django.utils.translation import gettext_lazy as _
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema, extend_schema_view
+from drf_spectacular.utils import (
+    OpenApiParameter,
+    OpenApiResponse,
+    extend_schema,
+    extend_schema_field,
+    extend_schema_view,
+)
 from rest_framework import serializers, status
 from rest_framework.response import Response
 from rest_framework.views import APIView
@@ -21,6 +29,7 @@ from humtrack.api.renderers import ORJSONRenderer
 from humtrack.api.viewsets import CreateMixin, ListMixin, PartnerViewSet, RetrieveMixin, UpdateMixin
 
 from .cap import cap_feed, status_change_events
+from .choices import AlertLanguage
 from .subscriptions import (
     create_subscription,
     stop_subscription,
@@ -28,6 +37,7 @@ from .subscriptions import (
     subscriptions_visible_to,
     update_subscription,
 )
+from .zones import DEFAULT_TIME_ZONE, validate_time_zone
 
 
 class ThresholdStatusField(serializers.ChoiceField):
@@ -50,21 +60,57 @@ class ThresholdStatusField(serializers.ChoiceField):
         return "" if value is None else value
 
 
+# An IANA time zone name as the schema states it; access.alerts.zones.validate_time_zone checks it is one.
+TIME_ZONE_PATTERN = r"^[A-Za-z0-9_+\-]+(/[A-Za-z0-9_+\-]+)*$"
+TIME_ZONE_HELP = (
+    "The IANA time zone the emails show times in, with UTC beside (such as `Asia/Kabul`, UTC+4:30). "
+    "Default: the zone of the first region's country (`Asia/Kabul` for Afghanistan)."
+)
+LANGUAGE_HELP = "The language of the emails: `en` English, `fa-af` Dari, `ps` Pashto."
+
+
+# The shape of an IANA name and its bound. Not an enum of the names: the list is the server's tz
+# database, which changes, and its names collide as identifiers in generated clients (GMT+0, GMT-0,
+# GMT0 all become GMT0 in openapi-python-client); a name the server does not know is a 400 naming the field.
+TIME_ZONE_SCHEMA = {"type": "string", "maxLength": 64, "pattern": TIME_ZONE_PATTERN, "example": "Asia/Kabul"}
+
+
+@extend_schema_field(TIME_ZONE_SCHEMA)
+class TimeZoneField(serializers.CharField):
+    """An IANA time zone name (Asia/Kabul); anything else is a 400 naming the field."""
+
+    def __init__(self, **kwargs):
+        kwargs.setdefault("max_length", 64)
+        kwargs.setdefault("help_text", TIME_ZONE_HELP)
+        super().__init__(**kwargs)
+        if not self.read_only:
+            self.validators.append(RegexValidator(TIME_ZONE_PATTERN, _("Not an IANA time zone name.")))
+            self.validators.append(validate_time_zone)
+
+
 class SubscriptionSerializer(serializers.ModelSerializer):
     regions = serializers.SlugRelatedField[Region](slug_field="pcode", many=True, read_only=True)
     paused = serializers.SerializerMethodField(help_text="Paused after repeated delivery failures.")
     threshold_status = ThresholdStatusField(read_only=True)
+    language = serializers.ChoiceField(choices=AlertLanguage.choices, read_only=True, help_text=LANGUAGE_HELP)
+    time_zone = serializers.SerializerMethodField(help_text=TIME_ZONE_HELP)
 
     class Meta:
         model = Subscription
         fields = [
             "id", "email", "name", "regions", "include_descendants", "trigger", "threshold_status",
-            "include_corridors", "mode", "active", "paused", "paused_at", "created_at", "updated_at",
+            "include_corridors", "mode", "language", "time_zone", "active", "paused", "paused_at",
+            "created_at", "updated_at",
         ]  # fmt: skip
         read_only_fields = fields
 
     def get_paused(self, subscription) -> bool:
         return subscription.paused_at is not None
+
+    @extend_schema_field(TIME_ZONE_SCHEMA)
+    def get_time_zone(self, subscription) -> str:
+        # Blank only on rows older than the field: their emails use the default zone, so say that one.
+        return subscription.time_zone or DEFAULT_TIME_ZONE
 
 
 class SubscriptionWriteSerializer(WriteSerializer):
@@ -74,12 +120,15 @@ class SubscriptionWriteSerializer(WriteSerializer):
         child=RegionRef(), min_length=1, max_length=500, help_text="p-codes of the regions to follow."
     )
     threshold_status = ThresholdStatusField(required=False, allow_blank=True)
+    language = serializers.ChoiceField(choices=AlertLanguage.choices, required=False, help_text=LANGUAGE_HELP)
+    # Left out on create: the service takes the first region's country's zone.
+    time_zone = TimeZoneField(required=False)
 
     class Meta:
         model = Subscription
         fields = [
             "email", "name", "regions", "include_descendants", "trigger", "threshold_status",
-            "include_corridors", "mode", "active",
+            "include_corridors", "mode", "language", "time_zone", "active",
         ]  # fmt: skip
 
 

@@ -21,7 +21,7 @@ from access.choices import (
 )
 from access.models import AccessRestriction, AidCorridor, Region, Source, UtilityOutage
 from access.selectors.facts import outages_in_force_at, restrictions_in_force_at
-from access.selectors.regions import fresh_regions, stale_regions, within_filter
+from access.selectors.regions import fresh_regions, search_regions, stale_regions, within_filter
 from access.selectors.status import status_basis_in, with_effective_status
 from humtrack.api.filters import BooleanFilter, DateTimeFilter, IntegerFilter, SyncFilterSet
 
@@ -99,10 +99,15 @@ class RegionFilterSet(SyncFilterSet):
         method="filter_stale", help_text="true: no confirmed status update within the staleness window."
     )
     as_of = DateTimeFilter(method="filter_as_of", help_text="Show the statuses in force at this moment (ISO 8601).")
+    search = django_filters.CharFilter(
+        method="filter_search",
+        help_text="Regions whose p-code is this, or whose name in English, Dari or Pashto, or another spelling, "
+        "contains it (`Panjshir`, `پنجشیر` and `AF08` all find Panjsher).",
+    )
 
     class Meta:
         model = Region
-        fields = ["status", "status_basis", "level", "within", "parent", "stale", "as_of", "updated_since"]
+        fields = ["status", "status_basis", "level", "within", "parent", "stale", "as_of", "search", "updated_since"]
 
     def filter_queryset(self, queryset):
         # One annotation, at `as_of` or now, that the status filters, the view and the serializer share.
@@ -117,6 +122,9 @@ class RegionFilterSet(SyncFilterSet):
         if not value:
             return queryset
         return queryset.filter(status_basis_in(value))
+
+    def filter_search(self, queryset, name, value):
+        return search_regions(value, queryset=queryset) if value.strip() else queryset
 
     def filter_as_of(self, queryset, name, value):
         return queryset  # read by filter_queryset, which annotates the statuses in force then

@@ -20,6 +20,17 @@ from humtrack.api.serializers import OrganisationName, WriteSerializer
 
 from .pcodes import is_pcode, pcode_schema
 
+# A region's `names`: one key per language of settings.LANGUAGES; null where not known.
+REGION_NAMES_SCHEMA = {
+    "type": "object",
+    "properties": {
+        "en": {"type": "string"},
+        "fa-af": {"type": "string", "nullable": True},
+        "ps": {"type": "string", "nullable": True},
+    },
+    "required": ["en", "fa-af", "ps"],
+}
+
 
 @lru_cache(maxsize=4096)  # a country has a few hundred regions; every list row asks for one of them
 def hierarchy_of(path: str) -> tuple[str, ...]:
@@ -74,6 +85,10 @@ class RegionSerializer(serializers.Serializer):
 
     pcode = serializers.CharField(read_only=True)
     name = serializers.CharField(read_only=True)
+    names = serializers.SerializerMethodField(
+        help_text="The name in each language humtrack speaks: `en` (the COD's), `fa-af` (Dari), `ps` (Pashto); "
+        "null where the name in that language is not known (show `en` then)."
+    )
     alternative_names = serializers.CharField(read_only=True)
     admin_level = serializers.IntegerField(read_only=True, help_text="0 country, 1 province, 2 district.")
     # A declared field named like Field.parent: DRF's metaclass pops it off the class (a stubs gap).
@@ -115,6 +130,12 @@ class RegionSerializer(serializers.Serializer):
 
     def get_hierarchy(self, region) -> list[str]:
         return list(hierarchy_of(region.path))  # a copy: the cached tuple is shared
+
+    @extend_schema_field(REGION_NAMES_SCHEMA)
+    def get_names(self, region) -> dict[str, str | None]:
+        # null, not the English name, for an unknown one: a client can tell "not translated" from a
+        # name that is the same in both (Kabul). A name change saves the region: updated_at and the ETag move.
+        return {"en": region.name, "fa-af": region.name_fa_af or None, "ps": region.name_ps or None}
 
 
 class StatusChangeSerializer(serializers.ModelSerializer):

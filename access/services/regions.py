@@ -16,6 +16,11 @@ from humtrack.services import save_validated
 
 # A COD-style admin table, as in access/fixtures/afg_admin.csv (HDX COD-AB p-codes).
 ADMIN_CSV_COLUMNS = ("admin_level", "pcode", "name", "parent_pcode")
+# Names in Dari and Pashto, as in access/fixtures/afg_admin_names.csv (sources in SOURCES.md).
+NAMES_CSV_COLUMNS = ("pcode", "name_fa_af", "name_ps")
+# A country's IANA time zone (Region.time_zone): the default zone of a subscription to its regions.
+# Afghanistan keeps one zone all year, UTC+4:30 (the IANA tz database, asia: "Asia/Kabul").
+COUNTRY_TIME_ZONES = {"AF": "Asia/Kabul"}
 
 
 def save_region(*, region: Region, actor: Actor, reason: str = "") -> Region:
@@ -130,3 +135,44 @@ def read_centroids_csv(path: str | Path) -> Centroids:
         except (KeyError, InvalidOperation):
             raise _row_error(line, _("pcode, lat and lon are required numbers.")) from None
     return centroids
+
+
+# A p-code's names in Dari and Pashto: (name_fa_af, name_ps), "" where unknown.
+LocalNames = dict[str, tuple[str, str]]
+
+
+def read_names_csv(path: str | Path) -> LocalNames:
+    """p-code → (Dari, Pashto) from a pcode,name_fa_af,name_ps table."""
+    names = {}
+    for line, row in enumerate(read_admin_csv(path), start=2):
+        missing = [c for c in NAMES_CSV_COLUMNS if c not in row]
+        if missing:
+            raise _row_error(line, f"missing column(s) {', '.join(missing)}.")
+        names[row["pcode"].strip().upper()] = ((row["name_fa_af"] or "").strip(), (row["name_ps"] or "").strip())
+    return names
+
+
+def set_region_names(*, names: LocalNames, actor: Actor, time_zones: dict[str, str] | None = None) -> ImportResult:
+    """Give regions their Dari and Pashto names (and countries their time zone), saving only what changes.
+
+    All or nothing: a p-code that names no region raises ValidationError and nothing is saved. A name
+    change goes through save_region, so the region's updated_at (its ETag) moves and partners syncing
+    with `updated_since` see it.
+    """
+    time_zones = COUNTRY_TIME_ZONES if time_zones is None else time_zones
+    result = ImportResult()
+    with transaction.atomic():
+        regions = {r.pcode: r for r in Region.objects.filter(pcode__in=[*names, *time_zones])}
+        unknown = sorted(set(names) - set(regions))
+        if unknown:
+            raise ValidationError(f"No region has the p-code(s) {', '.join(unknown)}.")
+        for pcode, region in sorted(regions.items()):
+            fa_af, ps = names.get(pcode, (region.name_fa_af, region.name_ps))
+            zone = time_zones.get(pcode, region.time_zone)
+            if (region.name_fa_af, region.name_ps, region.time_zone) == (fa_af, ps, zone):
+                result.unchanged += 1
+                continue
+            region.name_fa_af, region.name_ps, region.time_zone = fa_af, ps, zone
+            save_region(region=region, actor=actor, reason="Names in Dari and Pashto, and the country's time zone")
+            result.updated += 1
+    return result

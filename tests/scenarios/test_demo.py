@@ -52,3 +52,16 @@ def test_load_demo_loads_the_scenario_and_running_it_twice_changes_nothing(capsy
 
     coordinator = get_user_model().objects.get(username="coordinator")
     assert coordinator.is_staff and coordinator.groups.filter(name="Coordinators").exists()
+
+
+def test_load_demo_names_provinces_and_the_scenarios_districts_in_dari_and_pashto():
+    call_command("load_demo")
+    panjshir = Region.objects.get(pcode="AF08")
+    assert (panjshir.name_fa_af, panjshir.name_ps) == ("پنجشیر", "پنجشېر")
+    assert panjshir.localised_name("fa-af") == "پنجشیر"
+    assert not Region.objects.filter(admin_level__lte=1, name_fa_af="").exists()
+    assert not Region.objects.filter(admin_level__lte=1, name_ps="").exists()
+    for pcode in ["AF0801", "AF0806", "AF0305", "AF0306", "AF0907"]:  # the districts the scenario names
+        district = Region.objects.get(pcode=pcode)
+        assert district.name_fa_af and district.name_ps, pcode
+    assert Region.objects.get(pcode="AF").time_zone == "Asia/Kabul"

@@ -46,6 +46,9 @@ class RegionViewSet(ListMixin, RetrieveMixin, RegionScopedViewSet):
         *admin_columns("hierarchy"),
         CsvColumn("pcode", "#loc+code", "pcode"),
         CsvColumn("name", "#loc+name", "name"),
+        # HXL marks a language with +i_<ISO 639 code>: prs is Dari, ps Pashto.
+        CsvColumn("name_fa_af", "#loc+name+i_prs", "names.fa-af"),
+        CsvColumn("name_ps", "#loc+name+i_ps", "names.ps"),
         CsvColumn("admin_level", "#loc+level", "admin_level"),
         CsvColumn("population", "#population", "population"),
         CsvColumn("latitude", "#geo+lat", "latitude"),

@@ -4,6 +4,8 @@
  * (Django's json_script), draws the regions, corridors and outages with the vendored Leaflet (no
  * tiles, nothing fetched from elsewhere) and, when a region is selected, fetches its details as JSON.
  * Text from the database is only ever set as text (textContent, text nodes), never as HTML.
+ * Its own words come from Django's JavaScriptCatalog (situation:jsi18n, loaded before this script):
+ * gettext() and interpolate() with named placeholders, extracted into the djangojs catalogue.
  */
 (function () {
   "use strict";
@@ -16,6 +18,14 @@
   const styles = getComputedStyle(document.documentElement);
   const colour = (name) => styles.getPropertyValue("--" + name).trim();
   const CORRIDOR_DASHES = { open: null, restricted: "10 6", closed: "1 8" };
+  // The page's language and direction (<html lang dir>, set by the server from the active language).
+  const rtl = document.documentElement.dir === "rtl";
+  const language = document.documentElement.lang || "en";
+  // Gregorian dates in the language's words and digits ("1 Sept 2021" in English, as en-GB writes it).
+  const locale = (language === "en" ? "en-GB" : language) + "-u-ca-gregory";
+  const lower = (text) => text.toLocaleLowerCase(language);
+  /* A translated text with its named values: format("%(name)s …", { name: … }). */
+  const format = (text, values) => interpolate(text, values, true);
 
   /* An element with attributes and children; strings become text nodes. */
   function el(tag, attributes, ...children) {
@@ -31,19 +41,27 @@
     return node;
   }
 
-  const dateTime = new Intl.DateTimeFormat("en-GB", {
+  const dateTime = new Intl.DateTimeFormat(locale, {
     timeZone: "UTC", day: "numeric", month: "short", year: "numeric", hour: "2-digit", minute: "2-digit",
   });
-  const dateOnly = new Intl.DateTimeFormat("en-GB", { timeZone: "UTC", day: "numeric", month: "short", year: "numeric" });
-  const when = (iso) => (iso ? dateTime.format(new Date(iso)) + " UTC" : "—");
+  const dateOnly = new Intl.DateTimeFormat(locale, { timeZone: "UTC", day: "numeric", month: "short", year: "numeric" });
+  const when = (iso) => (iso ? format(gettext("%(time)s UTC"), { time: dateTime.format(new Date(iso)) }) : "—");
   const day = (iso) => (iso ? dateOnly.format(new Date(iso)) : "");
 
   /* ---- The map ---------------------------------------------------------------------------- */
 
   const mapElement = document.getElementById("map");
-  const map = L.map(mapElement, { zoomSnap: 0.25, scrollWheelZoom: false });
-  map.attributionControl.setPrefix("Leaflet");
-  map.attributionControl.addAttribution(mapElement.dataset.attribution);
+  // Right to left, the controls move to the other side: zoom top left in LTR, top right in RTL, and
+  // the attribution the other way round (Leaflet's control positions).
+  const map = L.map(mapElement, { zoomSnap: 0.25, scrollWheelZoom: false, zoomControl: false, attributionControl: false });
+  L.control.zoom({
+    position: rtl ? "topright" : "topleft",
+    zoomInTitle: gettext("Zoom in"),
+    zoomOutTitle: gettext("Zoom out"),
+  }).addTo(map);
+  const attribution = L.control.attribution({ position: rtl ? "bottomleft" : "bottomright" }).addTo(map);
+  attribution.setPrefix("Leaflet");
+  attribution.addAttribution(mapElement.dataset.attribution);
   const drawn = L.featureGroup().addTo(map);
   const regionLayers = {};
   const overlays = []; // drawn above the outlines, in order: corridors, then regions drawn as points
@@ -57,7 +75,7 @@
   }
 
   function statusText(region) {
-    return region.name + ": " + region.status_text;
+    return format(gettext("%(region)s: %(status)s"), { region: region.name, status: region.status_text });
   }
 
   // Outlines first; corridors and the regions drawn as points (districts inside provinces) go on top.
@@ -103,7 +121,8 @@
       lineCap: "round",
       className: "corridor corridor-" + (corridor.status || "none"),
     });
-    line.bindTooltip(el("span", {}, "Corridor " + corridor.name + ": " + corridor.status_label), { sticky: true });
+    const corridorText = format(gettext("Corridor %(name)s: %(status)s"), { name: corridor.name, status: corridor.status_label });
+    line.bindTooltip(el("span", {}, corridorText), { sticky: true });
     overlays.push(line.addTo(drawn));
   }
 
@@ -119,13 +138,15 @@
 
   for (const region of mapData.regions) {
     if (!region.outages.length || !region.centroid) continue;
-    const description = "Active outages in " + region.name + ": " + region.outages.join(", ");
+    const description = format(gettext("Active outages in %(region)s: %(outages)s"), {
+      region: region.name, outages: region.outages.join(gettext(", ")),
+    });
     const marker = L.marker(region.centroid, {
       icon: L.divIcon({
         className: "outage-marker outage-marker-" + region.pcode,
         html: el("span", {}, "⚡ " + region.outages.length),
         iconSize: null,
-        iconAnchor: [46, 14],
+        iconAnchor: rtl ? [-8, 14] : [46, 14],  // beside the label, on the side the text starts
       }),
       title: description,
       alt: description,
@@ -164,7 +185,7 @@
     selected = pcode;
     highlight(pcode);
     history.replaceState(null, "", "#region=" + encodeURIComponent(pcode));
-    detailsBody.replaceChildren(el("p", { class: "hint" }, "Loading…"));
+    detailsBody.replaceChildren(el("p", { class: "hint" }, gettext("Loading…")));
     let url = config.details_url.replace(config.placeholder, encodeURIComponent(pcode));
     if (config.as_of) url += "?as_of=" + encodeURIComponent(config.as_of);
     let response, details;
@@ -172,24 +193,25 @@
       response = await fetch(url, { headers: { Accept: "application/json" }, credentials: "same-origin" });
       details = await response.json();
     } catch (error) {
-      if (selected === pcode) detailsBody.replaceChildren(el("p", { class: "errors" }, "Could not load the region."));
+      if (selected === pcode) detailsBody.replaceChildren(el("p", { class: "errors" }, gettext("Could not load the region.")));
       return;
     }
     if (selected !== pcode) return; // a later selection won
     if (!response.ok) {
-      detailsBody.replaceChildren(el("p", { class: "errors" }, details.detail || "Could not load the region."));
+      detailsBody.replaceChildren(el("p", { class: "errors" }, details.detail || gettext("Could not load the region.")));
       return;
     }
     detailsBody.replaceChildren(...regionDetails(details));
   }
 
   function sourceNode(source) {
-    if (!source) return el("span", { class: "source" }, "no source");
+    if (!source) return el("span", { class: "source" }, gettext("no source"));
     const title = /^https?:\/\//i.test(source.url)
       ? el("a", { href: source.url, rel: "noopener noreferrer" }, source.title)
       : el("cite", {}, source.title);
-    return el("span", { class: "source" }, source.publisher + ": ", title,
-      source.published_at ? " (" + day(source.published_at) + ")" : "", "; reliability " + source.reliability);
+    return el("span", { class: "source" }, format(gettext("%(publisher)s: "), { publisher: source.publisher }), title,
+      source.published_at ? format(gettext(" (%(date)s)"), { date: day(source.published_at) }) : "",
+      format(gettext("; reliability %(grade)s"), { grade: source.reliability }));
   }
 
   function terms(pairs) {
@@ -202,8 +224,7 @@
     const status = details.status;
     const parts = [
       el("h3", { id: "details-region" }, details.name, " ", el("span", { class: "pcode" }, details.pcode)),
-      el("p", { class: "note" }, details.level + (details.parent ? " in " + details.parent : "")
-        + (details.as_of ? ", at the end of " + day(details.as_of) : ", now")),
+      el("p", { class: "note" }, levelText(details)),
       el("p", { class: "details-status", id: "details-status", "data-status-basis": status.basis },
         el("span", {
           class: "swatch " + (status.value ? "status-" + status.value : "status-unrecorded")
@@ -211,42 +232,68 @@
           "aria-hidden": "true",
         }),
         status.text,
-        details.stale ? el("span", { class: "badge badge-stale" }, "Stale") : null),
+        details.stale ? el("span", { class: "badge badge-stale" }, gettext("Stale")) : null),
     ];
     const statusTerms = status.value
-      ? [["Since", when(status.since)], ["Why", status.reason], ["Confidence", status.confidence], ["Source", sourceNode(status.source)]]
-      : [["Since", details.as_of ? "Nothing recorded on it or above it by then" : "Nothing recorded on it or above it yet"]];
+      ? [[gettext("Since"), when(status.since)], [gettext("Why"), status.reason],
+        [gettext("Confidence"), status.confidence], [gettext("Source"), sourceNode(status.source)]]
+      : [[gettext("Since"), details.as_of ? gettext("Nothing recorded on it or above it by then")
+        : gettext("Nothing recorded on it or above it yet")]];
     if (status.basis === "inherited") {
-      statusTerms.unshift(["Recorded for", status.from.name + " (" + status.from.pcode + "); none of its own"]);
+      statusTerms.unshift([gettext("Recorded for"), format(gettext("%(name)s (%(pcode)s); none of its own"), status.from)]);
     }
     if (details.stale) {
-      statusTerms.push(["Updates", "No confirmed update in the " + config.stale_after_days + " days before"
-        + (details.as_of ? " that day" : " now")]);
+      const days = { days: config.stale_after_days };
+      statusTerms.push([gettext("Updates"), details.as_of
+        ? format(ngettext("No confirmed update in the %(days)s day before that day",
+          "No confirmed update in the %(days)s days before that day", days.days), days)
+        : format(ngettext("No confirmed update in the %(days)s day before now",
+          "No confirmed update in the %(days)s days before now", days.days), days)]);
     }
     parts.push(terms(statusTerms));
 
-    parts.push(el("h3", {}, "Active restrictions (" + details.restrictions.length + ")"));
-    parts.push(factList(details.restrictions, "No active restrictions.", (restriction) => [
-      el("p", {}, el("strong", {}, restriction.category), ", " + restriction.severity.toLowerCase(),
-        restriction.region_pcode !== details.pcode ? " — in " + restriction.region : ""),
+    parts.push(el("h3", {}, format(gettext("Active restrictions (%(count)s)"), { count: details.restrictions.length })));
+    parts.push(factList(details.restrictions, gettext("No active restrictions."), (restriction) => [
+      el("p", {}, el("strong", {}, restriction.category), format(gettext(", %(severity)s"), { severity: lower(restriction.severity) }),
+        restriction.region_pcode !== details.pcode ? format(gettext(" — in %(region)s"), { region: restriction.region }) : ""),
       restriction.description ? el("p", {}, restriction.description) : null,
-      el("p", { class: "note" }, "Affects " + (restriction.affected_groups.join(", ").toLowerCase() || "—")
-        + (restriction.imposed_by ? "; imposed by " + restriction.imposed_by : "") + "; since " + when(restriction.starts_at)),
+      el("p", { class: "note" }, restrictionNote(restriction)),
       el("p", { class: "note" }, el("span", { class: "confidence" }, restriction.confidence), " — ", sourceNode(restriction.source)),
     ]));
 
-    parts.push(el("h3", {}, "Active outages (" + details.outages.length + ")"));
-    parts.push(factList(details.outages, "No active outages.", (outage) => [
-      el("p", {}, el("strong", {}, outage.utility), " cut (" + outage.extent.toLowerCase() + ", "
-        + outage.cause.toLowerCase() + ") since " + when(outage.started_at),
-        outage.region_pcode !== details.pcode ? " — in " + outage.region : ""),
+    parts.push(el("h3", {}, format(gettext("Active outages (%(count)s)"), { count: details.outages.length })));
+    parts.push(factList(details.outages, gettext("No active outages."), (outage) => [
+      el("p", {}, el("strong", {}, outage.utility), format(gettext(" cut (%(extent)s, %(cause)s) since %(since)s"), {
+        extent: lower(outage.extent), cause: lower(outage.cause), since: when(outage.started_at),
+      }), outage.region_pcode !== details.pcode ? format(gettext(" — in %(region)s"), { region: outage.region }) : ""),
       outage.cause_detail ? el("p", {}, outage.cause_detail) : null,
       el("p", { class: "note" }, el("span", { class: "confidence" }, outage.confidence), " — ", sourceNode(outage.source)),
     ]));
 
-    parts.push(el("h3", {}, "Needs against reach: " + details.name + " and the regions under it"));
+    parts.push(el("h3", {}, format(gettext("Needs against reach: %(region)s and the regions under it"), { region: details.name })));
     parts.push(needsChart(details.needs));
     return parts;
+  }
+
+  /* "Province in Afghanistan, now" / "District in Panjsher, at the end of 1 Sep 2021". */
+  function levelText(details) {
+    const values = { level: details.level, parent: details.parent, date: day(details.as_of) };
+    if (details.parent) {
+      return format(details.as_of ? gettext("%(level)s in %(parent)s, at the end of %(date)s")
+        : gettext("%(level)s in %(parent)s, now"), values);
+    }
+    return format(details.as_of ? gettext("%(level)s, at the end of %(date)s") : gettext("%(level)s, now"), values);
+  }
+
+  /* "Affects all aid workers; imposed by …; since …". */
+  function restrictionNote(restriction) {
+    const values = {
+      groups: lower(restriction.affected_groups.join(gettext(", "))) || "—",
+      imposed_by: restriction.imposed_by,
+      since: when(restriction.starts_at),
+    };
+    return format(restriction.imposed_by ? gettext("Affects %(groups)s; imposed by %(imposed_by)s; since %(since)s")
+      : gettext("Affects %(groups)s; since %(since)s"), values);
   }
 
   function factList(facts, empty, render) {
@@ -258,23 +305,25 @@
   function needsChart(needs) {
     const chart = el("div", { class: "needs-chart", "data-area": needs.area.pcode });
     if (!needs.has_figures) {
-      chart.append(el("p", { class: "empty" }, "No need figures for " + needs.area.name + " or the regions under it"
-        + (needs.period_start ? " covering " + day(needs.period_start) : "") + "."));
+      chart.append(el("p", { class: "empty" }, needs.period_start
+        ? format(gettext("No need figures for %(region)s or the regions under it covering %(date)s."),
+          { region: needs.area.name, date: day(needs.period_start) })
+        : format(gettext("No need figures for %(region)s or the regions under it."), { region: needs.area.name })));
       return chart;
     }
     chart.append(
       el("p", { class: "chart-key", "aria-hidden": "true" },
-        el("span", { class: "key key-people_in_need" }, "People in need"),
-        el("span", { class: "key key-targeted" }, "Targeted"),
-        el("span", { class: "key key-reached" }, "Reached")),
+        el("span", { class: "key key-people_in_need" }, gettext("People in need")),
+        el("span", { class: "key key-targeted" }, gettext("Targeted")),
+        el("span", { class: "key key-reached" }, gettext("Reached"))),
       el("section", { class: "sector intersectoral" },
-        el("h4", {}, "Intersectoral ", el("small", {}, "each person counted once")),
+        el("h4", {}, gettext("Intersectoral"), " ", el("small", {}, gettext("each person counted once"))),
         bars(needs.intersectoral, true)),
     );
     for (const sector of needs.sectors) {
       chart.append(el("section", { class: "sector" },
         el("h4", {}, sector.name, sector.urgent ? " " : null,
-          sector.urgent ? el("span", { class: "badge badge-urgent" }, "Urgent") : null),
+          sector.urgent ? el("span", { class: "badge badge-urgent" }, gettext("Urgent")) : null),
         bars(sector.metrics, false)));
     }
     return chart;
@@ -285,7 +334,7 @@
       const row = el("li", { class: "bar-row" }, el("span", { class: "bar-label" }, item.label));
       if (!item.figure) {
         row.append(el("span", { class: "bar bar-empty", "aria-hidden": "true" }),
-          el("span", { class: "bar-value bar-none" }, "no figure"));
+          el("span", { class: "bar-value bar-none" }, gettext("no figure")));
         return row;
       }
       const svg = document.createElementNS(SVG_NS, "svg");

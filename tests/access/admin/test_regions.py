@@ -495,3 +495,12 @@ def test_a_districts_page_shows_the_status_it_inherits_and_from_where(coordinato
     assert "(inherited from Panjsher (AF08))" in page and "The valley is closed by fighting" in page
     parwan = coordinator_client.get(reverse("admin:access_region_change", args=[tree["AF03"].pk])).content.decode()
     assert "No information recorded" in parwan
+
+
+def test_region_search_finds_panjshir_by_its_dari_name(coordinator_client, tree):
+    Region.objects.filter(pcode="AF08").update(name_fa_af="پنجشیر", name_ps="پنجشېر")
+    response = coordinator_client.get(reverse("admin:access_region_changelist"), {"q": "پنجشیر"})
+    assert response.status_code == 200
+    assert listed_pcodes(response) == {"AF08"}
+    response = coordinator_client.get(reverse("admin:access_region_changelist"), {"q": "پنجشېر"})
+    assert listed_pcodes(response) == {"AF08"}

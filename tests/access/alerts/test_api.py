@@ -158,6 +158,60 @@ def test_a_bad_subscription_is_a_400_naming_the_field(tree, payload, field):
     assert field in response.content.decode()
 
 
+def test_language_and_time_zone_default_to_english_and_the_regions_country_zone(tree):
+    tree["AF"].time_zone = "Asia/Kabul"
+    tree["AF"].save()
+    client = client_with(["alerts"])
+    created = client.post("/api/v1/subscriptions/", {"email": "a@example.org", "regions": ["AF0801"]})
+    assert created.status_code == 201, created.content
+    assert (created.json()["language"], created.json()["time_zone"]) == ("en", "Asia/Kabul")
+    url = f"/api/v1/subscriptions/{created.json()['id']}/"
+    assert client.get(url).json()["time_zone"] == "Asia/Kabul"
+
+
+def test_language_and_time_zone_are_written_and_read_back(tree):
+    client = client_with(["alerts"])
+    body = {"email": "a@example.org", "regions": ["AF08"], "language": "fa-af", "time_zone": "Asia/Kabul"}
+    created = client.post("/api/v1/subscriptions/", body)
+    assert created.status_code == 201, created.content
+    assert (created.json()["language"], created.json()["time_zone"]) == ("fa-af", "Asia/Kabul")
+    url = f"/api/v1/subscriptions/{created.json()['id']}/"
+    changed = client.patch(url, {"language": "ps", "time_zone": "Europe/Berlin"})
+    assert changed.status_code == 200, changed.content
+    assert (changed.json()["language"], changed.json()["time_zone"]) == ("ps", "Europe/Berlin")
+    stored = Subscription.objects.get()
+    assert (stored.language, stored.time_zone) == ("ps", "Europe/Berlin")
+
+
+@pytest.mark.parametrize(
+    "payload,field",
+    [
+        ({"language": "de"}, "language"),
+        ({"time_zone": "Kabul/Nowhere"}, "time_zone"),
+        ({"time_zone": "UTC+4:30"}, "time_zone"),
+        ({"time_zone": "A" * 65}, "time_zone"),
+    ],
+)
+def test_an_unknown_language_or_time_zone_is_a_400_naming_the_field(tree, payload, field):
+    response = client_with(["alerts"]).post(
+        "/api/v1/subscriptions/", {"email": "a@example.org", "regions": ["AF08"], **payload}
+    )
+    assert response.status_code == 400, response.content
+    assert list(response.json()["fields"]) == [field]
+    assert not Subscription.objects.exists()
+
+
+def test_the_schema_states_the_languages_and_the_time_zones_bounds(tree):
+    schemas = Client().get("/api/schema/?format=json").json()["components"]["schemas"]
+    for name in ("Subscription", "SubscriptionWriteRequest"):
+        time_zone = schemas[name]["properties"]["time_zone"]
+        assert (time_zone["maxLength"], time_zone["pattern"]) == (64, r"^[A-Za-z0-9_+\-]+(/[A-Za-z0-9_+\-]+)*$")
+    languages = {
+        tuple(schema["enum"]) for schema in schemas.values() if set(schema.get("enum", [])) == {"en", "fa-af", "ps"}
+    }
+    assert languages == {("en", "fa-af", "ps")}
+
+
 # --- /api/v1/alerts/cap/ ------------------------------------------------------------------------------
 
 

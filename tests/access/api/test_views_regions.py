@@ -242,3 +242,40 @@ def test_staff_without_region_rights_are_refused_and_superusers_are_not(tree, so
     admin = client_for(None)
     admin.force_login(UserFactory(username="root", is_staff=True, is_superuser=True))
     assert post_change(admin, "AF08", source).status_code == 201
+
+
+def name_panjshir(tree):
+    from access.services.regions import save_region
+
+    panjshir = tree["AF08"]
+    panjshir.name_fa_af, panjshir.name_ps = "پنجشیر", "پنجشېر"
+    return save_region(region=panjshir, actor=SYSTEM, reason="Names in Dari and Pashto")
+
+
+def test_a_region_shows_its_names_in_each_language_and_null_where_unknown(reader, tree):
+    name_panjshir(tree)
+    panjshir = reader.get("/api/v1/regions/AF08/").json()
+    assert panjshir["names"] == {"en": "Panjsher", "fa-af": "پنجشیر", "ps": "پنجشېر"}
+    assert reader.get("/api/v1/regions/AF0801/").json()["names"] == {"en": "Bazarak", "fa-af": None, "ps": None}
+
+
+def test_naming_a_region_in_dari_changes_its_etag_and_updated_at(reader, tree):
+    before = reader.get("/api/v1/regions/AF08/")
+    since = before.json()["updated_at"]
+    name_panjshir(tree)
+    after = reader.get("/api/v1/regions/AF08/")
+    assert after["ETag"] != before["ETag"]
+    assert after.json()["updated_at"] > since
+    assert "AF08" in pcodes(reader.get("/api/v1/regions/", {"updated_since": after.json()["updated_at"]}))
+
+
+@pytest.mark.parametrize("text", ["پنجشیر", "پنجشېر", "پنجشير", "Panjshir", "af08"])
+def test_region_search_finds_panjshir_by_any_of_its_names_or_its_pcode(reader, tree, text):
+    name_panjshir(tree)
+    assert pcodes(reader.get("/api/v1/regions/", {"search": text})) == ["AF08"]
+
+
+def test_region_search_combines_with_the_other_filters(reader, tree):
+    name_panjshir(tree)
+    assert pcodes(reader.get("/api/v1/regions/", {"search": "پنجشیر", "level": 2})) == []
+    assert pcodes(reader.get("/api/v1/regions/", {"search": "a", "within": "AF08"})) == ["AF08", "AF0801"]
