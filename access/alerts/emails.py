@@ -126,7 +126,7 @@ class AlertItem:
     page_link: str = ""
     # The region with its province, "Shutul (AF0806), Panjsher province"; the place alone above a district.
     where: str = ""
-    # Since when the status before the change held: the label ("Previous status since:") and the moment,
+    # Since when the status before the change held: the label ("Previous status since") and the moment,
     # or "no earlier record"; blank for a corridor.
     since_label: str = ""
     since: str = ""
@@ -237,7 +237,7 @@ def _status_headline(event: AlertEvent, via_region: Region | None, reader: Reade
 
 
 def _since(event: AlertEvent, reader: Reader) -> tuple[str, str]:
-    label = _("Status in force since:") if not event.became_current else _("Previous status since:")
+    label = _("Status in force since") if not event.became_current else _("Previous status since")
     since = status_before_since(event)
     if since is None:
         return label, _("no earlier record")
