@@ -11,6 +11,7 @@ a correction of history, shared with the CAP feed) and the emails built from it 
 splitting them would split one rule across two files.
 """
 
+import re
 from dataclasses import dataclass, replace
 from datetime import datetime
 from email.header import Header
@@ -346,6 +347,7 @@ NAME_MARK = "\ue000name\ue000"
 TOKEN_MARK = "\ue000token\ue000"  # noqa: S105  (a placeholder, not a secret): the unsubscribe token
 PAGE_TOKEN_MARK = "\ue000page\ue000"  # noqa: S105  the region page's token
 MANAGE_TOKEN_MARK = "\ue000manage\ue000"  # noqa: S105  the manage page's token
+MARKS = re.compile(f"({NAME_MARK}|{TOKEN_MARK}|{PAGE_TOKEN_MARK}|{MANAGE_TOKEN_MARK})")
 
 
 def _marked_url(name: str, *args: str) -> str:
@@ -366,7 +368,7 @@ class RenderedEvent:
     envelope_from: str
     unsubscribe_url: str  # with TOKEN_MARK for the subscription's token
     manage_url: str  # with MANAGE_TOKEN_MARK
-    bodies: dict
+    bodies: dict  # with a name or not → (text, html), each cut at its marks (_pieces)
 
 
 # (event id, via region id, language, time zone) → the event rendered for those readers (alert_message).
@@ -391,7 +393,12 @@ def render_event(event: AlertEvent, via_region: Region | None = None, reader: Re
     )
 
 
-def _bodies(event: RenderedEvent, with_name: bool) -> tuple[str, str]:
+def _pieces(body: str) -> list[str]:
+    """A body cut at its marks: the text between them, and each mark, in order (see _personalise)."""
+    return MARKS.split(body)
+
+
+def _bodies(event: RenderedEvent, with_name: bool) -> tuple[list[str], list[str]]:
     if with_name not in event.bodies:
         with translation.override(event.reader.language):
             context = {
@@ -404,17 +411,15 @@ def _bodies(event: RenderedEvent, with_name: bool) -> tuple[str, str]:
             text_block = render_to_string("alerts/email/_item.txt", context)
             html_block = mark_safe(render_to_string("alerts/email/_item.html", context))  # noqa: S308  (escaped by its template)
             event.bodies[with_name] = (
-                render_to_string("alerts/email/alert.txt", {**context, "item_block": text_block}),
-                render_to_string("alerts/email/alert.html", {**context, "item_block": html_block}),
+                _pieces(render_to_string("alerts/email/alert.txt", {**context, "item_block": text_block})),
+                _pieces(render_to_string("alerts/email/alert.html", {**context, "item_block": html_block})),
             )
     return event.bodies[with_name]
 
 
-def _personalise(body: str, name: str, tokens: dict[str, str]) -> str:
-    body = body.replace(NAME_MARK, name)
-    for mark, token in tokens.items():
-        body = body.replace(mark, token)
-    return body
+def _personalise(pieces: list[str], values: dict[str, str]) -> str:
+    # One pass over the cut body: cheaper per copy than one str.replace of the whole body per mark.
+    return "".join([values.get(piece, piece) for piece in pieces])
 
 
 def alert_message(delivery, connection=None, rendered: Rendered | None = None) -> EmailMultiAlternatives:
@@ -429,14 +434,16 @@ def alert_message(delivery, connection=None, rendered: Rendered | None = None) -
     if event is None:
         event = rendered[key] = render_event(delivery.event, delivery.via_region, reader)
     text, html = _bodies(event, bool(subscription.name))
-    tokens = {
+    values = {
         TOKEN_MARK: unsubscribe_token(subscription),
         PAGE_TOKEN_MARK: links.region_page_token(subscription.pk, event.item.page_pcode),
         MANAGE_TOKEN_MARK: links.manage_token(subscription.pk),
+        NAME_MARK: subscription.name,
     }
-    text = _personalise(text, subscription.name, tokens)
-    html = _personalise(html, escape(subscription.name), tokens)
-    url = event.unsubscribe_url.replace(TOKEN_MARK, tokens[TOKEN_MARK])
+    text = _personalise(text, values)
+    values[NAME_MARK] = escape(subscription.name)
+    html = _personalise(html, values)
+    url = event.unsubscribe_url.replace(TOKEN_MARK, values[TOKEN_MARK])
     headers = _headers(subscription, delivery_message_id(delivery.pk), [event.item.thread], url)
     to = subscription.email if subscription.email.isascii() else sanitize_address(subscription.email, "utf-8")
     message = mime.AssembledEmail(
