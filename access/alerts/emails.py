@@ -246,26 +246,31 @@ def _since(event: AlertEvent, reader: Reader) -> tuple[str, str]:
     return label, _("%(status)s since %(moment)s") % {"status": _status_label(event.status_before), "moment": moment}
 
 
-def alert_item(event: AlertEvent, via_region: Region | None = None, reader: Reader = FEED_READER) -> AlertItem:
+def alert_item(
+    event: AlertEvent, via_region: Region | None = None, reader: Reader = FEED_READER, *, detailed: bool = False
+) -> AlertItem:
     """One change as an email shows it to a reader who follows `via_region` (see _status_headline), or
-    the changed region or corridor itself, in the reader's language and time zone."""
+    the changed region or corridor itself, in the reader's language and time zone. `detailed` adds what
+    only an email says and costs a query or two (the province, since when the status before held); the
+    CAP feed, listing a hundred changes, goes without."""
     with translation.override(reader.language):
-        return _alert_item(event, via_region, reader)
+        return _alert_item(event, via_region, reader, detailed)
 
 
-def _alert_item(event: AlertEvent, via_region: Region | None, reader: Reader) -> AlertItem:
+def _alert_item(event: AlertEvent, via_region: Region | None, reader: Reader, detailed: bool) -> AlertItem:
     change = event.change
     language = reader.language
     note, correction, where, since_label, since = "", False, "", "", ""
     if event.kind == AlertEvent.Kind.STATUS_CHANGE:
         region = via_region or change.region
         place, pcode, link, page_pcode = _place(region, language), region.pcode, region_url(region.pcode), region.pcode
-        where = _where(region, language)
+        where = _where(region, language) if detailed else place
         thread = f"region.{region.pcode}"
         recorded_by = change.recorded_by_label
         from_label, to_label = _status_label(event.status_before), _status_label(event.status_after)
         title, note = _status_headline(event, via_region, reader)
-        since_label, since = _since(event, reader)
+        if detailed:
+            since_label, since = _since(event, reader)
         correction = not event.became_current
     else:
         corridor = change.corridor
@@ -376,7 +381,7 @@ Rendered = dict[tuple[int, int | None, str, str], RenderedEvent]
 
 
 def render_event(event: AlertEvent, via_region: Region | None = None, reader: Reader = FEED_READER) -> RenderedEvent:
-    item = alert_item(event, via_region, reader)
+    item = alert_item(event, via_region, reader, detailed=True)
     item = replace(item, page_link=_marked_url("situation:region-page", item.page_pcode, PAGE_TOKEN_MARK))
     with translation.override(reader.language):
         subject = _subject(item.title)
@@ -466,7 +471,7 @@ def batch_message(subscription: Subscription, deliveries: list, kind: str, conne
     reader = Reader.of(subscription)
     items = []
     for delivery in deliveries:
-        item = alert_item(delivery.event, delivery.via_region, reader)
+        item = alert_item(delivery.event, delivery.via_region, reader, detailed=True)
         items.append(replace(item, page_link=links.region_page_url(subscription.pk, item.page_pcode)))
     count = len(items)
     with translation.override(reader.language):
