@@ -6,9 +6,10 @@ client shows one conversation per region. Text goes through Django templates ren
 subscription's language (translation.override), times through humtrack.dates.reader_moment in its time
 zone with UTC beside; the HTML part is auto-escaped and sets lang and dir, and header values are folded
 to one line (a reason with a newline cannot add a header). The MIME bytes are assembled in mime.py.
-Over 300 lines because one change as a reader sees it (the headline rules for an inherited status and
-a correction of history, shared with the CAP feed) and the emails built from it are read together;
-splitting them would split one rule across two files.
+About 500 lines because one change as a reader sees it (the headline rules for an inherited status
+and a correction of history, shared with the CAP feed) and the emails built from it are read together;
+splitting them would split one rule across two files. (If it grows more, AlertItem and its headline
+rules are the part to move to a module of their own.)
 """
 
 import re

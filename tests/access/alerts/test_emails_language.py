@@ -2,7 +2,7 @@
 rendered through the real pipeline (fan-out, sending, Django's locmem backend), read as received."""
 
 import re
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from unittest import mock
 from urllib.parse import urlparse
 
@@ -12,7 +12,7 @@ from django.urls import resolve
 from django.utils import translation
 from django.utils.translation import trans_real
 
-from access.alerts import emails, links, sending
+from access.alerts import emails, links, notices, sending
 from access.alerts.choices import AlertMode, BatchKind
 from access.alerts.fan_out import fan_out
 from access.alerts.subscriptions import create_subscription
@@ -21,7 +21,7 @@ from access.models import AlertDelivery
 from access.services import change_access_status
 from humtrack.actor import SYSTEM
 from humtrack.dates import solar_hijri_date
-from tests.factories import SourceFactory
+from tests.factories import SourceFactory, make_coordinator
 
 pytestmark = pytest.mark.django_db
 
@@ -33,6 +33,7 @@ PANJSHIR_SINCE = datetime(2021, 8, 20, 6, tzinfo=UTC)  # 10:30 in Kabul
 # the English msgid instead of these.
 PSEUDO = {
     "[humtrack] %(title)s": "[humtrack/{lang}] %(title)s",
+    "[humtrack] %(subject)s": "[humtrack/{lang}] %(subject)s",
     "%(place)s: %(before)s → %(after)s": "{lang}: %(place)s ← %(before)s ← %(after)s",
     "Access has changed in a region you follow.": "{lang}: access has changed.",
     "Manage my alerts": "{lang}: manage",
@@ -219,3 +220,19 @@ def test_a_daily_digest_in_pashto_is_right_to_left_with_its_own_links(valley, ps
     }
     assert {links.manage_subscription_id(t) for t in link_tokens(html, "alerts:manage")} == {subscription.pk}
     assert message.subject == "[humtrack] Daily digest: 1 change"  # no stand-in for it: its msgid
+
+
+def test_a_coordinator_notice_is_written_in_the_site_language_whatever_language_is_active(tree, pseudo_catalogues):
+    make_coordinator(tree["AF08"], username="panjshir-coordinator")
+    change(tree["AF0806"], AccessStatus.CONSTRAINED)  # confirmed, but a month before "now": stale
+
+    with translation.override("ps"):  # as in a request of a Pashto reader that set the notice off
+        assert translation.gettext("Reason:") == "ps-reason:"
+        with mock.patch("django.utils.timezone.now", return_value=CHANGED_AT + timedelta(days=30)):
+            assert notices.send_staleness_notices() == 1
+
+    (notice,) = mail.outbox
+    assert notice.subject.startswith("[humtrack] ") and notice.subject.endswith("without a confirmed update")
+    assert "Shutul (AF0806): constrained" in notice.body
+    assert "you coordinate had no confirmed status update" in notice.body
+    assert '<html lang="en" dir="ltr">' in notice.alternatives[0][0]
