@@ -236,3 +236,17 @@ def test_a_coordinator_notice_is_written_in_the_site_language_whatever_language_
     assert "Shutul (AF0806): constrained" in notice.body
     assert "you coordinate had no confirmed status update" in notice.body
     assert '<html lang="en" dir="ltr">' in notice.alternatives[0][0]
+
+
+def test_a_correction_of_history_says_since_when_the_status_in_force_holds_in_the_readers_zone(valley):
+    subscribe("reader@example.org", valley["AF08"], time_zone="Asia/Kabul", language="fa-af")
+    change(valley["AF08"], AccessStatus.INACCESSIBLE, effective_at=CHANGED_AT, silent=True)
+
+    back_dated = change(valley["AF08"], AccessStatus.ACCESSIBLE, effective_at=datetime(2021, 8, 25, 21, tzinfo=UTC))
+    sending.send_deliveries(fan_out(back_dated.alert_event.pk).send_now)
+
+    message, text, _ = email_to("reader@example.org")
+    # 21:00 UTC on 25 August is 26 August in Kabul: the day in the title is the reader's.
+    assert "26 " in message.subject and solar_hijri_date(datetime(2021, 8, 26).date()) in message.subject
+    assert "Status in force since: inaccessible since " in text
+    assert "14:30" in text.split("Status in force since:")[1]  # Kabul time of the change in force
