@@ -439,16 +439,16 @@ def alert_message(delivery, connection=None, rendered: Rendered | None = None) -
     event = rendered.get(key)
     if event is None:
         event = rendered[key] = render_event(delivery.event, delivery.via_region, reader)
-    text, html = _bodies(event, bool(subscription.name))
+    text_pieces, html_pieces = _bodies(event, bool(subscription.name))
     values = {
         TOKEN_MARK: unsubscribe_token(subscription),
         PAGE_TOKEN_MARK: links.region_page_token(subscription.pk, event.item.page_pcode),
         MANAGE_TOKEN_MARK: links.manage_token(subscription.pk),
         NAME_MARK: subscription.name,
     }
-    text = _personalise(text, values)
+    text = _personalise(text_pieces, values)
     values[NAME_MARK] = escape(subscription.name)
-    html = _personalise(html, values)
+    html = _personalise(html_pieces, values)
     url = event.unsubscribe_url.replace(TOKEN_MARK, values[TOKEN_MARK])
     headers = _headers(subscription, delivery_message_id(delivery.pk), [event.item.thread], url)
     to = subscription.email if subscription.email.isascii() else sanitize_address(subscription.email, "utf-8")
