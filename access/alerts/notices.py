@@ -1,4 +1,8 @@
-"""Emails to coordinators about the pipeline itself: a paused address, regions gone stale. Each once."""
+"""Emails to coordinators about the pipeline itself: a paused address, regions gone stale. Each once.
+
+Coordinators choose no language: notices are written in LANGUAGE_CODE (emails.coordinator_message),
+their text translatable all the same.
+"""
 
 from datetime import datetime
 from functools import partial, reduce
@@ -7,7 +11,8 @@ from operator import or_
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.db.models import Q
-from django.utils import timezone
+from django.utils import timezone, translation
+from django.utils.translation import gettext, ngettext
 
 from access.models import CoordinatorNotice, Region, Subscription
 from access.selectors.coordinators import coordinators_of
@@ -31,6 +36,18 @@ def _send_notice_once(user, key: str, build_message) -> bool:
     return True
 
 
+def _paused_subject(subscription: Subscription) -> str:
+    with translation.override(settings.LANGUAGE_CODE):
+        return gettext("Alerts to %(address)s paused after repeated failures") % {"address": subscription.email}
+
+
+def _stale_subject(total: int) -> str:
+    with translation.override(settings.LANGUAGE_CODE):
+        return ngettext(
+            "%(total)d region without a confirmed update", "%(total)d regions without a confirmed update", total
+        ) % {"total": total}
+
+
 def notify_coordinators_of_pause(subscription_id: int) -> int:
     """Tell the coordinators of a paused subscription's regions, once per pause."""
     subscription = Subscription.objects.filter(pk=subscription_id, paused_at__isnull=False).first()
@@ -49,13 +66,8 @@ def notify_coordinators_of_pause(subscription_id: int) -> int:
     key = f"paused:{subscription.pk}:{subscription.paused_at:%Y%m%dT%H%M%S}"
     sent = 0
     for user in coordinators.values():
-        build = partial(
-            emails.coordinator_message,
-            user,
-            subject=f"Alerts to {subscription.email} paused after repeated failures",
-            template="paused",
-            context=context,
-        )
+        subject = _paused_subject(subscription)
+        build = partial(emails.coordinator_message, user, subject=subject, template="paused", context=context)
         sent += _send_notice_once(user, key, build)
     return sent
 
@@ -79,12 +91,7 @@ def send_staleness_notices(now: datetime | None = None) -> int:
             "more": total - min(total, STALE_LIST_LIMIT),
             "days": settings.HUMTRACK_STALE_AFTER_DAYS,
         }
-        build = partial(
-            emails.coordinator_message,
-            user,
-            subject=f"{total} region{'s' if total != 1 else ''} without a confirmed update",
-            template="stale",
-            context=context,
-        )
+        subject = _stale_subject(total)
+        build = partial(emails.coordinator_message, user, subject=subject, template="stale", context=context)
         sent += _send_notice_once(user, key, build)
     return sent

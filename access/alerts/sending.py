@@ -166,10 +166,13 @@ def deliveries_with_content(queryset: QuerySet[AlertDelivery]) -> list[AlertDeli
     (One query joining everything repeated an event's columns on every row: a batch of 200 copies of
     one alert parsed the same change, region, source and people 200 times, a quarter of sending's time.)
     """
-    deliveries = list(queryset.select_related("subscription", "via_region").order_by("event__created_at", "event_id"))
+    # The regions' parents: an email names a district's province.
+    deliveries = list(
+        queryset.select_related("subscription", "via_region__parent").order_by("event__created_at", "event_id")
+    )
     events = AlertEvent.objects.select_related(
         "status_before_from",
-        "status_change__region",
+        "status_change__region__parent",
         "status_change__source",
         "status_change__recorded_by",
         "status_change__organisation",

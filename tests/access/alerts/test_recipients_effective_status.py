@@ -225,10 +225,10 @@ def test_a_back_dated_change_behind_a_later_one_is_announced_as_a_correction_of_
 
     message, text, html = only_email_to("any@example.org")
     assert message.subject == (
-        "[humtrack] Panjsher (AF08): correction of history, on 30 Aug 2021 it was accessible;"
+        "[humtrack] Panjsher (AF08): correction of history, on 30 August 2021 it was accessible;"
         " the status in force remains inaccessible"
     )
-    correction = "On 30 Aug 2021 it was accessible (recorded now); the status in force remains inaccessible."
+    correction = "On 30 August 2021 it was accessible (recorded now); the status in force remains inaccessible."
     assert correction in text and correction in html
     assert "Access has changed" not in text
     assert "has been corrected; the status in force has not changed" in text
