@@ -15,7 +15,9 @@ from django.urls import reverse
 from django.utils import translation
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_http_methods
-from django_ratelimit.core import is_ratelimited
+
+# django-ratelimit ships no type hints (no stubs, no py.typed).
+from django_ratelimit.core import is_ratelimited  # type: ignore[import-untyped]
 
 from access.models import Region, Subscription
 from humtrack.security import client_ip_address
@@ -27,8 +29,10 @@ from .forms import FollowSearchForm, GetAlertsForm, PreferencesForm
 
 
 def private(response: HttpResponse, language: str | None = None) -> HttpResponse:
-    """A page behind a signed link: no Referer leaks the token, no shared cache keeps the page."""
-    response["Referrer-Policy"] = "no-referrer"
+    """A page behind a signed link: no Referer takes the token to another site, no shared cache keeps the page."""
+    # same-origin, not no-referrer: under no-referrer browsers send "Origin: null" with the page's own
+    # form POSTs, which Django's CSRF check refuses. Other sites still get no Referer.
+    response["Referrer-Policy"] = "same-origin"
     response["Cache-Control"] = "private, no-store"
     response["X-Robots-Tag"] = "noindex"
     if language:
@@ -146,7 +150,9 @@ def manage(request: HttpRequest, token: str) -> HttpResponse:
     followed = self_service.followed_regions(subscription)
     followed_pcodes = {shown.region.pcode for shown in followed}
     language = subscription.language
-    undo_pcode = request.GET.get("unfollowed", "")
+    # The region just unfollowed (its Undo) or followed, named after the redirect that did it.
+    unfollowed = Region.objects.filter(pcode=request.GET.get("unfollowed", "")).first()
+    followed_now = Region.objects.filter(pcode=request.GET.get("followed", "")).first()
     context = {
         "subscription": subscription,
         "followed": followed,
@@ -156,15 +162,13 @@ def manage(request: HttpRequest, token: str) -> HttpResponse:
             for region in search.results()
         ],
         "preferences": preferences,
-        "unfollowed": Region.objects.filter(pcode=undo_pcode).first() if undo_pcode else None,
-        "followed_now": Region.objects.filter(pcode=request.GET.get("followed", "")).first(),
+        "unfollowed": unfollowed,
+        "unfollowed_name": unfollowed.localised_name(language) if unfollowed else "",
+        "followed_now": followed_now,
+        "followed_now_name": followed_now.localised_name(language) if followed_now else "",
         "done": {key for key in ("saved", "paused", "resumed", "unsubscribed", "resubscribed") if key in request.GET},
         "unsubscribe_url": unsubscribe_url(subscription),
     }
-    if context["unfollowed"] is not None:
-        context["unfollowed_name"] = context["unfollowed"].localised_name(language)
-    if context["followed_now"] is not None:
-        context["followed_now_name"] = context["followed_now"].localised_name(language)
     status = 400 if request.method == "POST" else 200
     return render_in(request, language, "alerts/manage.html", context, status=status)
 

@@ -64,7 +64,9 @@ def ask(client, email="officer@example.org", regions="Panjshir", ip="192.0.2.10"
 
 
 def confirm_link(message) -> str:
-    return re.search(r"http://\S+/alerts/confirm/\S+/", message.body).group(0)
+    match = re.search(r"http://\S+/alerts/confirm/\S+/", message.body)
+    assert match, "no confirmation link in the email"
+    return match.group(0)
 
 
 def without_csrf(content: bytes) -> bytes:
@@ -166,7 +168,7 @@ def test_opening_the_link_only_shows_a_button_and_confirming_creates_the_subscri
     link = confirm_link(mail.outbox[0]).removeprefix("http://127.0.0.1:8000")
     page = client.get(link)
     assert page.status_code == 200 and 'id="confirm-button"' in page.content.decode()
-    assert page["Referrer-Policy"] == "no-referrer"
+    assert page["Referrer-Policy"] == "same-origin"
     assert Subscription.objects.count() == 0
     confirmed = client.post(link)
     subscription = Subscription.objects.get()
