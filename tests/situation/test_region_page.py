@@ -135,3 +135,14 @@ def test_a_signed_in_coordinator_gets_the_full_situation_page_on_that_region(cli
     response = client.get(page_path(subscription, "AF0801"))
     assert response.status_code == 302
     assert response["Location"] == f"{reverse('situation:page')}?within=AF0801"
+
+
+def test_in_pashto_the_page_is_right_to_left_with_the_pashto_name_and_the_solar_hijri_date(client, panjshir):
+    subscription = subscriber(panjshir, language="ps")
+    response = client.get(page_path(subscription, "AF08"))
+    html = response.content.decode()
+    assert '<html lang="ps" dir="rtl">' in html
+    assert response["Content-Language"] == "ps"
+    assert panjshir["AF08"].name_ps in html
+    since = reader_moment(CLOSED_AT, time_zone="Asia/Kabul", language="ps")
+    assert since.solar_hijri and since.solar_hijri in html
