@@ -120,9 +120,6 @@ def confirm(request: HttpRequest, token: str) -> HttpResponse:
 
 
 # --- Manage my alerts ------------------------------------------------------------------------------
-MANAGE_ACTIONS = ("follow", "unfollow", "preferences", "pause", "resume", "unsubscribe", "resubscribe")
-
-
 def _manage_subscription(token: str) -> Subscription | None:
     subscription_id = links.manage_subscription_id(token)
     return Subscription.objects.filter(pk=subscription_id).first() if subscription_id else None
