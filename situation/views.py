@@ -1,24 +1,28 @@
 """The situation page: a map of access, needs against reach and what changed, for people with an account."""
 
 from functools import wraps
+from urllib.parse import urlencode
 
 from django.conf import settings
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
-from django.http import Http404, JsonResponse
-from django.shortcuts import render
+from django.http import JsonResponse
+from django.shortcuts import redirect, render
 from django.urls import reverse, reverse_lazy
-from django.utils import formats
+from django.utils import formats, translation
 from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_safe
 
+from access.alerts import views as signed_link_pages
+from access.alerts.links import manage_url, region_page_reader
 from access.choices import ACCESS_STATUS_ORDER, AccessStatus, CorridorStatus
-from access.models import Region
+from access.models import Region, Subscription
 from access.selectors.regions import search_regions
 
 from . import presenters, selectors
 from .forms import RegionSearchForm, SituationFilterForm
+from .region_page import region_page as region_page_context
 
 # The most regions a search lists: a name fragment ("a") can match hundreds of districts.
 SEARCH_RESULTS_LIMIT = 20
@@ -150,6 +154,21 @@ def region_details(request, pcode):
     return JsonResponse(presenters.region_details(region=region, at=selectors.moment(as_of), as_of=as_of))
 
 
+@require_safe
 def region_page(request, pcode: str, token: str):
-    """Laid out for issue 14: built on its branch."""
-    raise Http404
+    """The page an alert email's region link opens, without an account: the region as its subscriber
+    may see it, in their language and time zone. Signed in, the full situation page on that region."""
+    pcode = pcode.upper()
+    if request.user.is_authenticated:
+        return redirect(f"{reverse('situation:page')}?{urlencode({'within': pcode})}")
+    subscription_id = region_page_reader(token, pcode)
+    subscription = Subscription.objects.filter(pk=subscription_id).first() if subscription_id else None
+    region = Region.objects.select_related("parent").filter(pcode=pcode).first() if subscription else None
+    if subscription is None or region is None:
+        # The same readable 404 and headers as the alerts' pages behind signed links.
+        return signed_link_pages.invalid_link(request, 404)
+    with translation.override(subscription.language):
+        context = {**region_page_context(region=region, subscription=subscription)}
+        context["manage_url"] = manage_url(subscription.pk)
+        response = render(request, "situation/region_page.html", context)
+    return signed_link_pages.private(response, subscription.language)

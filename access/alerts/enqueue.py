@@ -27,12 +27,14 @@ SEND_DELIVERY_BATCH = "access.alerts.send_delivery_batch"
 SEND_BATCH_EMAIL = "access.alerts.send_batch_email"
 NOTIFY_COORDINATORS_OF_PAUSE = "access.alerts.notify_coordinators_of_pause"
 DELIVER_DUE_WEBHOOKS = "access.alerts.deliver_due_webhooks"
+SEND_CONFIRMATION_EMAIL = "access.alerts.send_confirmation_email"
 ENQUEUED_TASKS = (
     FAN_OUT_EVENT,
     SEND_DELIVERY_BATCH,
     SEND_BATCH_EMAIL,
     NOTIFY_COORDINATORS_OF_PAUSE,
     DELIVER_DUE_WEBHOOKS,
+    SEND_CONFIRMATION_EMAIL,
 )
 
 # Enqueueing on commit must not hang a request when the broker is down: the sweep catches up.
@@ -99,5 +101,17 @@ def wake_webhook_delivery() -> bool:
         _publish(DELIVER_DUE_WEBHOOKS, [], retry_policy=PUBLISH_RETRY_POLICY)
     except Exception:  # as in enqueue_event: any failure to publish means "later"
         logger.warning("Broker unreachable: webhook deliveries left for beat", exc_info=True)
+        return False
+    return True
+
+
+def enqueue_confirmation_email(token: str) -> bool:
+    """Ask a worker to send the double opt-in email of a "get alerts" request (`token`: the signed
+    request, access.alerts.links.confirm_token); False when the broker is unreachable. Nothing is
+    stored before the person confirms, so nothing is swept either: the page asks them to try again."""
+    try:
+        _publish(SEND_CONFIRMATION_EMAIL, [token], retry_policy=PUBLISH_RETRY_POLICY)
+    except Exception:  # as in enqueue_event: any failure to publish means "not now"
+        logger.warning("Broker unreachable: a confirmation email was not enqueued", exc_info=True)
         return False
     return True

@@ -162,3 +162,51 @@ def unsubscribe(*, subscription_id: int) -> Subscription | None:
     stamp(subscription, SYSTEM, "Unsubscribed from an alert email")
     subscription.save(update_fields=["active", "updated_at"])
     return subscription
+
+
+# --- The subscriber's own changes (the manage page, the unsubscribe page's undo) ---------------------
+# No account stands behind them: the signed link is the proof, the actor is the system and the reason
+# says who asked.
+SUBSCRIBER_REASON = "Changed by the subscriber from the manage page"
+
+
+def update_own_subscription(
+    *,
+    subscription: Subscription,
+    regions: list[Region] | NotGiven = NOT_GIVEN,
+    trigger: str | NotGiven = NOT_GIVEN,
+    threshold_status: str | NotGiven = NOT_GIVEN,
+    include_corridors: bool | NotGiven = NOT_GIVEN,
+    mode: str | NotGiven = NOT_GIVEN,
+    active: bool | NotGiven = NOT_GIVEN,
+    language: str | NotGiven = NOT_GIVEN,
+    time_zone: str | NotGiven = NOT_GIVEN,
+    reason: str = SUBSCRIBER_REASON,
+) -> Subscription:
+    """What a person may change of their own subscription from its signed manage link: what they follow
+    and how they are told, never the address (a link forwarded to someone else must not redirect the
+    alerts) nor who it belongs to."""
+    data = {
+        "regions": regions,
+        "trigger": trigger,
+        "threshold_status": threshold_status,
+        "include_corridors": include_corridors,
+        "mode": mode,
+        "active": active,
+        "language": language,
+        "time_zone": time_zone,
+    }
+    with transaction.atomic():
+        model_update(instance=subscription, data=data, actor=SYSTEM, reason=reason)
+    return subscription
+
+
+def resubscribe(*, subscription_id: int) -> Subscription | None:
+    """The undo of an unsubscribe (or of a pause): alerts again, as before. Idempotent."""
+    subscription = Subscription.objects.filter(pk=subscription_id).first()
+    if subscription is None or subscription.active:
+        return subscription
+    subscription.active = True
+    stamp(subscription, SYSTEM, "Resubscribed by the subscriber (undo)")
+    subscription.save(update_fields=["active", "updated_at"])
+    return subscription

@@ -11,7 +11,7 @@ from typing import TypedDict
 from celery import shared_task
 from django.utils import timezone
 
-from . import enqueue, fan_out, notices, sending, sweep
+from . import confirmation, enqueue, fan_out, notices, sending, sweep
 from .webhooks import delivery as webhook_delivery
 
 
@@ -86,3 +86,18 @@ def notify_coordinators_of_pause(subscription_id: int) -> int:
 def deliver_due_webhooks() -> int:
     """Woken on commit after a change, and by beat: fan out new webhook events and send what is due."""
     return webhook_delivery.deliver_due_webhooks()
+
+
+# A confirmation lost to a dead worker is asked for again by the person (nothing is stored before they
+# confirm); an SMTP failure (OSError, smtplib's errors included) is retried with backoff.
+@shared_task(
+    name="access.alerts.send_confirmation_email",
+    acks_late=True,
+    ignore_result=True,
+    autoretry_for=(OSError,),
+    retry_backoff=30,
+    max_retries=5,
+)
+def send_confirmation_email(token: str) -> bool:
+    """The double opt-in email of a "get alerts" request (`token`: the signed request)."""
+    return confirmation.send_confirmation(token)

@@ -185,6 +185,10 @@ ALERTS_MAX_ATTEMPTS = env.int("ALERTS_MAX_ATTEMPTS", default=8)
 ALERTS_PAUSE_AFTER_FAILURES = env.int("ALERTS_PAUSE_AFTER_FAILURES", default=3)
 # Daily digests and the staleness notices go out at this hour (UTC).
 ALERTS_DIGEST_HOUR = env.int("ALERTS_DIGEST_HOUR", default=6)
+# The public "get alerts" page: confirmation emails per address, and requests per client IP
+# (django-ratelimit's "count/period", counted in the shared cache, CACHE_URL).
+ALERTS_SIGNUP_RATE_PER_ADDRESS = env.str("ALERTS_SIGNUP_RATE_PER_ADDRESS", default="5/h")
+ALERTS_SIGNUP_RATE_PER_IP = env.str("ALERTS_SIGNUP_RATE_PER_IP", default="20/h")
 # A region is stale when it has had no confirmed status update for this many days.
 HUMTRACK_STALE_AFTER_DAYS = env.int("HUMTRACK_STALE_AFTER_DAYS", default=7)
 

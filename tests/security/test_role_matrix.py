@@ -245,9 +245,17 @@ EXPECTATIONS: list[tuple[str, dict]] = [
     ("api:webhook-redeliver", webhooks(POST=needs("webhooks", H, D))),
     # --- links in alert emails: the signed token is the only key (a forged one opens nothing) ------
     ("alerts:unsubscribe", every_role(read_write(H, H | N))),
+    ("alerts:manage", every_role(read_write(H, H | N))),
+    # A forged or expired confirmation link: a readable 400, and nothing created.
+    ("alerts:confirm", every_role(read_write(T, T | N))),
+    # The public "get alerts" page: a form for anyone (an empty POST is a 400 about its content).
+    ("alerts:get-alerts", every_role(read_write(T, T | N))),
     # --- the situation pages ----------------------------------------------------------------------
     ("situation:page", page(get_outsiders=L)),
     ("situation:region-details", page(get_outsiders=D | L)),
+    # An alert email's region link: signed (a forged token opens nothing); people with an account are
+    # sent to the situation page.
+    ("situation:region-page", page(get_outsiders=H)),
     ("situation:login", every_role(every_method(T | N))),
     ("situation:logout", every_role(every_method(T | N | L))),
     # --- probes and metrics (the metrics token is required in production, not on a laptop) ---------

@@ -20,6 +20,7 @@ CALLS = {
     "enqueue_batch_email_retry": (3, BatchKind.FOLLOW_UP, 60),
     "enqueue_pause_notice": (3,),
     "wake_webhook_delivery": (),
+    "enqueue_confirmation_email": ("signed-request",),
 }
 
 
