@@ -16,6 +16,8 @@ _counter = itertools.count(1)
 
 
 class EmlFileBackend(FileBasedEmailBackend):
+    file_path: str  # set by the file backend's __init__ (EMAIL_FILE_PATH)
+
     def open(self) -> bool:
         Path(self.file_path).mkdir(parents=True, exist_ok=True)
         return False

@@ -16,8 +16,8 @@ from django.utils import translation
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_http_methods
 
-# django-ratelimit ships no type hints (no stubs, no py.typed).
-from django_ratelimit.core import is_ratelimited  # type: ignore[import-untyped]
+# django-ratelimit ships no type hints (no stubs, no py.typed): pyproject.toml's mypy overrides.
+from django_ratelimit.core import is_ratelimited
 
 from access.models import Region, Subscription
 from humtrack.security import client_ip_address
