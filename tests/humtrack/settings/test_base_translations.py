@@ -292,7 +292,9 @@ def template_dirs() -> list[Path]:
     """The templates folders of the project's apps and settings.TEMPLATES's DIRS (not the virtualenv's)."""
     folders = [Path(config.path) / "templates" for config in apps.get_app_configs()]
     folders += [Path(folder) for engine in settings.TEMPLATES for folder in engine.get("DIRS", [])]
-    return sorted({folder for folder in folders if folder.is_dir() and folder.is_relative_to(REPO)})
+    # The virtualenv lies inside the clone (make's .venv): its packages' templates are not ours.
+    ours = [folder for folder in folders if folder.is_relative_to(REPO) and "site-packages" not in folder.parts]
+    return sorted({folder for folder in ours if folder.is_dir()})
 
 
 def templates() -> Iterator[Path]:
