@@ -257,6 +257,10 @@ EXPECTATIONS: list[tuple[str, dict]] = [
     # sent to the situation page.
     ("situation:region-page", page(get_outsiders=H)),
     ("situation:login", every_role(every_method(T | N))),
+    # The page script's translations (Django's JavaScriptCatalog): public text, like the script itself.
+    ("situation:jsi18n", every_role(read_write(T, T | N))),
+    # Django's language switch: anyone may choose the language pages are shown in (a cookie, nothing more).
+    ("set_language", every_role(read_write(T, T | N))),
     ("situation:logout", every_role(every_method(T | N | L))),
     # --- probes and metrics (the metrics token is required in production, not on a laptop) ---------
     ("healthz", every_role(every_method(T))),
