@@ -35,6 +35,9 @@ class RecordingHandler:
     defer_first: a predicate on the Message-ID; a matching message is answered 451 the first time it is
         offered, accepted when offered again.
     rcpt_delay: seconds to wait before answering each RCPT (to hold a worker in the middle of a batch).
+    drop_at: drop every connection at its n-th message, when that message's data has arrived and before
+        any answer (relays limit messages per connection; the message in flight is not accepted).
+    quit_delay: seconds to wait before answering QUIT (a worker killed meanwhile has had every 250).
     """
 
     def __init__(self):
@@ -42,6 +45,11 @@ class RecordingHandler:
         self.refuse = set()
         self.defer_first = None
         self.rcpt_delay = 0.0
+        self.drop_at: int | None = None
+        self.quit_delay = 0.0
+        self.quits_waiting = 0
+        self.dropped = 0
+        self.connections = 0
         self.offers = Counter()
         self.rcpt_count = 0
         self.lock = threading.Lock()
@@ -56,12 +64,31 @@ class RecordingHandler:
         envelope.rcpt_tos.append(address)
         return "250 OK"
 
+    async def handle_EHLO(self, server, session, envelope, hostname, responses):
+        session.host_name = hostname
+        with self.lock:
+            self.connections += 1
+        return responses
+
+    async def handle_QUIT(self, server, session, envelope):
+        if self.quit_delay:
+            with self.lock:
+                self.quits_waiting += 1
+            await asyncio.sleep(self.quit_delay)
+        return "221 Bye"
+
     async def handle_DATA(self, server, session, envelope):
         message = email.message_from_bytes(envelope.content, policy=policy.default)
         message_id = message["Message-ID"]
         with self.lock:
             self.offers[message_id] += 1
             first_offer = self.offers[message_id] == 1
+        session.messages_on_connection = getattr(session, "messages_on_connection", 0) + 1
+        if self.drop_at is not None and session.messages_on_connection >= self.drop_at:
+            with self.lock:
+                self.dropped += 1
+            server.transport.abort()  # no answer: the client finds the connection gone
+            return "421 4.4.2 Connection dropped"  # never reaches the client
         if first_offer and self.defer_first is not None and self.defer_first(message_id):
             return "451 4.3.0 Try again later"
         with self.lock:
@@ -81,14 +108,25 @@ class SmtpServer:
     def __init__(self):
         self.handler = RecordingHandler()
         self.port = free_port()
-        self.controller = Controller(self.handler, hostname="127.0.0.1", port=self.port)
+        self.controller: Controller | None = Controller(self.handler, hostname="127.0.0.1", port=self.port)
 
     def __enter__(self):
+        assert self.controller is not None
         self.controller.start()
         return self
 
     def __exit__(self, *exc):
-        self.controller.stop()
+        self.stop()
+
+    def stop(self):
+        """The relay goes down: connections to its port are refused until start_again()."""
+        if self.controller is not None:
+            self.controller.stop()
+            self.controller = None
+
+    def start_again(self):
+        self.controller = Controller(self.handler, hostname="127.0.0.1", port=self.port)
+        self.controller.start()
 
     @property
     def url(self) -> str:
