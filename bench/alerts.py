@@ -107,12 +107,11 @@ def database_url(settings_dict) -> str:
 def point_celery_at(broker_url: str, var_dir: Path):
     from humtrack.celery import app
 
-    app.conf.broker_url = broker_url
     if broker_url.startswith("filesystem://"):
         folders = {name: var_dir / "broker" / name for name in ("queue", "processed", "control")}
         for folder in folders.values():
             folder.mkdir(parents=True, exist_ok=True)
-        app.conf.broker_transport_options = {
+        options = {
             "control_folder": str(folders["control"]),
             "data_folder_in": str(folders["queue"]),
             "data_folder_out": str(folders["queue"]),
@@ -120,7 +119,14 @@ def point_celery_at(broker_url: str, var_dir: Path):
             "store_processed": False,
         }
     else:
-        app.conf.broker_transport_options = {"visibility_timeout": 3600}
+        options = {"visibility_timeout": 3600}
+    # Under the CELERY_ namespace of Django's settings, which Celery 5.6 looks up before `broker_url`.
+    app.conf.update(
+        CELERY_BROKER_URL=broker_url,
+        CELERY_BROKER_TRANSPORT_OPTIONS=options,
+        broker_url=broker_url,
+        broker_transport_options=options,
+    )
     app._after_fork()
 
 

@@ -153,8 +153,18 @@ def database_url() -> str:
 
 def point_celery_at(broker_url: str) -> None:
     """Make this (test) process publish to `broker_url` from now on."""
-    celery_app.conf.broker_url = broker_url
-    celery_app.conf.broker_transport_options = {"visibility_timeout": 3600}
+    use_broker(broker_url, {"visibility_timeout": 3600})
+
+
+def use_broker(broker_url: str, transport_options: dict) -> None:
+    # The app reads Django's settings under the CELERY_ namespace: Celery 5.6 looks the namespaced key up
+    # first, so `conf.broker_url = …` alone would be ignored.
+    celery_app.conf.update(
+        CELERY_BROKER_URL=broker_url,
+        CELERY_BROKER_TRANSPORT_OPTIONS=transport_options,
+        broker_url=broker_url,
+        broker_transport_options=transport_options,
+    )
     celery_app._after_fork()  # drops the cached connection and producer pools
 
 
@@ -177,8 +187,13 @@ ALERT_TIMINGS = {
 class Worker:
     """A `celery -A humtrack worker` process on the test database, the test broker and the test SMTP server."""
 
-    def __init__(self, *, name: str, broker_url: str, smtp_url: str, log_dir: Path, **alert_settings):
+    def __init__(
+        self, *, name: str, broker_url: str, smtp_url: str, log_dir: Path, concurrency: int = 0, **alert_settings
+    ):
+        """concurrency 0: the solo pool (one process, easy to kill mid-task); n: prefork with n children and
+        the options deploy/entrypoint.sh runs workers with."""
         self.name = name
+        self.concurrency = concurrency
         self.log_path = log_dir / f"worker-{name}.log"
         self.env = {
             **os.environ,
@@ -199,21 +214,29 @@ class Worker:
         self.starts += 1
         log = open(self.log_path, "a")  # noqa: SIM115  (the child writes to it until it stops)
         self.process = subprocess.Popen(
-            [sys.executable, "-m", "celery", "-A", "humtrack", "worker", "--pool", "solo", "--queues", ",".join(QUEUES),
+            [sys.executable, "-m", "celery", "-A", "humtrack", "worker", *self._pool(), "--queues", ",".join(QUEUES),
              "--hostname", f"{self.name}-{self.starts}@%h", "--without-gossip", "--without-mingle",
              "--without-heartbeat", "--loglevel", "INFO"],
-            cwd=ROOT, env=self.env, stdout=log, stderr=subprocess.STDOUT,
+            cwd=ROOT, env=self.env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
         )  # fmt: skip
         log.close()
         wait_for(lambda: self._log().count(" ready.") >= self.starts, timeout=60, message=f"worker {self.name} ready")
         return self
 
+    def _pool(self) -> list[str]:
+        if not self.concurrency:
+            return ["--pool", "solo"]
+        return ["--pool", "prefork", "--concurrency", str(self.concurrency), "--optimization", "fair"]
+
+    def alive(self) -> bool:
+        return self.process is not None and self.process.poll() is None
+
     def _log(self) -> str:
         return self.log_path.read_text(errors="replace") if self.log_path.exists() else ""
 
     def kill(self):
-        """SIGKILL: no shutdown, no acknowledgement, nothing finished."""
-        self.process.send_signal(signal.SIGKILL)
+        """SIGKILL to the worker and its pool's children: no shutdown, no acknowledgement, nothing finished."""
+        os.killpg(self.process.pid, signal.SIGKILL)
         self.process.wait(timeout=10)
 
     def stop(self):

@@ -19,7 +19,7 @@ from humtrack.celery import app as celery_app
 from tests.factories import SourceFactory, UserFactory, make_tree
 from tests.infrastructure import free_port, redis_url, require_postgresql, slow_writes
 
-from .test_alerts_harness import SmtpServer, Worker, empty_queues, point_celery_at, wait_for
+from .test_alerts_harness import SmtpServer, Worker, empty_queues, point_celery_at, use_broker, wait_for
 
 pytestmark = [pytest.mark.integration, pytest.mark.django_db(transaction=True)]
 
@@ -33,8 +33,7 @@ def broker():
     point_celery_at(url)
     yield url
     empty_queues(url)
-    celery_app.conf.broker_url, celery_app.conf.broker_transport_options = before
-    celery_app._after_fork()
+    use_broker(*before)
 
 
 @pytest.fixture
@@ -59,6 +58,10 @@ def workers(broker, smtp, tmp_path):
 
 @pytest.fixture
 def panjshir(db):
+    return make_panjshir()
+
+
+def make_panjshir():
     """The tree, with Panjshir already constrained (silently: no alert for the set-up)."""
     regions = make_tree()
     change_status(regions["AF08"], AccessStatus.CONSTRAINED, silent=True)

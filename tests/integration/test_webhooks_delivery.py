@@ -33,7 +33,7 @@ from tests.factories import OrganisationFactory, SourceFactory, make_tree
 from tests.infrastructure import redis_url, require_postgresql
 from tests.webhooks import Receiver, make_endpoint
 
-from .test_alerts_harness import SmtpServer, Worker, empty_queues, point_celery_at
+from .test_alerts_harness import SmtpServer, Worker, empty_queues, point_celery_at, use_broker
 
 pytestmark = [pytest.mark.integration, pytest.mark.django_db(transaction=True)]
 
@@ -55,8 +55,7 @@ def broker():
     point_celery_at(url)
     yield url
     empty_queues(url)
-    celery_app.conf.broker_url, celery_app.conf.broker_transport_options = before
-    celery_app._after_fork()
+    use_broker(*before)
 
 
 @pytest.fixture
