@@ -10,8 +10,10 @@ from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied
 from django.http import Http404
 from django.urls import reverse
+from django.utils.formats import date_format
 from django.utils.html import format_html
 from django.utils.text import Truncator
+from django.utils.timezone import localtime
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 from simple_history.admin import SimpleHistoryAdmin
@@ -20,8 +22,29 @@ from access.admin.mixins import actor_for
 from access.models import AlertDelivery, AlertEvent, Subscription
 from humtrack.admin import ReadOnlyAdmin
 
-from . import subscriptions, sweep
+from . import health, subscriptions, sweep
 from .choices import DeliveryStatus
+
+
+class RelayWarningMixin:
+    """Coordinators reading subscriptions or deliveries are told when alerts are waiting on the mail relay
+    (the emails they would get about it could not go out either)."""
+
+    def changelist_view(self, request, extra_context=None):
+        backlog = health.relay_backlog()
+        if backlog.degraded:
+            messages.warning(
+                request,
+                ngettext(
+                    "%(count)d alert is waiting on the mail relay, the oldest since %(since)s."
+                    " It is retried for a day.",
+                    "%(count)d alerts are waiting on the mail relay, the oldest since %(since)s."
+                    " They are retried for a day.",
+                    backlog.waiting,
+                )
+                % {"count": backlog.waiting, "since": date_format(localtime(backlog.oldest_since), "DATETIME_FORMAT")},
+            )
+        return super().changelist_view(request, extra_context)
 
 
 class PausedFilter(admin.SimpleListFilter):
@@ -40,7 +63,7 @@ class PausedFilter(admin.SimpleListFilter):
 
 
 @admin.register(Subscription)
-class SubscriptionAdmin(SimpleHistoryAdmin):
+class SubscriptionAdmin(RelayWarningMixin, SimpleHistoryAdmin):
     list_display = ["email", "name", "followed", "trigger", "mode", "active", "delivery_state", "consecutive_failures"]
     list_filter = [PausedFilter, "active", "mode", "trigger"]
     search_fields = ["email", "name", "^regions__pcode", "regions__name"]
@@ -129,7 +152,7 @@ class AlertEventAdmin(ReadOnlyAdmin):
 
 
 @admin.register(AlertDelivery)
-class AlertDeliveryAdmin(ReadOnlyAdmin):
+class AlertDeliveryAdmin(RelayWarningMixin, ReadOnlyAdmin):
     list_display = ["id", "event", "recipient", "status", "batch_kind", "attempts", "error", "sent_at"]
     list_filter = ["status", "batch_kind"]
     search_fields = ["subscription__email", "message_id"]

@@ -22,6 +22,7 @@ import uuid
 
 from django.db import connection as db_connection
 from django.db import utils as db_utils
+from django.db.models import F
 from django.utils import timezone
 
 from access.models import AlertDelivery
@@ -32,14 +33,18 @@ from .choices import DeliveryStatus
 # Written out once rather than compiled by the ORM for every email. $n: libpq's own placeholders.
 MARK_SENT_SQL = (
     f"UPDATE {AlertDelivery._meta.db_table} SET status = $1, sent_at = $2, message_id = $3, last_error = ''"  # noqa: S608  (our own table name; values are parameters)
-    " WHERE id = $4 AND claim_token = $5"
+    ", attempts = attempts + 1 WHERE id = $4 AND claim_token = $5"
 ).encode()
 
 
 def mark_sent(delivery_ids: list[int], token: uuid.UUID, message_id: str) -> None:
     """Mark deliveries sent, waiting for the answer: the ones a follow-up or digest email carried together."""
     AlertDelivery.objects.filter(pk__in=delivery_ids, claim_token=token).update(
-        status=DeliveryStatus.SENT, sent_at=timezone.now(), message_id=message_id, last_error=""
+        status=DeliveryStatus.SENT,
+        sent_at=timezone.now(),
+        message_id=message_id,
+        last_error="",
+        attempts=F("attempts") + 1,  # attempts count offers: this one was accepted
     )
     metrics.alerts_sent.inc(len(delivery_ids))
 

@@ -26,7 +26,8 @@ RELIABLE: _TaskOptions = {"acks_late": True, "reject_on_worker_lost": True, "ign
 
 
 def _enqueue_fanned_out(result: fan_out.FanOut) -> None:
-    enqueue.enqueue_fanned_out(result.send_now, result.batches)
+    # Only what goes now: follow-ups and digests are due rows that the sweep sends when due.
+    enqueue.enqueue_sends(result.send_now)
 
 
 @shared_task(name="access.alerts.fan_out_event", **RELIABLE)
@@ -35,23 +36,22 @@ def fan_out_event(event_id: int) -> int:
     return len(fan_out.fan_out(event_id, on_committed=_enqueue_fanned_out).send_now)
 
 
+# Neither send task enqueues a retry: a delivery that failed for now waits in the database with its
+# send_after, and the sweep enqueues it when it is due (no ETA message for a broker restart to lose).
 @shared_task(name="access.alerts.send_delivery_batch", **RELIABLE)
 def send_delivery_batch(delivery_ids: list[int]) -> int:
-    outcome = sending.send_deliveries(delivery_ids)
-    enqueue.enqueue_delivery_retries(outcome.retry)
-    return outcome.sent
+    return sending.send_deliveries(delivery_ids).sent
 
 
 @shared_task(name="access.alerts.send_batch_email", **RELIABLE)
-def send_batch_email(subscription_id: int, batch_kind: str) -> None:
-    retry_in = sending.send_batch(subscription_id, batch_kind)
-    if retry_in is not None:
-        enqueue.enqueue_batch_email_retry(subscription_id, batch_kind, countdown=retry_in)
+def send_batch_email(subscription_id: int, batch_kind: str) -> bool:
+    return sending.send_batch(subscription_id, batch_kind)
 
 
 @shared_task(name="access.alerts.sweep_unfinished", **RELIABLE)
 def sweep_unfinished() -> dict[str, int]:
-    """Beat, every ALERTS_SWEEP_EVERY_SECONDS: enqueue again what a broker outage or a dead worker left."""
+    """Beat, every ALERTS_SWEEP_EVERY_SECONDS: enqueue what is due (retries, follow-ups) and what a broker
+    outage or a dead worker left."""
     unfinished = sweep.find_unfinished(timezone.now())
     for event_id in unfinished.events:
         enqueue.enqueue_event_again(event_id)

@@ -22,6 +22,11 @@ ALERTS_FAILED = Counter("humtrack_alerts_failed", "Alert send attempts that fail
 # Exposed as humtrack_alerts_sent_total{channel="email"} and humtrack_alerts_failed_total{channel="email"}.
 alerts_sent = ALERTS_SENT.labels(channel="email")
 alerts_failed = ALERTS_FAILED.labels(channel="email")
+# SMTP connections lost while a message was offered (a relay closing connections, a timeout): each
+# charges that one message an attempt and the worker reconnects.
+alerts_connections_lost = Counter(
+    "humtrack_alerts_smtp_connections_lost", "SMTP connections lost while an alert was being offered."
+)
 
 # Queues named in settings.CELERY_TASK_QUEUES; read from the broker at scrape time.
 QUEUE_NAMES = ("default", "alerts")

@@ -5,6 +5,7 @@ import hmac
 from django.conf import settings
 from django.http import HttpResponse
 from django.views.decorators.cache import never_cache
+from health_check.exceptions import ServiceWarning
 from health_check.views import HealthCheckView
 
 from humtrack.ops import checks, metrics
@@ -22,6 +23,8 @@ class ReadinessView(HealthCheckView):
 
     Answers 503 when one fails (the library says 500), so that a proxy or a person reading the logs
     sees "unavailable", not "crashed". `?format=json` or `Accept: application/json` for JSON.
+    A warning alone (alerts waiting on the mail relay) is "degraded": 200, the warning in the body and
+    `Health-Status: degraded`, so that an orchestrator keeps serving while people are told.
     """
 
     checks = (
@@ -29,11 +32,17 @@ class ReadinessView(HealthCheckView):
         "health_check.Cache",
         checks.Broker,
         checks.MigrationsApplied,
+        # Named by string: the kernel imports no domain app.
+        "access.alerts.health.AlertRelay",
     )
 
     async def get(self, request, *args, **kwargs):
         response = await super().get(request, *args, **kwargs)
-        if response.status_code == 500:
+        errors = [result.error for result in self.results if result.error]
+        if errors and all(isinstance(error, ServiceWarning) for error in errors):
+            response.status_code = 200
+            response["Health-Status"] = "degraded"
+        elif response.status_code == 500:
             response.status_code = 503
         return response
 

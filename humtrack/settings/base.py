@@ -170,18 +170,24 @@ ALERTS_FLOOD_WINDOW_SECONDS = env.int("ALERTS_FLOOD_WINDOW_SECONDS", default=600
 ALERTS_HOURLY_CAP = env.int("ALERTS_HOURLY_CAP", default=10)
 # Deliveries sent per task, over one SMTP connection; also how many deliveries a fan-out commits at once.
 ALERTS_BATCH_SIZE = env.int("ALERTS_BATCH_SIZE", default=200)
-# A claimed delivery whose worker has not finished within this long may be claimed again. Longer than
-# CELERY_TASK_TIME_LIMIT, so a live task is always killed before another may take its deliveries.
-ALERTS_LEASE_SECONDS = env.int("ALERTS_LEASE_SECONDS", default=600)
-# The sweep, every ALERTS_SWEEP_EVERY_SECONDS, re-enqueues events and deliveries left unfinished this
-# long (broker down, worker killed).
+# A claim is a lease: the sending worker renews it every third of this while it sends (a heartbeat);
+# a claim not renewed for this long belongs to a dead worker and may be claimed again.
+ALERTS_LEASE_SECONDS = env.int("ALERTS_LEASE_SECONDS", default=45)
+# The sweep, every ALERTS_SWEEP_EVERY_SECONDS, enqueues what is due in the database: retries, follow-ups,
+# digests, expired claims, and events and deliveries left unfinished ALERTS_SWEEP_AFTER_SECONDS (broker
+# down, worker killed). The database, not the broker, remembers what is due.
 ALERTS_SWEEP_AFTER_SECONDS = env.int("ALERTS_SWEEP_AFTER_SECONDS", default=180)
-ALERTS_SWEEP_EVERY_SECONDS = env.int("ALERTS_SWEEP_EVERY_SECONDS", default=60)
-# Temporary failures (SMTP 4xx, connection refused) retry after base * 2^attempt seconds, capped.
+ALERTS_SWEEP_EVERY_SECONDS = env.int("ALERTS_SWEEP_EVERY_SECONDS", default=15)
+# Temporary failures (SMTP 4xx, a connection refused, dropped or timed out) retry after base * 2^attempt
+# seconds, capped; a message never offered waits half its age, capped the same way. Retried until the
+# alert is ALERTS_RETRY_FOR_SECONDS old, then given up (never counted against the address).
 ALERTS_RETRY_BACKOFF_SECONDS = env.int("ALERTS_RETRY_BACKOFF_SECONDS", default=30)
-ALERTS_RETRY_BACKOFF_MAX_SECONDS = env.int("ALERTS_RETRY_BACKOFF_MAX_SECONDS", default=3600)
-ALERTS_MAX_ATTEMPTS = env.int("ALERTS_MAX_ATTEMPTS", default=8)
-# An address that fails permanently this many times in a row is paused and its coordinators told.
+ALERTS_RETRY_BACKOFF_MAX_SECONDS = env.int("ALERTS_RETRY_BACKOFF_MAX_SECONDS", default=1800)
+ALERTS_RETRY_FOR_SECONDS = env.int("ALERTS_RETRY_FOR_SECONDS", default=86400)
+# Alerts waiting this long on the relay make /readyz say "degraded" and the admin warn coordinators.
+ALERTS_RELAY_DEGRADED_AFTER_SECONDS = env.int("ALERTS_RELAY_DEGRADED_AFTER_SECONDS", default=300)
+# An address whose mail server refuses it (SMTP 5xx) this many times in a row is paused and its
+# coordinators told. Temporary failures never count.
 ALERTS_PAUSE_AFTER_FAILURES = env.int("ALERTS_PAUSE_AFTER_FAILURES", default=3)
 # Daily digests and the staleness notices go out at this hour (UTC).
 ALERTS_DIGEST_HOUR = env.int("ALERTS_DIGEST_HOUR", default=6)

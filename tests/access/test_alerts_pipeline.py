@@ -200,13 +200,13 @@ def test_a_flood_is_the_first_alert_then_one_follow_up_listing_the_rest(panjshir
     deliver(panjshir["AF0801"], AccessStatus.SEVERELY_CONSTRAINED, reason="Third change")
     assert subjects(mail.outbox) == ["[humtrack] Panjsher (AF08): constrained → inaccessible"]
 
-    assert sending.send_batch(subscription.pk, BatchKind.FOLLOW_UP) is None  # not yet due
+    assert sending.send_batch(subscription.pk, BatchKind.FOLLOW_UP) is False  # not yet due
     assert len(mail.outbox) == 1
     with later(601):
         due = find_unfinished(timezone.now()).batches
         assert due == [(subscription.pk, BatchKind.FOLLOW_UP)]
-        sending.send_batch(subscription.pk, BatchKind.FOLLOW_UP)
-        sending.send_batch(subscription.pk, BatchKind.FOLLOW_UP)  # twice: still one email
+        assert sending.send_batch(subscription.pk, BatchKind.FOLLOW_UP) is True
+        assert sending.send_batch(subscription.pk, BatchKind.FOLLOW_UP) is False  # twice: still one email
 
     assert len(mail.outbox) == 2
     follow_up = mail.outbox[1]
@@ -297,22 +297,25 @@ def test_an_smtp_451_is_retried_with_backoff_and_sent_once(panjshir, smtp):
     recorded = change(panjshir["AF08"], AccessStatus.INACCESSIBLE)
     result = fan_out(recorded.alert_event.pk)
     outcome = sending.send_deliveries(result.send_now)
-    assert outcome.retry == {30: result.send_now}
+    assert (outcome.sent, outcome.failed) == (0, 1)
     delivery = AlertDelivery.objects.get()
     assert (delivery.status, delivery.attempts) == (DeliveryStatus.FAILED_TEMPORARY, 1)
+    assert delivery.send_after == delivery.claimed_at + timedelta(seconds=30)
     assert "451" in delivery.last_error
     sending.send_deliveries(result.send_now)  # too early: not claimable yet
+    assert find_unfinished(timezone.now()).deliveries == []
     assert smtp.handler.received() == []
     with later(31):
+        assert find_unfinished(timezone.now()).deliveries == result.send_now  # the sweep sends it when due
         sending.send_deliveries(result.send_now)
     assert smtp.handler.recipients() == {"panjshir@example.org": 1}
-    assert AlertDelivery.objects.get().status == DeliveryStatus.SENT
+    assert (AlertDelivery.objects.get().status, AlertDelivery.objects.get().attempts) == (DeliveryStatus.SENT, 2)
     # What /metrics reports as humtrack_alerts_failed_total and humtrack_alerts_sent_total.
     assert metrics.alerts_failed._value.get() == failed_before + 1
     assert metrics.alerts_sent._value.get() == sent_before + 1
 
 
-def test_a_refused_connection_is_a_temporary_failure_for_the_whole_batch(panjshir):
+def test_a_refused_connection_leaves_the_whole_batch_waiting_on_the_relay_uncharged(panjshir):
     subscribe("one@example.org", panjshir["AF08"])
     subscribe("two@example.org", panjshir["AF08"])
     recorded = change(panjshir["AF08"], AccessStatus.INACCESSIBLE)
@@ -321,8 +324,11 @@ def test_a_refused_connection_is_a_temporary_failure_for_the_whole_batch(panjshi
         EMAIL_BACKEND="django.core.mail.backends.smtp.EmailBackend", EMAIL_HOST="127.0.0.1", EMAIL_PORT=free_port()
     ):
         outcome = sending.send_deliveries(result.send_now)
-    assert sorted(outcome.retry[30]) == sorted(result.send_now)
-    assert set(AlertDelivery.objects.values_list("status", flat=True)) == {DeliveryStatus.FAILED_TEMPORARY}
+    assert (outcome.sent, outcome.failed, outcome.waiting_on_relay) == (0, 0, 2)
+    waiting = AlertDelivery.objects.all()
+    assert {(d.status, d.attempts) for d in waiting} == {(DeliveryStatus.FAILED_TEMPORARY, 0)}  # never offered
+    assert all(d.last_error.startswith("Relay unreachable") for d in waiting)
+    assert Subscription.objects.filter(consecutive_failures__gt=0).count() == 0
 
 
 @override_settings(ALERTS_FLOOD_WINDOW_SECONDS=0, ALERTS_PAUSE_AFTER_FAILURES=2)

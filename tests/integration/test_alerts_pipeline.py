@@ -15,50 +15,12 @@ from access.choices import AccessStatus, Confidence
 from access.models import AlertDelivery, AlertEvent, Subscription
 from access.services import change_access_status
 from humtrack.actor import SYSTEM, Actor
-from humtrack.celery import app as celery_app
 from tests.factories import SourceFactory, UserFactory, make_tree
-from tests.infrastructure import free_port, redis_url, require_postgresql, slow_writes
+from tests.infrastructure import free_port, slow_writes
 
-from .test_alerts_harness import SmtpServer, Worker, empty_queues, point_celery_at, use_broker, wait_for
+from .test_alerts_harness import point_celery_at, wait_for
 
 pytestmark = [pytest.mark.integration, pytest.mark.django_db(transaction=True)]
-
-
-@pytest.fixture
-def broker():
-    require_postgresql()
-    url = redis_url()
-    empty_queues(url)
-    before = celery_app.conf.broker_url, celery_app.conf.broker_transport_options
-    point_celery_at(url)
-    yield url
-    empty_queues(url)
-    use_broker(*before)
-
-
-@pytest.fixture
-def smtp():
-    with SmtpServer() as server:
-        yield server
-
-
-@pytest.fixture
-def workers(broker, smtp, tmp_path):
-    started = []
-
-    def start(name="w", **alert_settings):
-        worker = Worker(name=name, broker_url=broker, smtp_url=smtp.url, log_dir=tmp_path, **alert_settings)
-        started.append(worker.start())
-        return worker
-
-    yield start
-    for worker in started:
-        worker.stop()
-
-
-@pytest.fixture
-def panjshir(db):
-    return make_panjshir()
 
 
 def make_panjshir():
@@ -271,7 +233,8 @@ def test_an_smtp_server_answering_451_to_a_third_of_the_messages_gets_them_all_o
     workers()
     change_status(panjshir["AF08"], AccessStatus.INACCESSIBLE)
 
-    wait_for(lambda: all_sent(), message="every delivery sent despite the deferrals")
+    # Each deferred delivery waits in the database for its retry; the sweep (beat) sends it when due.
+    sweep_until(lambda: all_sent(), "every delivery sent despite the deferrals")
     assert_each_exactly_once(smtp, emails)
     deferred = [mid for mid, offers in smtp.handler.offers.items() if offers > 1]
     assert len(deferred) == 5
@@ -307,8 +270,8 @@ def test_a_flood_through_the_worker_is_one_alert_then_one_follow_up(panjshir, sm
     change_status(panjshir["AF08"], AccessStatus.SEVERELY_CONSTRAINED, reason="Second")
     change_status(panjshir["AF08"], AccessStatus.CONSTRAINED, reason="Third")
 
-    # The follow-up is a task due when the window closes (an ETA on the broker), not a sweep.
-    wait_for(lambda: len(smtp.handler.received()) == 2, message="the follow-up")
+    # The follow-up is a row due when the window closes; the sweep (beat, every 15 s) sends it then.
+    sweep_until(lambda: len(smtp.handler.received()) == 2, "the follow-up")
     wait_for(lambda: not AlertDelivery.objects.exclude(status=DeliveryStatus.SENT).exists())
     first, follow_up = (message for _, message in smtp.handler.received())
     assert "First" in first.get_body(("plain",)).get_content()

@@ -56,7 +56,9 @@ def test_readyz_reports_database_cache_broker_and_migrations_ready(client):
         "Cache(alias='default')": "OK",
         "Broker()": "OK",
         "MigrationsApplied(alias='default')": "OK",
+        "AlertRelay()": "OK",
     }
+    assert "Health-Status" not in response
 
 
 @pytest.mark.django_db(transaction=True)

@@ -159,7 +159,7 @@ def test_a_kabul_digest_reader_gets_the_digest_at_six_in_kabul(panjshir):
     delivery = AlertDelivery.objects.get(subscription=subscription)
     assert delivery.send_after == datetime(2021, 9, 1, 1, 30, tzinfo=UTC)
     with mock.patch("django.utils.timezone.now", return_value=delivery.send_after - timedelta(seconds=1)):
-        assert sending.send_batch(subscription.pk, BatchKind.DIGEST) is None  # 05:59:59 in Kabul: not yet
+        assert sending.send_batch(subscription.pk, BatchKind.DIGEST) is False  # 05:59:59 in Kabul: not yet
     with mock.patch("django.utils.timezone.now", return_value=delivery.send_after):
-        sending.send_batch(subscription.pk, BatchKind.DIGEST)
+        assert sending.send_batch(subscription.pk, BatchKind.DIGEST) is True
     assert len(mail.outbox) == 1
