@@ -13,6 +13,7 @@ rules are the part to move to a module of their own.)
 """
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, replace
 from datetime import datetime
 from email.header import Header
@@ -428,8 +429,13 @@ def _personalise(pieces: list[str], values: dict[str, str]) -> str:
     return "".join([values.get(piece, piece) for piece in pieces])
 
 
-def alert_message(delivery, connection=None, rendered: Rendered | None = None) -> EmailMultiAlternatives:
-    """The email for one delivery: one change, sent at once. `rendered` keeps what copies share."""
+def alert_message(
+    delivery, connection=None, rendered: Rendered | None = None, before_queries: Callable[[], None] | None = None
+) -> EmailMultiAlternatives:
+    """The email for one delivery: one change, sent at once. `rendered` keeps what copies share.
+
+    Only rendering an event's first copy reads the database; `before_queries` is called just before (the
+    sender reads the answer to its last mark then: marks.SentMarks.collect)."""
     rendered = {} if rendered is None else rendered
     subscription = delivery.subscription
     reader = Reader.of(subscription)
@@ -438,6 +444,8 @@ def alert_message(delivery, connection=None, rendered: Rendered | None = None) -
     key = (delivery.event_id, delivery.via_region_id, reader.language, reader.time_zone)
     event = rendered.get(key)
     if event is None:
+        if before_queries is not None:
+            before_queries()
         event = rendered[key] = render_event(delivery.event, delivery.via_region, reader)
     text_pieces, html_pieces = _bodies(event, bool(subscription.name))
     values = {

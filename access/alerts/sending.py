@@ -306,7 +306,8 @@ def send_deliveries(delivery_ids: list[int]) -> SendOutcome:
             while to_send:
                 delivery = to_send[0]
                 try:
-                    message = emails.alert_message(delivery, relay.connection, rendered)
+                    # A first copy's rendering queries the database: the last mark's answer is read first.
+                    message = emails.alert_message(delivery, relay.connection, rendered, sent_marks.collect)
                 except Exception as error:  # a bug in one email must not hold up the others; retried, then given up
                     logger.exception("Could not build the email of delivery %s", delivery.pk)
                     sent_marks.collect()

@@ -408,3 +408,60 @@ def test_coordinators_hear_once_a_day_which_of_their_regions_are_stale(panjshir)
     assert "Panjsher" not in notice.body and "Bazarak" not in notice.body
     assert notice.subject == "[humtrack] 1 region without a confirmed update"
     assert CoordinatorNotice.objects.get().sent_at is not None
+
+
+# --- Relay faults (issue 15) ---------------------------------------------------------------------------
+
+
+@override_settings(ALERTS_FLOOD_WINDOW_SECONDS=0, ALERTS_PAUSE_AFTER_FAILURES=2)
+def test_temporary_failures_however_many_never_pause_an_address(panjshir, smtp):
+    subscription = subscribe("busy@example.org", panjshir["AF08"])
+    smtp.handler.defer_first = None
+    smtp.handler.refuse = set()
+    recorded = change(panjshir["AF08"], AccessStatus.INACCESSIBLE)
+    result = fan_out(recorded.alert_event.pk)
+    deferring = mock.patch.object(type(smtp.handler), "handle_DATA", autospec=True, return_value="451 4.7.1 Busy")
+    with deferring:
+        for seconds in (0, 31, 92, 213, 454, 935):  # each retry when due
+            with later(seconds):
+                sending.send_deliveries(result.send_now)
+    delivery = AlertDelivery.objects.get()
+    assert (delivery.status, delivery.attempts) == (DeliveryStatus.FAILED_TEMPORARY, 6)
+    subscription.refresh_from_db()
+    assert (subscription.consecutive_failures, subscription.paused_at) == (0, None)
+
+
+@override_settings(ALERTS_FLOOD_WINDOW_SECONDS=0, ALERTS_RETRY_FOR_SECONDS=86400)
+def test_a_relay_down_for_most_of_a_day_is_still_retried_then_given_up_without_pausing_anyone(panjshir):
+    subscription = subscribe("far@example.org", panjshir["AF08"])
+    recorded = change(panjshir["AF08"], AccessStatus.INACCESSIBLE)
+    result = fan_out(recorded.alert_event.pk)
+    relay_down = override_settings(
+        EMAIL_BACKEND="django.core.mail.backends.smtp.EmailBackend", EMAIL_HOST="127.0.0.1", EMAIL_PORT=free_port()
+    )
+    with relay_down, later(23 * 3600):
+        assert sending.send_deliveries(result.send_now).waiting_on_relay == 1
+        delivery = AlertDelivery.objects.get()
+        assert delivery.status == DeliveryStatus.FAILED_TEMPORARY
+        assert delivery.send_after - timezone.now() == timedelta(seconds=1800)  # capped backoff
+    with relay_down, later(24 * 3600 + 1):
+        sending.send_deliveries(result.send_now)
+    delivery = AlertDelivery.objects.get()
+    assert (delivery.status, delivery.attempts) == (DeliveryStatus.FAILED_PERMANENT, 0)
+    assert "unreachable" in delivery.last_error
+    subscription.refresh_from_db()
+    assert (subscription.consecutive_failures, subscription.paused_at) == (0, None)
+
+
+def test_a_batch_of_several_events_reads_each_marks_answer_before_rendering_the_next_event(panjshir, smtp):
+    """On PostgreSQL a mark is sent without waiting for its answer; rendering a new event's first copy
+    queries the same connection, which must read that answer first ("another command is already in
+    progress" otherwise: the email failed to build and waited for a retry)."""
+    subscribe("one@example.org", panjshir["AF"])
+    subscribe("two@example.org", panjshir["AF"])
+    change(panjshir["AF03"], AccessStatus.CONSTRAINED, silent=True)  # each email then reads "since when"
+    first = fan_out(change(panjshir["AF08"], AccessStatus.INACCESSIBLE).alert_event.pk).send_now
+    second = fan_out(change(panjshir["AF03"], AccessStatus.INACCESSIBLE).alert_event.pk).send_now
+    outcome = sending.send_deliveries(first + second)
+    assert (outcome.sent, outcome.failed) == (4, 0)
+    assert set(AlertDelivery.objects.values_list("status", "attempts", "last_error")) == {(DeliveryStatus.SENT, 1, "")}
