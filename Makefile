@@ -6,7 +6,7 @@ PORT ?= 8000
 export PORT
 PYTEST_ARGS ?=
 
-.PHONY: run test lint bench install install-dev migrate demo clean check-security scale-test browser-deps check-deploy messages
+.PHONY: run test lint bench fault-run install install-dev migrate demo clean check-security scale-test browser-deps check-deploy messages
 
 # Two stamps: `make run` installs what running needs (requirements.txt); the verbs that test, lint or
 # measure add the tooling (requirements-dev.txt). Each is reinstalled when its requirements file
@@ -67,6 +67,13 @@ lint: install-dev
 
 bench: install-dev
 	$(BIN)/python -m bench
+
+# The fault run (bench/faults.py, docs/alerts.md "A fault run"): gunicorn, two Celery workers and beat on a
+# PostgreSQL database of its own (DATABASE_URL must name PostgreSQL) and a Redis of its own (redis-server),
+# status changes over the API while the relay, a worker, Redis and PostgreSQL are hurt; then counts what
+# reached the mailboxes. About eight minutes; writes bench/faults.json. Not part of `test` or `bench`.
+fault-run: install-dev
+	$(BIN)/python -m bench.faults
 
 # Security: bandit (config and every skip explained in pyproject.toml), the dependency audit (says so
 # plainly when the vulnerability service is unreachable), and the bounded load test against gunicorn

@@ -105,8 +105,9 @@ class RecordingHandler:
 
 
 class SmtpServer:
-    def __init__(self):
-        self.handler = RecordingHandler()
+    def __init__(self, handler: RecordingHandler | None = None):
+        # A subclass of RecordingHandler may record more (bench/faults.py: when each message was accepted).
+        self.handler = handler or RecordingHandler()
         self.port = free_port()
         self.controller: Controller | None = Controller(self.handler, hostname="127.0.0.1", port=self.port)
 
