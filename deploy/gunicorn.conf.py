@@ -17,9 +17,20 @@ PROMETHEUS_MULTIPROC_DIR = os.environ.setdefault(
 )
 
 bind = [f"{os.environ.get('HOST', '0.0.0.0')}:{os.environ.get('PORT', '8000')}"]  # noqa: S104  (inside a container or behind nginx)
-# Sync workers: the API and pages are short database-bound requests; scale with processes.
+# Threaded workers (gthread): a request waiting on PostgreSQL (a status change held by a lock or a
+# slow disk) holds one thread, not the whole process, so reads keep being answered beside it. With
+# sync workers, as many slow writes as a server has workers queued every read behind them
+# (tests/integration/test_scale_out.py shows both). Requests are database-bound, so threads share
+# the GIL well; everything a request touches is per thread (Django's connections, translation and
+# time zone) or per context (the request id) or locked (prometheus_client).
+# Each thread keeps its own PostgreSQL connection (CONN_MAX_AGE): a server holds up to
+# WEB_CONCURRENCY x GUNICORN_THREADS of them (docs/deploy.md, "Database connections").
+worker_class = "gthread"
 workers = int(os.environ.get("WEB_CONCURRENCY", "3"))
-threads = int(os.environ.get("GUNICORN_THREADS", "1"))
+threads = int(os.environ.get("GUNICORN_THREADS", "4"))
+# Under gthread the worker's main loop, not the request threads, tells the master it is alive: this
+# restarts a worker that stopped (deadlocked, stuck in C code), never a merely slow request. A slow
+# request is bounded by the proxy's timeout (nginx: proxy_read_timeout) for the client.
 timeout = int(os.environ.get("GUNICORN_TIMEOUT", "30"))
 graceful_timeout = 30
 keepalive = 5

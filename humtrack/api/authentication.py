@@ -6,8 +6,9 @@ A successful authentication sets `request.user` to a `Partner` (the organisation
 and `request.auth` to the `ApiToken`, whose scopes the classes in `humtrack.api.permissions` check.
 """
 
-from datetime import timedelta
+from datetime import datetime, timedelta
 
+from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from rest_framework import authentication, exceptions
@@ -16,6 +17,17 @@ from humtrack.models import ApiToken, hash_token_key
 
 # Recording every use would turn every read into a write; once a minute is enough to see a token is alive.
 LAST_USED_RESOLUTION = timedelta(minutes=1)
+
+
+def record_use(token: ApiToken, now: datetime) -> None:
+    """Stamp the token's last use, unless another request of the token holds its row: then that one
+    is stamping it, and this one must not wait. A write's transaction keeps the row locked until it
+    commits, and a write held seconds on PostgreSQL would otherwise hold every request of the partner
+    (issue 15 §6). SKIP LOCKED is PostgreSQL's; SQLite locks the whole database and ignores it."""
+    with transaction.atomic():
+        unlocked = ApiToken.objects.filter(pk=token.pk).select_for_update(skip_locked=True).values("pk")
+        ApiToken.objects.filter(pk__in=unlocked).update(last_used_at=now)
+    token.last_used_at = now
 
 
 class Partner:
@@ -72,8 +84,7 @@ class TokenAuthentication(authentication.BaseAuthentication):
             raise exceptions.AuthenticationFailed(_("The token is not valid or has been revoked."))
         now = timezone.now()
         if token.last_used_at is None or now - token.last_used_at > LAST_USED_RESOLUTION:
-            ApiToken.objects.filter(pk=token.pk).update(last_used_at=now)
-            token.last_used_at = now
+            record_use(token, now)
         return Partner(token), token
 
     def authenticate_header(self, request):

@@ -23,6 +23,7 @@ import uuid
 from collections import Counter
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
+from datetime import timedelta
 from email import message_from_bytes
 from pathlib import Path
 from urllib.parse import quote
@@ -30,6 +31,7 @@ from urllib.parse import quote
 import pytest
 from aiosmtpd.controller import Controller
 from django.db import connection
+from django.utils import timezone
 
 from access.alerts.choices import DeliveryStatus
 from access.choices import AccessStatus, Confidence
@@ -37,13 +39,16 @@ from access.models import AlertDelivery, Region, StatusChange, Subscription
 from humtrack.models import ApiToken, Organisation, hash_token_key
 from tests.deploy.example_env import DEPLOY, REPO, production_environment, read_env_file
 from tests.factories import SourceFactory, make_region
-from tests.infrastructure import free_port, redis_url, require_postgresql
+from tests.infrastructure import free_port, redis_url, require_postgresql, slow_writes
 
 pytestmark = [pytest.mark.integration, pytest.mark.django_db(transaction=True)]
 
 REQUESTS = int(os.environ.get("SCALE_TEST_REQUESTS", "600"))
 WRITES = int(os.environ.get("SCALE_TEST_WRITES", "60"))
 CLIENT_THREADS = 8
+WEB_WORKERS = 2  # gunicorn worker processes per server
+# Threads per gunicorn worker, as deploy/ configures them (the servers run with .env.example).
+WEB_THREADS = int(read_env_file()["GUNICORN_THREADS"])
 CELERY_SHUTDOWN_LINE = "worker: Warm shutdown (MainProcess)"
 HOST = "humtrack.example.org"
 ARTIFACTS = REPO / "test-artifacts"
@@ -174,6 +179,42 @@ def purge_queues(broker: str):
             broker_connection.default_channel.queue_purge(queue)
 
 
+def common_environment(broker: str, smtp_port: int) -> dict[str, str]:
+    """What every process of the test shares, on top of deploy/.env.example."""
+    return {
+        "DATABASE_URL": database_url(),
+        "CELERY_BROKER_URL": broker,
+        "CACHE_URL": "rediscache://" + broker.split("://", 1)[1],
+        "EMAIL_URL": f"smtp://127.0.0.1:{smtp_port}",
+        "ALLOWED_HOSTS": HOST,
+        "SITE_URL": f"https://{HOST}",
+        # The partner throttle is shared through Redis; this load is one partner, far above any real one.
+        "HUMTRACK_API_RATE": "1000000/minute",
+        "WORKER_METRICS_PORT": "",
+    }
+
+
+def start_web_servers(common: dict[str, str], tmp_path: Path, processes: list[Process]) -> list[tuple[str, Process]]:
+    """Two gunicorn servers of WEB_WORKERS processes each, with deploy/'s configuration (threads too);
+    each is added to `processes` as soon as it starts, so the caller stops it whatever happens next."""
+    servers = []
+    for name in ("web-a", "web-b"):
+        port = free_port()
+        environment = production_environment(
+            tmp_path / name,
+            **common,
+            HOST="127.0.0.1",
+            PORT=str(port),
+            WEB_CONCURRENCY=str(WEB_WORKERS),
+            PROMETHEUS_MULTIPROC_DIR=str(tmp_path / name / "prometheus"),
+        )
+        (tmp_path / name).mkdir()
+        process = start(name, "web", environment, tmp_path)
+        processes.append(process)
+        servers.append((f"http://127.0.0.1:{port}", process))
+    return servers
+
+
 # --- the scenario ------------------------------------------------------------------------------------
 
 
@@ -209,33 +250,10 @@ def test_two_servers_and_two_workers_serve_a_mixed_load_without_loss_or_duplicat
     smtp = Controller(mailbox, hostname="127.0.0.1", port=free_port())
     smtp.start()
 
-    common = {
-        "DATABASE_URL": database_url(),
-        "CELERY_BROKER_URL": broker,
-        "CACHE_URL": "rediscache://" + broker.split("://", 1)[1],
-        "EMAIL_URL": f"smtp://127.0.0.1:{smtp.port}",
-        "ALLOWED_HOSTS": HOST,
-        "SITE_URL": f"https://{HOST}",
-        # The partner throttle is shared through Redis; this load is one partner, far above any real one.
-        "HUMTRACK_API_RATE": "1000000/minute",
-        "WORKER_METRICS_PORT": "",
-    }
+    common = common_environment(broker, smtp.port)
     processes, servers = [], []
     try:
-        for name in ("web-a", "web-b"):
-            port = free_port()
-            environment = production_environment(
-                tmp_path / name,
-                **common,
-                HOST="127.0.0.1",
-                PORT=str(port),
-                WEB_CONCURRENCY="2",
-                PROMETHEUS_MULTIPROC_DIR=str(tmp_path / name / "prometheus"),
-            )
-            (tmp_path / name).mkdir()
-            process = start(name, "web", environment, tmp_path)
-            processes.append(process)
-            servers.append((f"http://127.0.0.1:{port}", process))
+        servers = start_web_servers(common, tmp_path, processes)
         for name in ("worker-a", "worker-b"):
             environment = production_environment(
                 tmp_path / name,
@@ -373,7 +391,8 @@ def record_capacity(results: list[dict], tasks_run: dict[str, int]):
     wall = results[0]["wall_seconds"]
     figures = {
         "servers": 2,
-        "gunicorn_workers_per_server": 2,
+        "gunicorn_workers_per_server": WEB_WORKERS,
+        "gunicorn_threads_per_worker": WEB_THREADS,
         "celery_workers": 2,
         "celery_concurrency_per_worker": 2,
         "client_threads": CLIENT_THREADS,
@@ -395,3 +414,144 @@ def record_capacity(results: list[dict], tasks_run: dict[str, int]):
     ARTIFACTS.mkdir(exist_ok=True)
     (ARTIFACTS / "scale-out.json").write_text(json.dumps(figures, indent=2) + "\n")
     print("\nscale-out:", json.dumps(figures))
+
+
+# --- a slow write beside reads -----------------------------------------------------------------------
+
+SLOW_WRITE_SECONDS = 3.0
+# A read queued behind a held write waits for most of the write's delay; one answered beside it does
+# not. The bound tells those apart (a behaviour), it is not a speed target.
+READ_BOUND_SECONDS = SLOW_WRITE_SECONDS / 3
+READS_ALONE = 40
+READ_CLIENT_THREADS = 4
+READS_UNDER_SLOW_WRITES_AT_MOST = 400  # bounds the readers' loop whatever happens
+
+
+def test_reads_are_answered_beside_status_changes_held_on_postgresql(world, tmp_path):
+    """Issue 15 §6: a status change waiting seconds on PostgreSQL must not make plain reads wait.
+
+    Each server is sent as many status changes as it has worker processes, each held SLOW_WRITE_SECONDS
+    by PostgreSQL on its INSERT: with sync workers (one request per process) that is every worker, and
+    every read queues behind a write. With deploy/'s threads the reads are answered beside the writes.
+    The partner's token was last used over a minute ago, as at the start of a partner's sync: the first
+    request then records its use, and must not make every other request of that token wait for it.
+    """
+    require_postgresql()
+    broker = redis_url()
+    purge_queues(broker)
+    token, districts, source = world["token"], world["districts"], world["source"]
+    processes: list[Process] = []
+    try:
+        # No Celery worker: the alerts the writes enqueue wait in Redis and are purged below.
+        servers = start_web_servers(common_environment(broker, smtp_port=free_port()), tmp_path, processes)
+        base_urls = [base_url for base_url, _ in servers]
+        for base_url, process in servers:
+            wait_until_ready(base_url, process)
+
+        # The first requests of each worker and thread load code and connect to PostgreSQL: not measured.
+        read_until(base_urls, token, districts, stop=lambda count: count >= READS_ALONE)
+        reads_alone = read_until(base_urls, token, districts, stop=lambda count: count >= READS_ALONE)
+        ApiToken.objects.update(last_used_at=timezone.now() - timedelta(minutes=5))
+        with slow_writes(StatusChange, SLOW_WRITE_SECONDS):
+            reads_beside, writes = read_beside_slow_writes(base_urls, token, districts, source)
+    finally:
+        for process in processes:
+            process.stop()
+        purge_queues(broker)
+
+    # The writes really were held on PostgreSQL, and were stored.
+    assert [status for status, _, _ in writes] == [201] * len(writes)
+    assert min(seconds for _, _, seconds in writes) >= SLOW_WRITE_SECONDS
+    assert StatusChange.objects.filter(reason__startswith="slow write ").count() == len(writes)
+    assert Counter(status for status, _ in reads_alone + reads_beside) == {200: len(reads_alone) + len(reads_beside)}
+    errors = [(p.name, r) for p in processes for r in p.log_records() if r["levelname"] in ("ERROR", "CRITICAL")]
+    assert errors == [], errors[:5]
+
+    figures = {
+        "servers": len(base_urls),
+        "gunicorn_workers_per_server": WEB_WORKERS,
+        "gunicorn_threads_per_worker": WEB_THREADS,
+        "slow_writes": len(writes),
+        "slow_write_seconds": SLOW_WRITE_SECONDS,
+        "reads_alone": len(reads_alone),
+        "reads_alone_p95_ms": round(percentile([s for _, s in reads_alone], 0.95) * 1000, 1),
+        "reads_beside_slow_writes": len(reads_beside),
+        "reads_beside_slow_writes_p95_ms": round(percentile([s for _, s in reads_beside], 0.95) * 1000, 1)
+        if reads_beside
+        else None,
+        "write_p50_ms": round(statistics.median(s for _, _, s in writes) * 1000, 1),
+    }
+    ARTIFACTS.mkdir(exist_ok=True)
+    (ARTIFACTS / "scale-out-slow-writes.json").write_text(json.dumps(figures, indent=2) + "\n")
+    print("\nscale-out, reads beside slow writes:", json.dumps(figures))
+
+    assert reads_beside, "no read was sent while the writes were held"
+    assert percentile([seconds for _, seconds in reads_beside], 0.95) < READ_BOUND_SECONDS, figures
+
+
+def read_until(base_urls: list[str], token: str, districts, stop) -> list[tuple[object, float]]:
+    """Reads of the region list and of single regions, alternating servers, from READ_CLIENT_THREADS
+    threads, until stop(reads sent so far) or READS_UNDER_SLOW_WRITES_AT_MOST; (status, seconds) each."""
+    results: list[tuple[object, float]] = []
+    lock = threading.Lock()
+    sent = iter(range(READS_UNDER_SLOW_WRITES_AT_MOST))
+
+    def reader():
+        while True:
+            with lock:
+                number = next(sent, None)
+                if number is None or stop(number):
+                    return
+            district = districts[number % len(districts)]
+            path = ("/api/v1/regions/?page_size=50", f"/api/v1/regions/{district.pcode}/")[number % 2]
+            status, _, seconds = call(base_urls[number % len(base_urls)], "GET", path, token)
+            with lock:
+                results.append((status, seconds))
+
+    with ThreadPoolExecutor(max_workers=READ_CLIENT_THREADS) as pool:
+        for future in [pool.submit(reader) for _ in range(READ_CLIENT_THREADS)]:
+            future.result()
+    return results
+
+
+def read_beside_slow_writes(base_urls: list[str], token: str, districts, source):
+    """WEB_WORKERS status changes per server, all at once; once PostgreSQL holds every one of them, reads
+    until the first write is answered. Returns the reads sent meanwhile, each (status, seconds), and the
+    writes, each (status, body, seconds)."""
+    plans = []
+    for number in range(WEB_WORKERS * len(base_urls)):
+        district = districts[number]
+        body = {
+            "status": AccessStatus.INACCESSIBLE,
+            "reason": f"slow write {number} ({uuid.uuid4().hex})",
+            "source": source.id,
+            "confidence": Confidence.REPORTED,
+        }
+        path = f"/api/v1/regions/{district.pcode}/status-changes/"
+        plans.append((base_urls[number % len(base_urls)], path, body))
+    with ThreadPoolExecutor(max_workers=len(plans)) as pool:
+        futures = [pool.submit(call, base_url, "POST", path, token, body) for base_url, path, body in plans]
+        wait_until_held_on_postgresql(len(plans), futures)
+        # Only while every write is held: once one is answered, the stall (if any) is over for some.
+        reads = read_until(base_urls, token, districts, stop=lambda count: any(f.done() for f in futures))
+        writes = [future.result() for future in futures]
+    return reads, writes
+
+
+def wait_until_held_on_postgresql(count: int, futures) -> None:
+    """Until `count` requests are held by PostgreSQL: in the slow-write trigger (pg_sleep), or waiting
+    for a lock one of those holds (on the old code, the token's row: still a stall to show, not hide)."""
+    deadline = time.monotonic() + START_TIMEOUT
+    while time.monotonic() < deadline:
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "SELECT count(*) FILTER (WHERE wait_event = 'PgSleep'), count(*) FROM pg_stat_activity "
+                "WHERE datname = current_database() AND (wait_event = 'PgSleep' OR wait_event_type = 'Lock')"
+            )
+            sleeping, held = cursor.fetchone()
+        if sleeping and held >= count:
+            return
+        answered = [future.result() for future in futures if future.done()]
+        assert not answered, f"a write was answered before all {count} were held: {answered}"
+        time.sleep(0.05)
+    pytest.fail(f"{count} writes were not all held on PostgreSQL within {START_TIMEOUT} s")

@@ -1,6 +1,9 @@
 """Tokens, scopes and sessions: no credentials → 401, a missing scope → 403."""
 
+import threading
+
 import pytest
+from django.db import connection, transaction
 from django.utils import timezone
 from rest_framework.response import Response
 from rest_framework.test import APIRequestFactory
@@ -10,6 +13,7 @@ from humtrack.api.authentication import TokenAuthentication
 from humtrack.api.permissions import HasAlertsScope, scope_required
 from humtrack.models import ApiToken
 from tests.factories import UserFactory
+from tests.infrastructure import require_postgresql
 from tests.partners import client_for, issue_token
 
 pytestmark = pytest.mark.django_db
@@ -67,6 +71,34 @@ def test_a_token_records_when_it_was_last_used(tree):
     key = issue_token("Busy Org", ["read"])
     assert client_for(key).get("/api/v1/regions/").status_code == 200
     assert ApiToken.objects.get().last_used_at is not None
+
+
+@pytest.mark.django_db(transaction=True)
+def test_recording_a_tokens_use_never_waits_for_a_request_holding_its_row(tree):
+    """A write stamps its token's last use in its own transaction and holds the row until it commits:
+    the token's other requests (here a read) are answered meanwhile, not queued behind it (issue 15 §6)."""
+    require_postgresql()
+    key = issue_token("Busy Org", ["read"])
+    row_locked, read_answered = threading.Event(), threading.Event()
+    held_until_the_read_was_answered = []
+
+    def hold_the_tokens_row():
+        try:
+            with transaction.atomic():
+                ApiToken.objects.select_for_update().get()
+                row_locked.set()
+                held_until_the_read_was_answered.append(read_answered.wait(timeout=15))
+        finally:
+            connection.close()
+
+    holder = threading.Thread(target=hold_the_tokens_row)
+    holder.start()
+    assert row_locked.wait(timeout=15)
+    response = client_for(key).get("/api/v1/regions/")
+    read_answered.set()
+    holder.join(timeout=30)
+    assert response.status_code == 200
+    assert held_until_the_read_was_answered == [True]
 
 
 def test_a_read_token_cannot_write(reader, tree, source):
