@@ -33,8 +33,7 @@ def broker():
     point_celery_at(url)
     yield url
     empty_queues(url)
-    celery_app.conf.broker_url, celery_app.conf.broker_transport_options = before
-    celery_app._after_fork()
+    point_celery_at(*before)
 
 
 @pytest.fixture

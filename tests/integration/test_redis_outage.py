@@ -6,14 +6,10 @@ broker; the test kills it (connections refused) or freezes it (SIGSTOP: the kern
 connections, nothing is ever answered), then thaws or restarts it and runs the sweep.
 """
 
-import base64
-import json
 import logging
 import time
-from urllib.parse import urlparse
 
 import pytest
-import redis
 from django.urls import reverse
 from prometheus_client import REGISTRY
 
@@ -25,6 +21,7 @@ from tests.access.admin.test_regions import change_status_url, status_post
 from tests.access.api.test_views_facts import restriction_body
 from tests.factories import UserFactory
 from tests.infrastructure import RedisServer
+from tests.integration.test_alerts_harness import point_celery_at, queued_tasks
 from tests.partners import client_for, issue_token
 
 pytestmark = [pytest.mark.integration, pytest.mark.django_db(transaction=True)]
@@ -35,7 +32,7 @@ NOT_BLOCKED_SECONDS = 3
 
 
 @pytest.fixture
-def own_redis(tmp_path, settings, monkeypatch):
+def own_redis(tmp_path, settings):
     """A Redis of this test's own as the cache and the broker; stopped (and thawed) whatever happens."""
     server = RedisServer(tmp_path).start()
     settings.CACHES = {
@@ -47,27 +44,18 @@ def own_redis(tmp_path, settings, monkeypatch):
     }
     settings.ALERTS_SWEEP_AFTER_SECONDS = 0
     before = celery_app.conf.broker_url, celery_app.conf.broker_transport_options
-    # Celery reads CELERY_BROKER_URL from the environment before its settings.
-    monkeypatch.setenv("CELERY_BROKER_URL", server.url)
-    celery_app.conf.update(CELERY_BROKER_URL=server.url, CELERY_BROKER_TRANSPORT_OPTIONS={"visibility_timeout": 3600})
-    celery_app._after_fork()  # drops the cached connection and producer pools
+    point_celery_at(server.url)
     try:
         yield server
     finally:
         server.stop()
         enqueue._broker_down_until = 0.0  # a later test's broker is up
-        celery_app.conf.update(CELERY_BROKER_URL=before[0], CELERY_BROKER_TRANSPORT_OPTIONS=before[1])
-        celery_app._after_fork()
+        point_celery_at(*before)
 
 
 def queued_fan_outs(url: str) -> list[int]:
     """The alert event ids waiting in the broker's `alerts` queue."""
-    parsed = urlparse(url)
-    client = redis.Redis(host=parsed.hostname, port=parsed.port, db=int(parsed.path.strip("/") or 0))
-    messages = [json.loads(raw) for raw in client.lrange("alerts", 0, -1)]
-    return sorted(
-        json.loads(base64.b64decode(m["body"]))[0][0] for m in messages if m["headers"]["task"] == enqueue.FAN_OUT_EVENT
-    )
+    return sorted(args[0] for args in queued_tasks(url, enqueue.FAN_OUT_EVENT))
 
 
 def timed(call):
