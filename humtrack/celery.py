@@ -7,6 +7,18 @@ from celery.signals import before_task_publish, setup_logging, task_postrun, tas
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "humtrack.settings.base")
 
+# For a broker connection something waits on (a request publishing on commit, /readyz, a /metrics
+# scrape): a frozen Redis accepts connections and never answers, so short connect and socket timeouts
+# and no retry of the connect. Not in CELERY_BROKER_TRANSPORT_OPTIONS: those also configure the workers'
+# consuming connections (BRPOP, pub/sub), which wait on the broker on purpose. kombu reads max_retries
+# when it connects (Connection.default_channel); its Redis transport hands the timeouts to redis-py.
+BRIEF_WAIT_SECONDS = 0.5
+BRIEF_TRANSPORT_OPTIONS = {
+    "socket_connect_timeout": BRIEF_WAIT_SECONDS,
+    "socket_timeout": BRIEF_WAIT_SECONDS,
+    "max_retries": 0,
+}
+
 app = Celery("humtrack")
 app.config_from_object("django.conf:settings", namespace="CELERY")
 app.autodiscover_tasks()

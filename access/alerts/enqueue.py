@@ -9,13 +9,12 @@ when the broker is unreachable the row is left for the sweep (sweep.py), which e
 """
 
 import logging
-from datetime import datetime
+import time
 
 from django.conf import settings
 
+from humtrack.celery import BRIEF_TRANSPORT_OPTIONS, BRIEF_WAIT_SECONDS
 from humtrack.celery import app as celery_app
-
-from .choices import BatchKind
 
 logger = logging.getLogger(__name__)
 
@@ -37,8 +36,18 @@ ENQUEUED_TASKS = (
     SEND_CONFIRMATION_EMAIL,
 )
 
-# Enqueueing on commit must not hang a request when the broker is down: the sweep catches up.
-PUBLISH_RETRY_POLICY = {"max_retries": 2, "interval_start": 0, "interval_step": 0.2, "interval_max": 0.5}
+# Publishing on commit, from a request or right after a commit, waits for the broker at most about half a
+# second (humtrack.celery.BRIEF_TRANSPORT_OPTIONS) and does not retry: its work is a database row the
+# sweep enqueues again (an event, a pause notice), or beat's periodic run does it (webhooks), or the
+# person asks again (a confirmation email). A socket timeout matters as much as a connect timeout: a
+# frozen Redis accepts the connection and never answers, and without one the publish waited for as long
+# as the freeze.
+PUBLISH_RETRY_POLICY = {"max_retries": 0}
+# After a publish timed out, the next ones within this many seconds are not tried: a bulk change of many
+# regions with the broker frozen would otherwise wait half a second per region. Their rows stay pending.
+# (A refused connection fails at once: it is simply tried again next time.)
+BROKER_DOWN_SKIP_SECONDS = 5.0
+_broker_down_until = 0.0
 
 
 def _publish(name: str, args: list, **options) -> None:
@@ -46,10 +55,35 @@ def _publish(name: str, args: list, **options) -> None:
     celery_app.send_task(name, args=args, ignore_result=True, **options)
 
 
+class BrokerRecentlyDown(Exception):
+    """Not tried: a publish failed less than BROKER_DOWN_SKIP_SECONDS ago."""
+
+
+def _publish_briefly(name: str, args: list) -> None:
+    """Publish over a connection of its own with short timeouts and no retry; raise when it fails.
+
+    A fresh connection each time (a few a request at most: one per status change's event, one webhook
+    wake): a pooled connection left half-read by a timeout is not one to hand to the next request.
+    """
+    global _broker_down_until  # noqa: PLW0603  (one float per process, read and written whole)
+    if time.monotonic() < _broker_down_until:
+        raise BrokerRecentlyDown(name)
+    started = time.monotonic()
+    try:
+        with celery_app.connection_for_write(transport_options=BRIEF_TRANSPORT_OPTIONS) as connection:
+            celery_app.send_task(
+                name, args=args, ignore_result=True, connection=connection, retry_policy=PUBLISH_RETRY_POLICY
+            )
+    except Exception:
+        if time.monotonic() - started >= BRIEF_WAIT_SECONDS / 2:  # it waited: the broker hangs
+            _broker_down_until = time.monotonic() + BROKER_DOWN_SKIP_SECONDS
+        raise
+
+
 def enqueue_event(event_id: int) -> bool:
     """Hand the event to a worker; False when the broker is unreachable (the sweep will do it later)."""
     try:
-        _publish(FAN_OUT_EVENT, [event_id], retry_policy=PUBLISH_RETRY_POLICY)
+        _publish_briefly(FAN_OUT_EVENT, [event_id])
     except Exception:  # kombu raises OperationalError, redis-py its own, sockets OSError: all mean "later"
         logger.warning("Broker unreachable: alert event %s left for the sweep", event_id, exc_info=True)
         return False
@@ -61,44 +95,31 @@ def enqueue_event_again(event_id: int) -> None:
     _publish(FAN_OUT_EVENT, [event_id])
 
 
-def enqueue_sends(delivery_ids: list[int], batches=(), countdown: int | None = None) -> None:
+def enqueue_sends(delivery_ids: list[int], batches=()) -> None:
     """Deliveries to send in batches of ALERTS_BATCH_SIZE, and (subscription, batch kind) emails to send."""
     size = settings.ALERTS_BATCH_SIZE
     for start in range(0, len(delivery_ids), size):
-        _publish(SEND_DELIVERY_BATCH, [delivery_ids[start : start + size]], countdown=countdown)
+        _publish(SEND_DELIVERY_BATCH, [delivery_ids[start : start + size]])
     for subscription_id, batch_kind in batches:
         _publish(SEND_BATCH_EMAIL, [subscription_id, batch_kind])
 
 
-def enqueue_fanned_out(send_now: list[int], batches: dict[tuple[int, str], datetime]) -> None:
-    """The sends a fan-out chunk leaves: now in batches, follow-ups when due; digests wait for beat."""
-    enqueue_sends(send_now)
-    for (subscription_id, batch_kind), due_at in batches.items():
-        # Follow-ups are due within minutes; digests wait for beat (send_due_digests). A Redis broker
-        # would hand a task with an ETA past its visibility timeout to a worker again and again.
-        if batch_kind == BatchKind.FOLLOW_UP:
-            _publish(SEND_BATCH_EMAIL, [subscription_id, batch_kind], eta=due_at)
-
-
-def enqueue_delivery_retries(retry: dict[int, list[int]]) -> None:
-    """Deliveries that failed for now, sent again after their backoff (seconds → delivery ids)."""
-    for delay, retry_ids in retry.items():
-        _publish(SEND_DELIVERY_BATCH, [retry_ids], countdown=delay)
-
-
-def enqueue_batch_email_retry(subscription_id: int, batch_kind: str, countdown: int) -> None:
-    _publish(SEND_BATCH_EMAIL, [subscription_id, batch_kind], countdown=countdown)
-
-
-def enqueue_pause_notice(subscription_id: int) -> None:
-    _publish(NOTIFY_COORDINATORS_OF_PAUSE, [subscription_id])
+def enqueue_pause_notice(subscription_id: int) -> bool:
+    """Ask a worker to send a paused subscription's pending coordinator notices (notices.py); False when
+    the broker is unreachable: the notices are rows already, which the sweep enqueues again."""
+    try:
+        _publish_briefly(NOTIFY_COORDINATORS_OF_PAUSE, [subscription_id])
+    except Exception:  # as in enqueue_event: any failure to publish means "later"
+        logger.warning("Broker unreachable: pause notices of subscription %s left for the sweep", subscription_id)
+        return False
+    return True
 
 
 def wake_webhook_delivery() -> bool:
     """Ask a worker to send the webhook deliveries now due; False when the broker is unreachable (beat's
     periodic run of the same task sends them a little later)."""
     try:
-        _publish(DELIVER_DUE_WEBHOOKS, [], retry_policy=PUBLISH_RETRY_POLICY)
+        _publish_briefly(DELIVER_DUE_WEBHOOKS, [])
     except Exception:  # as in enqueue_event: any failure to publish means "later"
         logger.warning("Broker unreachable: webhook deliveries left for beat", exc_info=True)
         return False
@@ -110,7 +131,7 @@ def enqueue_confirmation_email(token: str) -> bool:
     request, access.alerts.links.confirm_token); False when the broker is unreachable. Nothing is
     stored before the person confirms, so nothing is swept either: the page asks them to try again."""
     try:
-        _publish(SEND_CONFIRMATION_EMAIL, [token], retry_policy=PUBLISH_RETRY_POLICY)
+        _publish_briefly(SEND_CONFIRMATION_EMAIL, [token])
     except Exception:  # as in enqueue_event: any failure to publish means "not now"
         logger.warning("Broker unreachable: a confirmation email was not enqueued", exc_info=True)
         return False

@@ -2,6 +2,11 @@
 
 Coordinators choose no language: notices are written in LANGUAGE_CODE (emails.coordinator_message),
 their text translatable all the same.
+
+A pause notice goes through the outbox like every other email: `record_pause_notices` writes one row per
+coordinator in the pause's own transaction and enqueues the sending on commit; a broker outage leaves
+the rows pending, and the sweep (`pending_pause_notices`) enqueues them again. A row is marked sent as
+soon as the mail server has accepted its message (250 to DATA), before the connection is closed.
 """
 
 from datetime import datetime
@@ -10,6 +15,8 @@ from operator import or_
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
+from django.core.mail import get_connection
+from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone, translation
 from django.utils.translation import gettext, ngettext
@@ -18,7 +25,7 @@ from access.models import CoordinatorNotice, Region, Subscription
 from access.selectors.coordinators import coordinators_of
 from access.selectors.regions import stale_regions
 
-from . import emails
+from . import emails, enqueue
 from .choices import DeliveryStatus
 
 STALE_LIST_LIMIT = 50
@@ -48,13 +55,59 @@ def _stale_subject(total: int) -> str:
         ) % {"total": total}
 
 
+PAUSE_KEY_PREFIX = "paused:"
+
+
+def pause_notice_key(subscription: Subscription) -> str:
+    """One key per pause: paused again after a resume, the coordinators hear again."""
+    return f"{PAUSE_KEY_PREFIX}{subscription.pk}:{subscription.paused_at:%Y%m%dT%H%M%S}"
+
+
+def _coordinators_of_subscription(subscription: Subscription) -> list:
+    users = {user.pk: user for region in subscription.regions.all() for user in coordinators_of(region)}
+    return [user for user in users.values() if user.email]
+
+
+def _record_pending(subscription: Subscription) -> None:
+    key = pause_notice_key(subscription)
+    notices = [CoordinatorNotice(user=user, key=key) for user in _coordinators_of_subscription(subscription)]
+    CoordinatorNotice.objects.bulk_create(notices, ignore_conflicts=True)  # already recorded: kept as they are
+
+
+def record_pause_notices(subscription: Subscription) -> None:
+    """Call in the transaction that pauses `subscription` (its paused_at set): a pending notice for each of
+    its coordinators, and the sending enqueued once that transaction commits."""
+    _record_pending(subscription)
+    transaction.on_commit(partial(enqueue.enqueue_pause_notice, subscription.pk))
+
+
+def pending_pause_notices(before: datetime) -> list[int]:
+    """The subscriptions whose pause notices, recorded before `before`, are still unsent (for the sweep).
+
+    Only for a subscription still paused by that same pause: a notice of a pause since resumed stays unsent.
+    """
+    keys = set(
+        CoordinatorNotice.objects.filter(
+            key__startswith=PAUSE_KEY_PREFIX, sent_at__isnull=True, created_at__lt=before
+        ).values_list("key", flat=True)
+    )
+    ids = {int(key.split(":")[1]) for key in keys}
+    paused = Subscription.objects.filter(pk__in=ids, paused_at__isnull=False)
+    return sorted(subscription.pk for subscription in paused if pause_notice_key(subscription) in keys)
+
+
 def notify_coordinators_of_pause(subscription_id: int) -> int:
-    """Tell the coordinators of a paused subscription's regions, once per pause."""
+    """Send a paused subscription's pending notices, each once; how many were sent."""
     subscription = Subscription.objects.filter(pk=subscription_id, paused_at__isnull=False).first()
     if subscription is None:
         return 0
+    # Recorded by the pause itself (record_pause_notices); recorded here too for a pause from before it was.
+    _record_pending(subscription)
+    key = pause_notice_key(subscription)
+    pending = list(CoordinatorNotice.objects.filter(key=key, sent_at__isnull=True).select_related("user"))
+    if not pending:
+        return 0
     regions = list(subscription.regions.all())
-    coordinators = {user.pk: user for region in regions for user in coordinators_of(region)}
     last_failure = subscription.deliveries.filter(status=DeliveryStatus.FAILED_PERMANENT).order_by("-id").first()
     context = {
         "subscription": subscription,
@@ -63,12 +116,30 @@ def notify_coordinators_of_pause(subscription_id: int) -> int:
         "regions": [str(region) for region in regions],
         "admin_path": f"/admin/access/subscription/{subscription.pk}/change/",
     }
-    key = f"paused:{subscription.pk}:{subscription.paused_at:%Y%m%dT%H%M%S}"
+    subject = _paused_subject(subscription)
     sent = 0
-    for user in coordinators.values():
-        subject = _paused_subject(subscription)
-        build = partial(emails.coordinator_message, user, subject=subject, template="paused", context=context)
-        sent += _send_notice_once(user, key, build)
+    # One connection, opened here and closed at the end: send_messages on an open connection returns after
+    # the server's 250 and leaves it open, so each row is marked sent before QUIT (message.send() would
+    # QUIT first, and a QUIT that stalls or fails would leave a delivered notice unmarked, sent again).
+    connection = get_connection()
+    connection.open()
+    try:
+        for notice in pending:
+            with transaction.atomic():
+                # Another run of the task (the sweep's, while this one is sending) skips a notice held here.
+                claimed = CoordinatorNotice.objects.select_for_update(skip_locked=True).filter(
+                    pk=notice.pk, sent_at__isnull=True
+                )
+                if claimed.first() is None:
+                    continue
+                message = emails.coordinator_message(
+                    notice.user, subject=subject, template="paused", context=context, connection=connection
+                )
+                if connection.send_messages([message]):
+                    claimed.update(sent_at=timezone.now())
+                    sent += 1
+    finally:
+        connection.close()
     return sent
 
 

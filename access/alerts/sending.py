@@ -34,7 +34,6 @@ import uuid
 from collections import deque
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from functools import partial
 
 from django.conf import settings
 from django.core.mail import get_connection
@@ -47,7 +46,7 @@ from humtrack.actor import SYSTEM
 from humtrack.history import stamp
 from humtrack.ops import metrics
 
-from . import emails, enqueue, marks, mime
+from . import emails, marks, mime, notices
 from .choices import BatchKind, DeliveryStatus
 from .leases import Heartbeat
 
@@ -237,12 +236,18 @@ def _refused(deliveries: list[AlertDelivery], token, error: str) -> None:
         subscription = Subscription.objects.select_for_update().get(pk=subscription_id)
         subscription.consecutive_failures += 1
         fields = ["consecutive_failures"]
-        if subscription.consecutive_failures >= settings.ALERTS_PAUSE_AFTER_FAILURES and subscription.paused_at is None:
+        pausing = (
+            subscription.consecutive_failures >= settings.ALERTS_PAUSE_AFTER_FAILURES and subscription.paused_at is None
+        )
+        if pausing:
             subscription.paused_at = timezone.now()
             fields += ["paused_at", "updated_at"]
             stamp(subscription, SYSTEM, f"Paused after {subscription.consecutive_failures} failed deliveries")
-            transaction.on_commit(partial(enqueue.enqueue_pause_notice, subscription.pk))
         subscription.save(update_fields=fields)
+        if pausing:
+            # The coordinators' notice is written with the pause (an outbox row), so a broker outage now
+            # leaves it for the sweep instead of losing it.
+            notices.record_pause_notices(subscription)
 
 
 def _suppress(deliveries: list[AlertDelivery], token) -> None:

@@ -6,9 +6,11 @@ so that a test can check the two agree. Never rename a task: a message already q
 name would find no task after a deploy.
 """
 
+from datetime import timedelta
 from typing import TypedDict
 
 from celery import shared_task
+from django.conf import settings
 from django.utils import timezone
 
 from . import confirmation, enqueue, fan_out, notices, sending, sweep
@@ -52,14 +54,19 @@ def send_batch_email(subscription_id: int, batch_kind: str) -> bool:
 def sweep_unfinished() -> dict[str, int]:
     """Beat, every ALERTS_SWEEP_EVERY_SECONDS: enqueue what is due (retries, follow-ups) and what a broker
     outage or a dead worker left."""
-    unfinished = sweep.find_unfinished(timezone.now())
+    now = timezone.now()
+    unfinished = sweep.find_unfinished(now)
     for event_id in unfinished.events:
         enqueue.enqueue_event_again(event_id)
     enqueue.enqueue_sends(unfinished.deliveries, unfinished.batches)
+    paused = notices.pending_pause_notices(now - timedelta(seconds=settings.ALERTS_SWEEP_AFTER_SECONDS))
+    for subscription_id in paused:
+        enqueue.enqueue_pause_notice(subscription_id)
     return {
         "events": len(unfinished.events),
         "deliveries": len(unfinished.deliveries),
         "batches": len(unfinished.batches),
+        "pause_notices": len(paused),
     }
 
 

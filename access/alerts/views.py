@@ -20,6 +20,7 @@ from django.views.decorators.http import require_http_methods
 from django_ratelimit.core import is_ratelimited
 
 from access.models import Region, Subscription
+from humtrack.rate_limits import CACHE_UNREACHABLE, allowed_uncounted
 from humtrack.security import client_ip_address
 
 from . import links, self_service, subscriptions
@@ -60,6 +61,14 @@ def _ip_key(group: str, request: HttpRequest) -> str:
     return client_ip_address(request) or ""
 
 
+def _over_rate(request: HttpRequest, *, group: str, key, rate: str) -> bool:
+    """Count this request against `rate`; with the cache unreachable, allowed uncounted (humtrack.rate_limits)."""
+    try:
+        return is_ratelimited(request, group=group, key=key, rate=rate, increment=True)
+    except CACHE_UNREACHABLE as error:
+        return not allowed_uncounted("alerts_signup", error)
+
+
 @require_http_methods(["GET", "POST"])
 def get_alerts(request: HttpRequest) -> HttpResponse:
     """A person asks for alerts; a confirmation email goes to the address, and the page answers the
@@ -70,21 +79,14 @@ def get_alerts(request: HttpRequest) -> HttpResponse:
         form = GetAlertsForm(initial={"language": translation.get_language()})
         return render(request, "alerts/get_alerts.html", {"form": form})
     # Every POST from an address counts, valid or not: the limit is on attempts.
-    if is_ratelimited(
-        request, group="alerts-signup-ip", key=_ip_key, rate=settings.ALERTS_SIGNUP_RATE_PER_IP, increment=True
-    ):
+    if _over_rate(request, group="alerts-signup-ip", key=_ip_key, rate=settings.ALERTS_SIGNUP_RATE_PER_IP):
         return render(request, "alerts/rate_limited.html", status=429)
     form = GetAlertsForm(request.POST)
     if not form.is_valid():
         return render(request, "alerts/get_alerts.html", {"form": form}, status=400)
     data = form.cleaned_data
-    if is_ratelimited(
-        request,
-        group="alerts-signup-address",
-        key=_address_key(data["email"]),
-        rate=settings.ALERTS_SIGNUP_RATE_PER_ADDRESS,
-        increment=True,
-    ):
+    by_address = _address_key(data["email"])
+    if _over_rate(request, group="alerts-signup-address", key=by_address, rate=settings.ALERTS_SIGNUP_RATE_PER_ADDRESS):
         return render(request, "alerts/rate_limited.html", status=429)
     sent = self_service.request_alerts(
         email=data["email"],

@@ -4,11 +4,14 @@ With locmem (a laptop) each process counts on its own; with Redis every web proc
 A request without a valid token (none, unknown, revoked) counts against its client's address, resolved
 behind HUMTRACK_TRUSTED_PROXIES as the login throttle does (humtrack.security.client_ip_address):
 DRF refuses it (401) before its throttles run, so the error handler counts it (`unauthenticated_refusal`).
+When the cache is unreachable the request is allowed uncounted (humtrack.rate_limits): the API stays up.
 """
 
 from rest_framework import exceptions
 from rest_framework.settings import api_settings
 from rest_framework.throttling import SimpleRateThrottle
+
+from humtrack.rate_limits import CACHE_UNREACHABLE, allowed_uncounted
 
 from .permissions import request_token
 
@@ -17,6 +20,12 @@ class PartnerTokenThrottle(SimpleRateThrottle):
     """`partner` rate per token; staff sessions by user id; requests without either by client address."""
 
     scope = "partner"
+
+    def allow_request(self, request, view) -> bool:
+        try:
+            return super().allow_request(request, view)
+        except CACHE_UNREACHABLE as error:
+            return allowed_uncounted("partner_api", error)
 
     def get_rate(self):
         # Read at request time, so a changed setting (tests, override_settings) applies at once.

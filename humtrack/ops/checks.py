@@ -25,10 +25,11 @@ class Broker(HealthCheck):
     """
 
     def run(self):
-        from humtrack.celery import app
+        from humtrack.celery import BRIEF_TRANSPORT_OPTIONS, app
 
         try:
-            with app.connection_for_write() as connection:
+            # Brief timeouts: a frozen broker makes the probe fail, not hang (and hold a web thread).
+            with app.connection_for_write(transport_options=BRIEF_TRANSPORT_OPTIONS) as connection:
                 connection.ensure_connection(max_retries=1, timeout=3)
                 # Redis connects lazily: a round trip on the default channel proves it answers.
                 _ = connection.default_channel

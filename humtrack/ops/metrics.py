@@ -28,6 +28,14 @@ alerts_connections_lost = Counter(
     "humtrack_alerts_smtp_connections_lost", "SMTP connections lost while an alert was being offered."
 )
 
+# Requests let through uncounted because the rate limits' cache was unreachable (humtrack/rate_limits.py).
+# Exposed as humtrack_throttle_cache_errors_total{limit="partner_api"} and {limit="alerts_signup"}.
+THROTTLE_CACHE_ERRORS = Counter(
+    "humtrack_throttle_cache_errors",
+    "Requests allowed without counting their rate limit because its cache was unreachable.",
+    ["limit"],
+)
+
 # Queues named in settings.CELERY_TASK_QUEUES; read from the broker at scrape time.
 QUEUE_NAMES = ("default", "alerts")
 
@@ -40,11 +48,16 @@ def record_alert_failed(channel: str = "email") -> None:
     ALERTS_FAILED.labels(channel=channel).inc()
 
 
+def record_throttle_cache_error(limit: str) -> None:
+    THROTTLE_CACHE_ERRORS.labels(limit=limit).inc()
+
+
 def queue_depth(name: str) -> int:
     """Messages waiting in a Celery queue (not the ones a worker has already taken)."""
-    from humtrack.celery import app
+    from humtrack.celery import BRIEF_TRANSPORT_OPTIONS, app
 
-    with app.connection_for_read() as connection:
+    # Brief timeouts: a frozen broker must not hold the scrape's web thread for as long as it is frozen.
+    with app.connection_for_read(transport_options=BRIEF_TRANSPORT_OPTIONS) as connection:
         connection.ensure_connection(max_retries=1, timeout=3)
         channel = connection.default_channel
         try:

@@ -150,6 +150,12 @@ if DATABASES["default"]["ENGINE"].endswith("sqlite3"):  # a laptop (production.p
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 # Throttling and health checks share this cache: Redis (CACHE_URL=rediscache://…) in production.
 CACHES = {"default": env.cache("CACHE_URL", default="locmemcache://humtrack")}
+# A frozen Redis accepts connections and never answers: without a socket timeout every request that
+# counts a rate limit would wait for it. With one, the limit fails open (humtrack/rate_limits.py) and
+# /readyz reports the cache down. Options in the URL (rediscache://…?socket_timeout=1) win.
+REDIS_CACHE_OPTIONS = {"socket_connect_timeout": 0.25, "socket_timeout": 0.25}
+if CACHES["default"]["BACKEND"] == "django.core.cache.backends.redis.RedisCache":
+    CACHES["default"]["OPTIONS"] = REDIS_CACHE_OPTIONS | CACHES["default"].get("OPTIONS", {})
 
 # --- Email ----------------------------------------------------------------------------------------
 # SMTP from EMAIL_URL (smtp://user:password@host:port, smtp+tls://…), else one .eml file per email in

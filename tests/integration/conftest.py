@@ -5,7 +5,7 @@ import pytest
 from humtrack.celery import app as celery_app
 from tests.infrastructure import redis_url, require_postgresql
 
-from .test_alerts_harness import SmtpServer, Worker, empty_queues, point_celery_at, use_broker
+from .test_alerts_harness import SmtpServer, Worker, empty_queues, point_celery_at
 from .test_alerts_pipeline import make_panjshir
 
 
@@ -18,7 +18,7 @@ def broker():
     point_celery_at(url)
     yield url
     empty_queues(url)
-    use_broker(*before)
+    point_celery_at(*before)
 
 
 @pytest.fixture

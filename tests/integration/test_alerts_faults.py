@@ -16,7 +16,7 @@ from access.choices import AccessStatus
 from access.models import AlertDelivery, Subscription
 from tests.infrastructure import RedisServer, require_postgresql
 
-from .test_alerts_harness import Worker, point_celery_at, use_broker, wait_for
+from .test_alerts_harness import Worker, point_celery_at, wait_for
 from .test_alerts_pipeline import (
     assert_each_exactly_once,
     change_status,
@@ -38,7 +38,7 @@ def own_redis(tmp_path):
     with RedisServer(tmp_path) as server:
         point_celery_at(server.url)
         yield server
-    use_broker(*before)
+    point_celery_at(*before)
 
 
 def received_per_address(smtp) -> dict[str, int]:

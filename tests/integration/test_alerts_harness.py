@@ -4,7 +4,9 @@ Not tests themselves (nothing here is collected as one); the alert tests import 
 """
 
 import asyncio
+import base64
 import email
+import json
 import os
 import signal
 import subprocess
@@ -152,21 +154,33 @@ def database_url() -> str:
     return f"postgres://{auth}@{db.get('HOST') or '127.0.0.1'}:{db.get('PORT') or 5432}/{db['NAME']}"
 
 
-def point_celery_at(broker_url: str) -> None:
-    """Make this (test) process publish to `broker_url` from now on."""
-    use_broker(broker_url, {"visibility_timeout": 3600})
+def point_celery_at(broker_url: str, transport_options: dict | None = None) -> None:
+    """Make this (test) process publish to `broker_url` from now on.
 
-
-def use_broker(broker_url: str, transport_options: dict) -> None:
-    # The app reads Django's settings under the CELERY_ namespace: Celery 5.6 looks the namespaced key up
-    # first, so `conf.broker_url = …` alone would be ignored.
+    Celery reads CELERY_BROKER_URL from the environment first, then its namespaced key (CELERY_BROKER_URL,
+    which Django's settings always have) before `broker_url`: setting `conf.broker_url` alone changed
+    nothing, and a test meaning to publish to a broker that is down published to the settings' one.
+    """
+    os.environ["CELERY_BROKER_URL"] = broker_url
     celery_app.conf.update(
         CELERY_BROKER_URL=broker_url,
-        CELERY_BROKER_TRANSPORT_OPTIONS=transport_options,
+        CELERY_BROKER_TRANSPORT_OPTIONS=transport_options or {"visibility_timeout": 3600},
         broker_url=broker_url,
-        broker_transport_options=transport_options,
+        broker_transport_options=transport_options or {"visibility_timeout": 3600},
     )
     celery_app._after_fork()  # drops the cached connection and producer pools
+
+
+def queued_tasks(broker_url: str, task_name: str, queue: str = "alerts") -> list[list]:
+    """The arguments of each message for `task_name` waiting in `queue` (kombu's Redis transport, JSON)."""
+    parsed = urlparse(broker_url)
+    client = redis.Redis(host=parsed.hostname, port=parsed.port or 6379, db=int(parsed.path.strip("/") or 0))
+    messages = [json.loads(raw) for raw in client.lrange(queue, 0, -1)]
+    return [
+        json.loads(base64.b64decode(message["body"]))[0]
+        for message in reversed(messages)  # LPUSHed: the oldest last
+        if message["headers"]["task"] == task_name
+    ]
 
 
 def empty_queues(broker_url: str) -> None:

@@ -33,7 +33,7 @@ from tests.factories import OrganisationFactory, SourceFactory, make_tree
 from tests.infrastructure import redis_url, require_postgresql
 from tests.webhooks import Receiver, make_endpoint
 
-from .test_alerts_harness import SmtpServer, Worker, empty_queues, point_celery_at, use_broker
+from .test_alerts_harness import SmtpServer, Worker, empty_queues, point_celery_at
 
 pytestmark = [pytest.mark.integration, pytest.mark.django_db(transaction=True)]
 
@@ -55,7 +55,7 @@ def broker():
     point_celery_at(url)
     yield url
     empty_queues(url)
-    use_broker(*before)
+    point_celery_at(*before)
 
 
 @pytest.fixture
