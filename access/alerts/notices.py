@@ -31,14 +31,17 @@ from .choices import DeliveryStatus
 STALE_LIST_LIMIT = 50
 
 
-def _send_notice_once(user, key: str, build_message) -> bool:
-    """Send a notice unless one with this key already went to this user (a task run twice)."""
+def _send_notice_once(user, key: str, build_message, connection) -> bool:
+    """Send a notice unless one with this key already went to this user (a task run twice), over an open
+    `connection`, and mark it at the server's 250, before QUIT, as every other email."""
     if not user.email:
         return False
     notice, _ = CoordinatorNotice.objects.get_or_create(user=user, key=key)
     if notice.sent_at is not None:
         return False
-    build_message().send()
+    connection.open()  # a no-op once open; opened here, send_messages would QUIT before the mark below
+    if not connection.send_messages([build_message(connection=connection)]):
+        return False
     CoordinatorNotice.objects.filter(pk=notice.pk).update(sent_at=timezone.now())
     return True
 
@@ -149,20 +152,28 @@ def send_staleness_notices(now: datetime | None = None) -> int:
     key = f"stale:{now:%Y-%m-%d}"
     sent = 0
     coordinators = get_user_model().objects.filter(is_active=True, coordinator_regions__isnull=False).distinct()
-    for user in coordinators:
-        paths = list(user.coordinator_regions.values_list("region__path", flat=True))
-        mine = Region.objects.filter(reduce(or_, (Q(path__startswith=path) for path in paths)))
-        stale = list(stale_regions(now, queryset=mine).order_by("path")[: STALE_LIST_LIMIT + 1])
-        if not stale:
-            continue
-        total = stale_regions(now, queryset=mine).count() if len(stale) > STALE_LIST_LIMIT else len(stale)
-        context = {
-            "regions": stale[:STALE_LIST_LIMIT],
-            "total": total,
-            "more": total - min(total, STALE_LIST_LIMIT),
-            "days": settings.HUMTRACK_STALE_AFTER_DAYS,
-        }
-        subject = _stale_subject(total)
-        build = partial(emails.coordinator_message, user, subject=subject, template="stale", context=context)
-        sent += _send_notice_once(user, key, build)
+    connection = get_connection()  # opened at the first notice, closed (QUIT) after the last one's mark
+    try:
+        for user in coordinators:
+            sent += _send_stale_notice(user, key, now, connection)
+    finally:
+        connection.close()
     return sent
+
+
+def _send_stale_notice(user, key: str, now: datetime, connection) -> bool:
+    paths = list(user.coordinator_regions.values_list("region__path", flat=True))
+    mine = Region.objects.filter(reduce(or_, (Q(path__startswith=path) for path in paths)))
+    stale = list(stale_regions(now, queryset=mine).order_by("path")[: STALE_LIST_LIMIT + 1])
+    if not stale:
+        return False
+    total = stale_regions(now, queryset=mine).count() if len(stale) > STALE_LIST_LIMIT else len(stale)
+    context = {
+        "regions": stale[:STALE_LIST_LIMIT],
+        "total": total,
+        "more": total - min(total, STALE_LIST_LIMIT),
+        "days": settings.HUMTRACK_STALE_AFTER_DAYS,
+    }
+    subject = _stale_subject(total)
+    build = partial(emails.coordinator_message, user, subject=subject, template="stale", context=context)
+    return _send_notice_once(user, key, build, connection)

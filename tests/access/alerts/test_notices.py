@@ -146,3 +146,25 @@ def test_notices_of_a_pause_since_resumed_are_not_swept_again(
     assert notices.pending_pause_notices(before=later) == [dead.pk]
     Subscription.objects.filter(pk=dead.pk).update(paused_at=None)  # a coordinator resumed it
     assert notices.pending_pause_notices(before=later) == []
+
+
+def test_staleness_notices_are_marked_before_the_connections_quit(tree, smtp):
+    make_coordinator(tree["AF08"], username="panjshir-coordinator")
+    make_coordinator(tree["AF03"], username="parwan-coordinator")
+    for region in (tree["AF08"], tree["AF03"]):  # only reported: stale for their coordinators
+        change_access_status(
+            region=region, status=AccessStatus.CONSTRAINED, reason="Checkpoint", source=SourceFactory(),
+            confidence=Confidence.REPORTED, actor=SYSTEM, silent=True,
+        )  # fmt: skip
+    unmarked_at_quit = []
+    close = EmailBackend.close
+
+    def close_noting_unmarked(backend):
+        if backend.connection is not None:
+            unmarked_at_quit.append(CoordinatorNotice.objects.filter(sent_at__isnull=True).count())
+        close(backend)
+
+    with mock.patch.object(EmailBackend, "close", close_noting_unmarked):
+        assert notices.send_staleness_notices() == 2
+    assert len(smtp.handler.received()) == 2
+    assert unmarked_at_quit == [0]  # one connection; both notices marked before its QUIT
