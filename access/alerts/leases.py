@@ -14,6 +14,7 @@ or the task's hard time limit kills the process.
 import logging
 import threading
 import uuid
+from collections.abc import Callable
 
 from django.conf import settings
 from django.db import connection as db_connection
@@ -26,7 +27,7 @@ from .choices import DeliveryStatus
 logger = logging.getLogger(__name__)
 
 
-def renew(token: uuid.UUID) -> int:
+def renew_alert_claim(token: uuid.UUID) -> int:
     """Extend the claim on the deliveries `token` still holds and has not finished; how many it holds."""
     return AlertDelivery.objects.filter(claim_token=token, status=DeliveryStatus.SENDING).update(
         claimed_at=timezone.now()
@@ -34,11 +35,16 @@ def renew(token: uuid.UUID) -> int:
 
 
 class Heartbeat:
-    """Renews a claim every `interval` seconds (a third of the lease) until the `with` block ends."""
+    """Renews a claim every `interval` seconds (a third of the lease) until the `with` block ends.
 
-    def __init__(self, token: uuid.UUID, interval: float | None = None):
+    `renew` renews the claim of `token` (alert deliveries by default; webhook deliveries pass their own)."""
+
+    def __init__(
+        self, token: uuid.UUID, interval: float | None = None, renew: Callable[[uuid.UUID], int] | None = None
+    ):
         self.token = token
         self.interval = interval if interval is not None else settings.ALERTS_LEASE_SECONDS / 3
+        self._renew = renew or renew_alert_claim
         self.beats = 0
         self._stopped = threading.Event()
         self._thread = threading.Thread(target=self._beat, name=f"lease-{token}", daemon=True)
@@ -56,7 +62,7 @@ class Heartbeat:
         try:
             while not self._stopped.wait(self.interval):
                 try:
-                    renew(self.token)
+                    self._renew(self.token)
                     self.beats += 1
                 except Exception:  # a missed beat is not fatal: the lease is three beats long
                     logger.warning("Could not renew the claim %s", self.token, exc_info=True)

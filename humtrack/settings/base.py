@@ -222,9 +222,9 @@ WEBHOOKS_RETRY_BACKOFF_MAX_SECONDS = env.int("WEBHOOKS_RETRY_BACKOFF_MAX_SECONDS
 WEBHOOKS_RETRY_FOR_SECONDS = env.int("WEBHOOKS_RETRY_FOR_SECONDS", default=86400)
 # An endpoint failing (no success at all) for this long is disabled and its people told.
 WEBHOOKS_DISABLE_AFTER_SECONDS = env.int("WEBHOOKS_DISABLE_AFTER_SECONDS", default=86400)
-# A claimed delivery whose worker has not finished within this long may be claimed again (its worker
-# died): longer than CELERY_TASK_TIME_LIMIT, as ALERTS_LEASE_SECONDS.
-WEBHOOKS_LEASE_SECONDS = env.int("WEBHOOKS_LEASE_SECONDS", default=600)
+# A claim is a lease, renewed every third of it while the run POSTs (a heartbeat, as ALERTS_LEASE_SECONDS):
+# a claim not renewed this long belongs to a dead worker and may be claimed again.
+WEBHOOKS_LEASE_SECONDS = env.int("WEBHOOKS_LEASE_SECONDS", default=45)
 # Beat runs the delivery task this often: retries that came due, and events a broker outage left.
 WEBHOOKS_POLL_SECONDS = env.int("WEBHOOKS_POLL_SECONDS", default=10)
 

@@ -7,7 +7,9 @@ change and run by beat every WEBHOOKS_POLL_SECONDS). Each round it
    constraint makes a second fan-out of the same event write nothing. The rows are written in chunks,
    already claimed by the run (as in step 2), so the first chunk's POSTs start while the next is written;
 2. claims due deliveries with one conditional UPDATE setting a fresh token (pending and due, or
-   sending past WEBHOOKS_LEASE_SECONDS: its worker died), as the email pipeline does (sending.py);
+   sending past WEBHOOKS_LEASE_SECONDS: its worker died), as the email pipeline does (sending.py); while
+   it sends, a heartbeat renews the claim every third of the lease (leases.py), so a slow receiver never
+   lets a second live worker take it, and a killed worker's claim runs out within the lease;
 3. POSTs them concurrently (WEBHOOKS_CONCURRENCY threads sharing one keep-alive httpx client; the
    threads do no database work), checking the URL against the SSRF rules (addresses.py) before each
    POST, following no redirect;
@@ -38,6 +40,7 @@ from django.db import transaction
 from django.db.models import F, Q
 from django.utils import timezone
 
+from ..leases import Heartbeat
 from .addresses import check_webhook_url
 from .choices import WebhookDeliveryStatus
 from .disabling import disable_failing_endpoints, note_outcomes
@@ -155,6 +158,18 @@ def _claimable(now: datetime) -> Q:
     return Q(status=WebhookDeliveryStatus.PENDING, next_attempt_at__lte=now) | Q(
         status=WebhookDeliveryStatus.SENDING, claimed_at__lt=now - lease
     )
+
+
+def renew_claim(token: uuid.UUID) -> int:
+    """The heartbeat's renewal (leases.Heartbeat) of the deliveries `token` still holds."""
+    return WebhookDelivery.objects.filter(claim_token=token, status=WebhookDeliveryStatus.SENDING).update(
+        claimed_at=timezone.now()
+    )
+
+
+def _heartbeat(token: uuid.UUID) -> Heartbeat:
+    """Keeps a run's claim while its POSTs take longer than the lease; a killed worker's runs out."""
+    return Heartbeat(token, interval=settings.WEBHOOKS_LEASE_SECONDS / 3, renew=renew_claim)
 
 
 def claim_due(now: datetime, limit: int) -> tuple[uuid.UUID | None, list[WebhookDelivery]]:
@@ -343,12 +358,14 @@ def deliver_due_webhooks(*, budget_seconds: float | None = None) -> int:
             token = uuid.uuid4()
             fan_out = plan_fan_out(timezone.now(), token=token, claim=size)
             if fan_out.event_ids:
-                delivered += send_claimed(http, pool, token, fan_out.write())
+                with _heartbeat(token):
+                    delivered += send_claimed(http, pool, token, fan_out.write())
                 disable_failing_endpoints()
                 continue
             claim_token, claimed = claim_due(timezone.now(), size)
             if claim_token is None:
                 break
-            delivered += send_claimed(http, pool, claim_token, [claimed])
+            with _heartbeat(claim_token):
+                delivered += send_claimed(http, pool, claim_token, [claimed])
             disable_failing_endpoints()
     return delivered

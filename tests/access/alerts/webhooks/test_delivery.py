@@ -7,6 +7,7 @@ import uuid
 from datetime import timedelta
 
 import pytest
+from django.db import connection as db_connection
 from django.db import transaction
 from django.test import override_settings
 from django.utils import timezone
@@ -18,6 +19,7 @@ from access.alerts.webhooks.models import WebhookDelivery, WebhookEvent
 from access.choices import AccessStatus, Confidence
 from access.services import change_access_status
 from humtrack.actor import Actor
+from tests.infrastructure import require_postgresql
 from tests.webhooks import Receiver, make_endpoint
 
 pytestmark = pytest.mark.django_db
@@ -255,3 +257,24 @@ def test_one_run_fans_out_and_sends_more_events_than_one_round_holds(receiver):
             record_webhook_event(event_type="outage.created", data={"id": outage_id})
     assert run() == delivery.FAN_OUT_CHUNK + 7
     assert sorted(p["data"]["id"] for p in receiver.processed.values()) == list(range(delivery.FAN_OUT_CHUNK + 7))
+
+
+@pytest.mark.django_db(transaction=True)  # the heartbeat renews the claim from a thread of its own
+@override_settings(WEBHOOKS_LEASE_SECONDS=1)
+def test_a_post_slower_than_the_lease_keeps_its_claim_while_its_worker_lives(receiver):
+    require_postgresql()
+    taken_meanwhile = []
+
+    def slow_answer(received):
+        time.sleep(2.5)  # two and a half leases
+        taken_meanwhile.append(delivery.claim_due(timezone.now(), 10))  # another worker, meanwhile
+        db_connection.close()  # this thread's own connection (the receiver's)
+        return 200
+
+    receiver.answer = slow_answer
+    make_endpoint(receiver)
+    outage_event()
+    assert run() == 1
+    assert taken_meanwhile == [(None, [])]  # the heartbeat kept the claim
+    assert len(receiver.received) == 1
+    assert WebhookDelivery.objects.get().status == Status.DELIVERED
