@@ -190,7 +190,7 @@ def empty_queues(broker_url: str) -> None:
 
 
 ALERT_TIMINGS = {
-    # Short enough for a test to see the sweep and the retries act; the lease stays longer than a batch.
+    # Short enough for a test to see the sweep and the retries act; the heartbeat keeps a slower batch's claim.
     "ALERTS_LEASE_SECONDS": "3",
     "ALERTS_SWEEP_AFTER_SECONDS": "1",
     "ALERTS_RETRY_BACKOFF_SECONDS": "1",
