@@ -117,7 +117,7 @@ SMOKE = Config(
         "ALERTS_RETRY_BACKOFF_SECONDS": "1",
         "ALERTS_RETRY_BACKOFF_MAX_SECONDS": "2",
         "ALERTS_LEASE_SECONDS": "15",  # production refuses less (the heartbeat beats every third)
-        "WEBHOOKS_LEASE_SECONDS": "12",
+        "WEBHOOKS_LEASE_SECONDS": "15",
         "CELERY_TASK_SOFT_TIME_LIMIT": "8",
         "CELERY_TASK_TIME_LIMIT": "10",
     },
