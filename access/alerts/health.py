@@ -8,6 +8,7 @@ answers 200 with the warning in its body, and the admin's alert pages warn coord
 import dataclasses
 from datetime import datetime, timedelta
 
+from asgiref.sync import sync_to_async
 from django.conf import settings
 from django.db.models import Count, Min, Q
 from django.utils import timezone
@@ -45,8 +46,12 @@ def relay_backlog(now: datetime | None = None) -> RelayBacklog:
 class AlertRelay(HealthCheck):
     """/readyz: "degraded" (a warning, not a failure) while alerts wait on the mail relay."""
 
-    def run(self):
-        backlog = relay_backlog()
+    async def run(self):
+        # On the request's own thread and connection (thread_sensitive), like any view's query: a check
+        # run in the library's executor would open a connection per executor thread that nothing
+        # closes, and would not see the request's transaction (SQLite's shared-cache test database
+        # answers "table is locked" there).
+        backlog = await sync_to_async(relay_backlog, thread_sensitive=True)()
         if backlog.degraded:
             since = f"{backlog.oldest_since:%Y-%m-%dT%H:%MZ}"
             raise ServiceWarning(f"degraded: {backlog.waiting} alert(s) waiting on the mail relay since {since}")

@@ -14,8 +14,7 @@ from tests.ops.test_probes import POD_ADDRESS
 
 from ..test_alerts_pipeline import change, later, subscribe
 
-# Committed: /readyz runs its checks in threads of their own, which must see the deliveries.
-pytestmark = pytest.mark.django_db(transaction=True)
+pytestmark = pytest.mark.django_db
 
 RELAY_DOWN = {
     "EMAIL_BACKEND": "django.core.mail.backends.smtp.EmailBackend",
