@@ -154,3 +154,138 @@ class StatusBasis(models.TextChoices):
     RECORDED = "recorded", _("Recorded")
     INHERITED = "inherited", _("Inherited")
     NONE = "none", _("No information recorded")
+
+
+class ConstraintPillar(models.TextChoices):
+    """ACAPS's three pillars of humanitarian access; each indicator (ConstraintCategory) is in one."""
+
+    ACCESS_OF_PEOPLE_IN_NEED = "access_of_people_in_need", _("Access of people in need to humanitarian aid")
+    ACCESS_OF_HUMANITARIAN_ACTORS = (
+        "access_of_humanitarian_actors",
+        _("Access of humanitarian actors to people in need"),
+    )
+    SECURITY_AND_PHYSICAL_CONSTRAINTS = "security_and_physical_constraints", _("Security and physical constraints")
+
+
+# As in access/fixtures/access_constraint_categories.csv (ACAPS Humanitarian Access methodology).
+PILLAR_OF_CATEGORY: dict[str, str] = {
+    ConstraintCategory.DENIAL_OF_NEEDS: ConstraintPillar.ACCESS_OF_PEOPLE_IN_NEED,
+    ConstraintCategory.RESTRICTED_ACCESS_TO_SERVICES: ConstraintPillar.ACCESS_OF_PEOPLE_IN_NEED,
+    ConstraintCategory.ENTRY_IMPEDIMENTS: ConstraintPillar.ACCESS_OF_HUMANITARIAN_ACTORS,
+    ConstraintCategory.MOVEMENT_RESTRICTIONS: ConstraintPillar.ACCESS_OF_HUMANITARIAN_ACTORS,
+    ConstraintCategory.INTERFERENCE: ConstraintPillar.ACCESS_OF_HUMANITARIAN_ACTORS,
+    ConstraintCategory.VIOLENCE_AGAINST_AID: ConstraintPillar.ACCESS_OF_HUMANITARIAN_ACTORS,
+    ConstraintCategory.HOSTILITIES: ConstraintPillar.SECURITY_AND_PHYSICAL_CONSTRAINTS,
+    ConstraintCategory.EXPLOSIVE_HAZARDS: ConstraintPillar.SECURITY_AND_PHYSICAL_CONSTRAINTS,
+    ConstraintCategory.PHYSICAL_ENVIRONMENT: ConstraintPillar.SECURITY_AND_PHYSICAL_CONSTRAINTS,
+}
+
+
+class IncidentType(models.TextChoices):
+    """What happened, under its AMRF / ACAPS category (INCIDENT_TYPES_BY_CATEGORY): a short controlled
+    list, so that a month's incidents count by type across partners."""
+
+    # Denial of the existence of humanitarian needs or entitlements to assistance
+    NEEDS_DENIED = "needs_denied", _("Authorities deny that needs exist")
+    ENTITLEMENT_DENIED = "entitlement_denied", _("People denied their entitlement to assistance")
+    # Restriction and obstruction of access to services and assistance
+    POPULATION_PREVENTED_FROM_AID = "population_prevented_from_aid", _("People prevented from reaching aid or services")
+    AID_DIVERTED = "aid_diverted", _("Aid diverted from the people it was for")
+    ELECTRICITY_CUT = "electricity_cut", _("Electricity supply cut to the population")
+    TELECOMMUNICATIONS_CUT = "telecommunications_cut", _("Internet or telephone connection cut")
+    # Impediments to entry into the country
+    VISA_REFUSED = "visa_refused", _("Visa or work permit refused or delayed")
+    ENTRY_DENIED = "entry_denied", _("Entry into the country denied")
+    SUPPLIES_HELD_AT_BORDER = "supplies_held_at_border", _("Supplies held at the border or in customs")
+    # Restriction of movement within the country
+    CHECKPOINT_DENIAL = "checkpoint_denial", _("Passage denied at a checkpoint")
+    CONVOY_BLOCKED = "convoy_blocked", _("Convoy blocked or turned back")
+    TRAVEL_AUTHORISATION_REFUSED = "travel_authorisation_refused", _("Travel authorisation refused")
+    WORKERS_UNABLE_TO_ENTER_AREA = "workers_unable_to_enter_area", _("Humanitarian workers unable to enter the area")
+    WOMEN_STAFF_MOVEMENT_RESTRICTED = "women_staff_movement_restricted", _("Women aid workers' movement restricted")
+    # Interference into implementation of humanitarian activities
+    PROGRAMME_INTERFERENCE = "programme_interference", _("Interference in programme design or targeting")
+    STAFF_RECRUITMENT_INTERFERENCE = "staff_recruitment_interference", _("Interference in staff recruitment")
+    ACTIVITIES_SUSPENDED_BY_ORDER = "activities_suspended_by_order", _("Activities suspended by order")
+    # Violence against humanitarian personnel, facilities and assets
+    STAFF_KILLED = "staff_killed", _("Aid worker killed")
+    STAFF_INJURED = "staff_injured", _("Aid worker injured")
+    STAFF_ABDUCTED = "staff_abducted", _("Aid worker abducted")
+    STAFF_ARRESTED = "staff_arrested", _("Aid worker arrested or detained")
+    STAFF_THREATENED = "staff_threatened", _("Aid worker threatened")
+    FACILITY_ATTACKED = "facility_attacked", _("Humanitarian facility attacked")
+    FACILITY_OCCUPIED = "facility_occupied", _("Humanitarian facility occupied")
+    ASSETS_LOOTED = "assets_looted", _("Humanitarian assets looted or seized")
+    # Ongoing insecurity or hostilities affecting humanitarian assistance
+    ACTIVE_HOSTILITIES = "active_hostilities", _("Active hostilities in the area of operation")
+    FIGHTING_REPORTED = "fighting_reported", _("Fighting reported in the district")
+    AIRSTRIKE_OR_SHELLING = "airstrike_or_shelling", _("Airstrike or shelling")
+    # Presence of mines and improvised explosive devices
+    ROAD_MINED = "road_mined", _("Road mined or an improvised explosive device found")
+    EXPLOSIVE_ORDNANCE_CONTAMINATION = "explosive_ordnance_contamination", _("Area contaminated by explosive ordnance")
+    # Physical constraints in the environment
+    ROAD_IMPASSABLE = "road_impassable", _("Road impassable")
+    BRIDGE_DESTROYED = "bridge_destroyed", _("Bridge destroyed or damaged")
+    WEATHER_DISRUPTION = "weather_disruption", _("Snow, flood or other weather cut access")
+
+
+_T = IncidentType
+INCIDENT_TYPES_BY_CATEGORY: dict[str, tuple[str, ...]] = {
+    ConstraintCategory.DENIAL_OF_NEEDS: (_T.NEEDS_DENIED, _T.ENTITLEMENT_DENIED),
+    ConstraintCategory.RESTRICTED_ACCESS_TO_SERVICES: (
+        _T.POPULATION_PREVENTED_FROM_AID,
+        _T.AID_DIVERTED,
+        _T.ELECTRICITY_CUT,
+        _T.TELECOMMUNICATIONS_CUT,
+    ),
+    ConstraintCategory.ENTRY_IMPEDIMENTS: (_T.VISA_REFUSED, _T.ENTRY_DENIED, _T.SUPPLIES_HELD_AT_BORDER),
+    ConstraintCategory.MOVEMENT_RESTRICTIONS: (
+        _T.CHECKPOINT_DENIAL,
+        _T.CONVOY_BLOCKED,
+        _T.TRAVEL_AUTHORISATION_REFUSED,
+        _T.WORKERS_UNABLE_TO_ENTER_AREA,
+        _T.WOMEN_STAFF_MOVEMENT_RESTRICTED,
+    ),
+    ConstraintCategory.INTERFERENCE: (
+        _T.PROGRAMME_INTERFERENCE,
+        _T.STAFF_RECRUITMENT_INTERFERENCE,
+        _T.ACTIVITIES_SUSPENDED_BY_ORDER,
+    ),
+    ConstraintCategory.VIOLENCE_AGAINST_AID: (
+        _T.STAFF_KILLED,
+        _T.STAFF_INJURED,
+        _T.STAFF_ABDUCTED,
+        _T.STAFF_ARRESTED,
+        _T.STAFF_THREATENED,
+        _T.FACILITY_ATTACKED,
+        _T.FACILITY_OCCUPIED,
+        _T.ASSETS_LOOTED,
+    ),
+    ConstraintCategory.HOSTILITIES: (_T.ACTIVE_HOSTILITIES, _T.FIGHTING_REPORTED, _T.AIRSTRIKE_OR_SHELLING),
+    ConstraintCategory.EXPLOSIVE_HAZARDS: (_T.ROAD_MINED, _T.EXPLOSIVE_ORDNANCE_CONTAMINATION),
+    ConstraintCategory.PHYSICAL_ENVIRONMENT: (_T.ROAD_IMPASSABLE, _T.BRIDGE_DESTROYED, _T.WEATHER_DISRUPTION),
+}
+del _T
+
+
+class PerpetratorType(models.TextChoices):
+    """Who caused an incident, by type only: never a named person (AMRF)."""
+
+    PARTY_TO_THE_CONFLICT = "party_to_the_conflict", _("Party to the conflict")
+    CRIMINAL = "criminal", _("Criminal")
+    COMMUNITY = "community", _("Community")
+    AUTHORITIES = "authorities", _("Authorities")
+    UNKNOWN = "unknown", _("Unknown")
+
+
+class Sensitivity(models.TextChoices):
+    """Who may read an incident's description and point (access.selectors.incidents.visible_incidents).
+
+    Ordered: public < partners < restricted. `public`: everyone, the CAP feed and anonymous pages.
+    `partners`: partner tokens and logged-in users. `restricted`: the coordinators of its region (and
+    superusers) only.
+    """
+
+    PUBLIC = "public", _("Public")
+    PARTNERS = "partners", _("Partners and signed-in users")
+    RESTRICTED = "restricted", _("Restricted to the region's coordinators")

@@ -13,6 +13,7 @@ The rules:
 - Bulk uploads of need figures: partners, and superusers in a session.
 - Subscriptions (people's addresses): a partner its own; a coordinator those it created and those
   following a region it covers.
+- Incidents' descriptions and points: by their sensitivity (`can_read_incident_details`).
 - Webhook endpoints: a partner its own organisation's; superusers all. Not coordinators: an endpoint
   belongs to no region, and whoever manages it can point an organisation's event feed elsewhere or
   obtain a new signing secret (to forge messages the partner trusts) — rights over an organisation's
@@ -25,7 +26,8 @@ access.selectors.coordinators) apply the same assigned-path rule to many rows in
 from collections.abc import Iterable, Mapping
 from typing import Any
 
-from access.models import Region, Subscription, WebhookEndpoint
+from access.choices import Sensitivity
+from access.models import Incident, Region, Subscription, WebhookEndpoint
 from access.selectors.coordinators import assigned_paths, editable_region_filter
 from humtrack.actor import Actor
 
@@ -130,3 +132,25 @@ def can_manage_webhook_endpoint(actor: Actor, endpoint: WebhookEndpoint) -> bool
 def can_register_webhook_endpoints(actor: Actor) -> bool:
     """Who may have webhook endpoints at all: a partner (for itself) and a superuser (for any organisation)."""
     return is_partner(actor) or is_superuser(actor)
+
+
+def can_read_incident_details(actor: Actor, incident: Incident) -> bool:
+    """May the actor read an incident's description and point (its `sensitivity`)?
+
+    Everyone reads that an incident happened (when, where, what type, on whose word): the counts of the
+    monthly snapshot are the same for every reader. The description and the point are:
+    - `public`: everyone;
+    - `partners`: partner tokens and signed-in users;
+    - `restricted`: the coordinators of its region, superusers, and the partner organisation that
+      recorded it.
+    The queryset form is access.selectors.incidents.with_details_visible; keep the two in step.
+    """
+    if incident.sensitivity == Sensitivity.PUBLIC:
+        return True
+    if incident.sensitivity == Sensitivity.PARTNERS:
+        return is_partner(actor) or bool(actor.user is not None and actor.user.is_authenticated)
+    if is_partner(actor):
+        return is_own_organisations(actor, incident)
+    if is_superuser(actor):
+        return True
+    return is_staff(actor) and can_change_region(actor, incident.region)

@@ -23,14 +23,25 @@ from access.choices import (
     Confidence,
     ConstraintCategory,
     CorridorStatus,
+    IncidentType,
     OutageCause,
     OutageExtent,
+    PerpetratorType,
     Reliability,
+    Sensitivity,
     Severity,
     SourceKind,
     Utility,
 )
-from access.models import AccessRestriction, AidCorridor, CoordinatorAssignment, Region, Source, UtilityOutage
+from access.models import (
+    AccessRestriction,
+    AidCorridor,
+    CoordinatorAssignment,
+    Incident,
+    Region,
+    Source,
+    UtilityOutage,
+)
 from access.roles import ensure_coordinators_group
 from access.services import (
     change_access_status,
@@ -38,6 +49,7 @@ from access.services import (
     create_source,
     import_boundaries,
     import_regions,
+    record_incident,
     record_outage,
     record_restriction,
 )
@@ -218,6 +230,7 @@ def load_demo() -> DemoSummary:
                 publisher=fields["publisher"], title=fields["title"]
             ).first() or create_source(actor=actor, **fields)
         _load_access(actor, sources)
+        _load_incidents(actor, sources)
         _load_needs(actor, sources)
     summary.lines.append("Panjshir scenario (1 September 2021) loaded.")
     return summary
@@ -319,6 +332,109 @@ def _load_access(actor, sources):
                 source=sources["S4"],
                 confidence=Confidence.REPORTED,
             )
+
+
+# The scenario's incident log ("Incidents"): what each source says happened, no more precise than the
+# source (a date, a region, no point, no casualty figure). (when, until, reported, region, category, type,
+# source, confidence, groups, what the source says, the fact it evidences: (model, lookup)).
+INCIDENTS = [
+    (
+        utc(2021, 8, 30),
+        utc(2021, 9, 2),
+        utc(2021, 9, 1),
+        "AF08",
+        ConstraintCategory.HOSTILITIES,
+        IncidentType.ACTIVE_HOSTILITIES,
+        "S2",
+        Confidence.CONFIRMED,
+        [],
+        "'The fierce battle between the Northern Alliance resistance and Taliban ensues in Afghanistan's "
+        "Panjshir province'; the UN asks all parties to 'cease hostilities'.",
+        ("restriction", dict(category=ConstraintCategory.HOSTILITIES, region__pcode="AF08", source_key="S2")),
+    ),
+    (
+        utc(2021, 8, 31),
+        utc(2021, 9, 1),
+        utc(2021, 9, 1),
+        "AF08",
+        ConstraintCategory.MOVEMENT_RESTRICTIONS,
+        IncidentType.WORKERS_UNABLE_TO_ENTER_AREA,
+        "S2",
+        Confidence.REPORTED,
+        [AffectedGroupCode.ALL_AID_WORKERS],
+        "The UN asks the parties to 'let humanitarian workers through to provide aid' (the impediment is "
+        "implied by the UN's call, not described).",
+        ("restriction", dict(category=ConstraintCategory.MOVEMENT_RESTRICTIONS, region__pcode="AF08", source_key="S1")),
+    ),
+    (
+        utc(2021, 9, 1),
+        None,
+        utc(2021, 9, 2),
+        "AF08",
+        ConstraintCategory.RESTRICTED_ACCESS_TO_SERVICES,
+        IncidentType.ELECTRICITY_CUT,
+        "S4",
+        Confidence.REPORTED,
+        [AffectedGroupCode.AFFECTED_POPULATION],
+        "'The Taliban, unable to capture Panjshir, snapped the province's electricity' (ANI via Republic).",
+        ("outage", dict(utility=Utility.ELECTRICITY, region__pcode="AF08", source_key="S4")),
+    ),
+    (
+        utc(2021, 9, 1),
+        None,
+        utc(2021, 9, 2),
+        "AF08",
+        ConstraintCategory.RESTRICTED_ACCESS_TO_SERVICES,
+        IncidentType.TELECOMMUNICATIONS_CUT,
+        "S4",
+        Confidence.REPORTED,
+        [AffectedGroupCode.AFFECTED_POPULATION],
+        "'The internet connection to the province was cut in a bid to squash support to the resistance "
+        "movement' (ANI via Republic).",
+        ("outage", dict(utility=Utility.INTERNET, region__pcode="AF08", source_key="S4")),
+    ),
+] + [
+    (
+        utc(2021, 9, 1),
+        None,
+        utc(2021, 9, 1),
+        pcode,
+        ConstraintCategory.HOSTILITIES,
+        IncidentType.FIGHTING_REPORTED,
+        "S3",
+        Confidence.CLAIMED,
+        [],
+        f"{claim} A claim of a party to the conflict (NRF), reported by S5; not confirmed.",
+        ("restriction", dict(category=ConstraintCategory.HOSTILITIES, region__pcode=pcode, source_key="S3")),
+    )
+    for pcode, claim in DISTRICT_CLAIMS.items()
+]
+
+
+def _load_incidents(actor, sources):
+    models = {"restriction": AccessRestriction, "outage": UtilityOutage}
+    for when, until, reported, pcode, category, kind, source, confidence, groups, said, (fact, lookup) in INCIDENTS:
+        region = _region(pcode)
+        if Incident.objects.filter(region=region, incident_type=kind, source=sources[source]).exists():
+            continue
+        lookup = dict(lookup)
+        evidenced = models[fact].objects.filter(source=sources[lookup.pop("source_key")], **lookup).first()
+        record_incident(
+            actor=actor,
+            region=region,
+            occurred_at=when,
+            occurred_until=until,
+            reported_at=reported,
+            category=category,
+            incident_type=kind,
+            perpetrator_type=PerpetratorType.PARTY_TO_THE_CONFLICT,
+            affected_groups=groups,
+            description=said,
+            sensitivity=Sensitivity.PUBLIC,  # every source is a public statement or article
+            source=sources[source],
+            confidence=confidence,
+            **{fact: evidenced},
+        )
 
 
 def _load_needs(actor, sources):

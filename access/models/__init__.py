@@ -4,6 +4,7 @@ from access.alerts.models import AlertDelivery, AlertEvent, CoordinatorNotice, S
 from access.alerts.webhooks.models import WebhookDelivery, WebhookEndpoint, WebhookEvent
 
 from .corridors import AidCorridor, CorridorStatusChange, CorridorWaypoint
+from .incidents import Incident, SeverityOverride
 from .outages import UtilityOutage
 from .regions import CoordinatorAssignment, Region
 from .restrictions import AccessRestriction, AffectedGroup
@@ -19,8 +20,10 @@ __all__ = [
     "AidCorridor",
     "CoordinatorAssignment",
     "CorridorStatusChange",
+    "Incident",
     "CorridorWaypoint",
     "Region",
+    "SeverityOverride",
     "Source",
     "Subscription",
     "SourcedFact",

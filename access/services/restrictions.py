@@ -20,7 +20,7 @@ from .ending import end_facts
 from .sync import touch_regions
 
 
-def _affected_groups(codes: Iterable[str]) -> list[AffectedGroup]:
+def affected_group_rows(codes: Iterable[str]) -> list[AffectedGroup]:
     codes = list(dict.fromkeys(codes))
     unknown = [c for c in codes if c not in AffectedGroupCode.values]
     if unknown:
@@ -53,7 +53,7 @@ def record_restriction(
     reason: str = "",
 ) -> AccessRestriction:
     """An access constraint in a region, affecting the named groups (codes); active until it ends."""
-    groups = _affected_groups(affected_groups)
+    groups = affected_group_rows(affected_groups)
     with transaction.atomic():
         restriction = AccessRestriction(
             organisation=actor.organisation,
@@ -96,7 +96,7 @@ def update_restriction(
 ) -> AccessRestriction:
     """Change a restriction (`restriction` as stored; the arguments given are the changes). An end
     announced for a later date is set here (`ends_at`); one that came is recorded by end_restrictions."""
-    groups = NOT_GIVEN if isinstance(affected_groups, NotGiven) else _affected_groups(affected_groups)
+    groups = NOT_GIVEN if isinstance(affected_groups, NotGiven) else affected_group_rows(affected_groups)
     with transaction.atomic():
         was_in = restriction.region_id
         data = {
