@@ -10,11 +10,12 @@ from django.utils.timesince import timesince
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
-from access.choices import StatusBasis
+from access.choices import SeverityLevel, StatusBasis
 from access.models import AccessRestriction, Region, StatusChange, UtilityOutage
 from access.policies import can_restructure_regions
 from access.selectors.facts import outages_in_force_at, restrictions_in_force_at
 from access.selectors.regions import regions_with_summary
+from access.selectors.severity import severities_for_month
 from access.selectors.status import attach_effective_status, effective_status_of, with_effective_status
 from access.services import change_access_status, save_region
 from humtrack.admin import ReadOnlyInline
@@ -37,6 +38,10 @@ class EffectiveStatusChangeList(ChangeList):
     def get_results(self, request):
         super().get_results(request)
         self.result_list = attach_effective_status(self.result_list)
+        # This month's computed severity, and whether it asks for a review (access.selectors.severity).
+        severities = severities_for_month(month=timezone.now().date(), regions=self.result_list)
+        for region in self.result_list:
+            region.severity_this_month = severities[region.pk]
 
 
 def effective_status_badge(region) -> str:
@@ -100,6 +105,7 @@ class RegionAdmin(StatusChangeToolMixin, RegionScopedAdmin):
         "population_display",
         "active_restriction_count",
         "active_outage_count",
+        "severity_this_month",
     ]
     list_display_links = ["pcode", "name"]
     list_filter = [EffectiveStatusFilter, StatusBasisFilter, "admin_level", ProvinceFilter, StaleFilter]
@@ -180,6 +186,18 @@ class RegionAdmin(StatusChangeToolMixin, RegionScopedAdmin):
     @admin.display(description=_("active outages"), ordering="active_outage_count")
     def active_outage_count(self, region):
         return grouped(region.active_outage_count)
+
+    @admin.display(description=_("severity this month"))
+    def severity_this_month(self, region):
+        severity = getattr(region, "severity_this_month", None)
+        if severity is None or severity.overall is None:
+            return gettext("No information")
+        level = SeverityLevel(severity.overall).label
+        if not severity.flagged_for_review:
+            return level
+        return format_html(
+            '{}<br><strong class="flagged-for-review">⚑ {}</strong>', level, gettext("Flagged for review")
+        )
 
     # --- the history page ----------------------------------------------------------------------
     @admin.display(description=_("status recorded for it"))

@@ -182,9 +182,14 @@ def severities_for_month(*, month: date, regions: Iterable[Region]) -> dict[int,
     if not wanted:
         return {}
     start, end = month_bounds(month)
+    # One prefix per subtree: a region inside another wanted one adds nothing (a country and its 400
+    # districts is one condition, not 401).
     under_wanted = Q()
-    for region in wanted:
-        under_wanted |= Q(path__startswith=region.path)
+    covered: list[str] = []
+    for path in sorted({region.path for region in wanted}):
+        if not any(path.startswith(outer) for outer in covered[-1:]):
+            covered.append(path)
+            under_wanted |= Q(path__startswith=path)
     tree = list(
         with_effective_status(Region.objects.filter(under_wanted), at=_status_moment(month)).only(
             "pk", "path", "parent_id", "admin_level"
@@ -223,6 +228,7 @@ def severities_for_month(*, month: date, regions: Iterable[Region]) -> dict[int,
 
     # Each region's indicators, children before parents (a deeper path first).
     computed: dict[int, dict[str, IndicatorScore]] = {}
+    coverage: dict[int, tuple[int, int]] = {}
     for region in sorted(tree, key=lambda r: -r.path.count("/")):
         scores: dict[str, IndicatorScore] = {}
         for indicator in INDICATORS:
@@ -242,26 +248,28 @@ def severities_for_month(*, month: date, regions: Iterable[Region]) -> dict[int,
                 + sum(child.restrictions for child in below),
             )
         computed[region.pk] = scores
+        # Coverage (rule 7), counted up the tree with the scores: (districts with information, districts).
+        if region.admin_level == Region.Level.DISTRICT:
+            informed = any(score.score is not None for score in scores.values())
+            coverage[region.pk] = (int(informed), 1)
+        else:
+            below_coverage = [coverage[child.pk] for child in children[region.pk]]
+            coverage[region.pk] = (sum(c[0] for c in below_coverage), sum(c[1] for c in below_coverage))
 
-    def has_information(region_pk: int) -> bool:
-        return any(score.score is not None for score in computed[region_pk].values())
-
-    districts = [region for region in tree if region.admin_level == Region.Level.DISTRICT]
     severities: dict[int, RegionSeverity] = {}
-    for region in wanted:
-        indicators = computed[region.pk]
+    for wanted_region in wanted:
+        indicators = computed[wanted_region.pk]
         shown = {indicator: score.score for indicator, score in indicators.items()}
-        inside = [district for district in districts if district.path.startswith(region.path)]
         overall = overall_level(shown)
-        severities[region.pk] = RegionSeverity(
-            region=region,
+        severities[wanted_region.pk] = RegionSeverity(
+            region=wanted_region,
             month=month,
             indicators=indicators,
             pillars=pillar_scores(shown),
             overall=overall,
-            districts_with_information=sum(1 for district in inside if has_information(district.pk)),
-            districts=len(inside),
-            flagged_for_review=needs_review(overall, status_of.get(region.pk)),
+            districts_with_information=coverage[wanted_region.pk][0],
+            districts=coverage[wanted_region.pk][1],
+            flagged_for_review=needs_review(overall, status_of.get(wanted_region.pk)),
         )
     return severities
 

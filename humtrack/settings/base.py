@@ -338,6 +338,7 @@ SPECTACULAR_SETTINGS = {
     "SERVE_PERMISSIONS": ["rest_framework.permissions.AllowAny"],
     "ENUM_NAME_OVERRIDES": {
         "AccessStatusEnum": "access.choices.AccessStatus",
+        "CategoryEnum": "access.choices.ConstraintCategory",  # a fact's `category`, a severity's `indicator`
         "CorridorStatusEnum": "access.choices.CorridorStatus",
         "ConfidenceEnum": "access.choices.Confidence",
         "NeedFigureWarningEnum": "needs.selectors.FIGURE_WARNING_CODES",
