@@ -351,6 +351,7 @@ def test_the_demo_september_2021_in_panjsher():
     assert (hostilities.incidents, hostilities.restrictions) == (2, 2)
     assert severity.indicators[C.RESTRICTED_ACCESS_TO_SERVICES].incidents == 2
     assert severity.overall == SeverityLevel.VERY_HIGH
+    assert severity.flagged_for_review is False  # Panjsher's status since 1 September: unknown, never flagged
     # A district with no evidence that month is "no information".
     bazarak = region_severity(region=Region.objects.get(pcode="AF0801"), month=SEPTEMBER)
     assert bazarak.overall is None and not shown(bazarak)
@@ -358,3 +359,7 @@ def test_the_demo_september_2021_in_panjsher():
     august = region_severity(region=panjsher, month=date(2021, 8, 1))
     assert august.indicators[C.HOSTILITIES].incidents == 1
     assert august.indicators[C.RESTRICTED_ACCESS_TO_SERVICES].score is None
+    # By hand: hostilities 3, movement 2 (the same restrictions from 30 and 31 August) → pillars 2.0 and
+    # 3.0 → mean 2.5 → 5, extreme; the status at August's end, severely constrained, is not at odds with it.
+    assert august.overall == SeverityLevel.EXTREME
+    assert august.flagged_for_review is False
