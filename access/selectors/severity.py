@@ -183,19 +183,19 @@ def severities_for_month(*, month: date, regions: Iterable[Region]) -> dict[int,
         return {}
     start, end = month_bounds(month)
     # One prefix per subtree: a region inside another wanted one adds nothing (a country and its 400
-    # districts is one condition, not 401).
+    # districts is one condition, not 401). Sorted, a subtree's paths follow its root's.
     under_wanted = Q()
     covered: list[str] = []
     for path in sorted({region.path for region in wanted}):
-        if not any(path.startswith(outer) for outer in covered[-1:]):
+        if not covered or not path.startswith(covered[-1]):
             covered.append(path)
             under_wanted |= Q(path__startswith=path)
+    in_scope = Region.objects.filter(under_wanted)
     tree = list(
-        with_effective_status(Region.objects.filter(under_wanted), at=_status_moment(month)).only(
-            "pk", "path", "parent_id", "admin_level"
-        )
+        with_effective_status(in_scope, at=_status_moment(month)).only("pk", "path", "parent_id", "admin_level")
     )
-    ids = [region.pk for region in tree]
+    # The evidence is read by sub-query, not a list of ids: a country's tree would be hundreds of parameters.
+    ids = in_scope.values("pk")
 
     incident_counts: dict[tuple[int, str], int] = {}
     for row in (
