@@ -106,3 +106,20 @@ def test_the_regions_list_flags_a_region_whose_computed_level_disagrees_with_its
     }
     assert flagged == {"AF08", "AF0806"}  # the country has no status: never flagged
     assert "Flagged for review" in listing.content.decode()
+
+
+def test_changing_an_override_keeps_its_region_month_and_indicator(client, coordinator, tree, source):
+    client.post(reverse("admin:access_severityoverride_add"), override_post(tree["AF0801"], source))
+    override = SeverityOverride.objects.get()
+    url = reverse("admin:access_severityoverride_change", args=[override.pk])
+    # A crafted POST naming another region and indicator changes only the score, reason and source.
+    response = client.post(
+        url,
+        override_post(tree["AF0305"], source, score="1", reason="Fighting moved north.", indicator="denial_of_needs"),
+    )
+    assert response.status_code == 302, response.content.decode()[:2000]
+    override.refresh_from_db()
+    assert (override.region, override.indicator, override.score, override.reason) == (
+        tree["AF0801"], ConstraintCategory.HOSTILITIES, 1, "Fighting moved north.",
+    )  # fmt: skip
+    assert SeverityOverride.objects.count() == 1
