@@ -88,6 +88,23 @@ class ActiveOutageInline(ReadOnlyInline):
         return outages_in_force_at(timezone.now(), super().get_queryset(request))
 
 
+class FlaggedForReviewFilter(admin.SimpleListFilter):
+    """Regions whose access severity computed from this month's evidence disagrees strongly with their
+    status (access.selectors.severity, REVIEW_WHEN)."""
+
+    title = _("flagged for review this month")
+    parameter_name = "flagged"
+
+    def lookups(self, request, model_admin):
+        return [("yes", _("Flagged for review"))]
+
+    def queryset(self, request, queryset):
+        if self.value() != "yes":
+            return queryset
+        severities = severities_for_month(month=timezone.now().date(), regions=Region.objects.all())
+        return queryset.filter(pk__in=[pk for pk, severity in severities.items() if severity.flagged_for_review])
+
+
 @admin.register(Region)
 class RegionAdmin(StatusChangeToolMixin, RegionScopedAdmin):
     """Regions with their status. The status changes only through "Change access status"."""
@@ -105,10 +122,16 @@ class RegionAdmin(StatusChangeToolMixin, RegionScopedAdmin):
         "population_display",
         "active_restriction_count",
         "active_outage_count",
-        "severity_this_month",
     ]
     list_display_links = ["pcode", "name"]
-    list_filter = [EffectiveStatusFilter, StatusBasisFilter, "admin_level", ProvinceFilter, StaleFilter]
+    list_filter = [
+        EffectiveStatusFilter,
+        StatusBasisFilter,
+        "admin_level",
+        ProvinceFilter,
+        StaleFilter,
+        FlaggedForReviewFilter,
+    ]
     search_fields = ["name", "^pcode", "alternative_names", "name_fa_af", "name_ps"]
     search_help_text = _("Name in English, Dari or Pashto, another spelling, or the start of a p-code (AF08).")
     list_per_page = 100
@@ -148,7 +171,20 @@ class RegionAdmin(StatusChangeToolMixin, RegionScopedAdmin):
     # --- list columns: the effective status, its basis, since when, on whose word ------------------
     @admin.display(description=_("status"), ordering="effective_status")
     def status(self, region):
-        return effective_status_badge(region)
+        badge = effective_status_badge(region)
+        # Under the status it disagrees with (no column of its own: the list fits a 1,366 px screen).
+        severity = getattr(region, "severity_this_month", None)
+        if severity is None or not severity.flagged_for_review:
+            return badge
+        computed = gettext("Computed from this month's evidence: %(level)s") % {
+            "level": SeverityLevel(severity.overall).label
+        }
+        return format_html(
+            '{}<br><strong class="flagged-for-review" title="{}">⚑ {}</strong>',
+            badge,
+            computed,
+            gettext("Flagged for review"),
+        )
 
     @admin.display(description=_("since"))
     def status_since(self, region):
@@ -186,18 +222,6 @@ class RegionAdmin(StatusChangeToolMixin, RegionScopedAdmin):
     @admin.display(description=_("active outages"), ordering="active_outage_count")
     def active_outage_count(self, region):
         return grouped(region.active_outage_count)
-
-    @admin.display(description=_("severity this month"))
-    def severity_this_month(self, region):
-        severity = getattr(region, "severity_this_month", None)
-        if severity is None or severity.overall is None:
-            return gettext("No information")
-        level = SeverityLevel(severity.overall).label
-        if not severity.flagged_for_review:
-            return level
-        return format_html(
-            '{}<br><strong class="flagged-for-review">⚑ {}</strong>', level, gettext("Flagged for review")
-        )
 
     # --- the history page ----------------------------------------------------------------------
     @admin.display(description=_("status recorded for it"))

@@ -96,7 +96,7 @@ def test_the_regions_list_flags_a_region_whose_computed_level_disagrees_with_its
         confidence=Confidence.CONFIRMED, actor=SYSTEM, effective_at=now - timedelta(minutes=5), silent=True,
     )  # fmt: skip
     listing = client.get(reverse("admin:access_region_changelist"))
-    assert "Flagged for review" not in listing.content.decode()
+    assert "flagged-for-review" not in listing.content.decode()
 
     # Extreme hostilities this month in Shutul, while Panjsher (and so Shutul) says "accessible".
     restriction(tree["AF0806"], Severity.EXTREME, source, now.replace(day=1, hour=0, minute=0, second=0))
@@ -105,7 +105,9 @@ def test_the_regions_list_flags_a_region_whose_computed_level_disagrees_with_its
         region.pcode for region in listing.context["cl"].result_list if region.severity_this_month.flagged_for_review
     }
     assert flagged == {"AF08", "AF0806"}  # the country has no status: never flagged
-    assert "Flagged for review" in listing.content.decode()
+    assert "⚑ Flagged for review" in listing.content.decode()
+    only_flagged = client.get(reverse("admin:access_region_changelist") + "?flagged=yes")
+    assert {region.pcode for region in only_flagged.context["cl"].result_list} == {"AF08", "AF0806"}
 
 
 def test_changing_an_override_keeps_its_region_month_and_indicator(client, coordinator, tree, source):
