@@ -19,8 +19,8 @@ facts it holds. The rules, in one place (docs/severity.md has them as one table)
 5. A pillar: the mean of its indicators' shown scores, X left out; None when all of them are X.
 6. Overall: the mean of the pillars that have a score, mapped to 0–5 by OVERALL_LEVEL_CEILINGS; None when
    all nine indicators are X: 0 only when every known indicator is 0, else the 0–3 mean stretched
-   evenly onto 1–5. (ACAPS's note gives the scale, not a formula we could reproduce for a district; each
-   pillar counts alike, as ACAPS's three dimensions do.)
+   evenly onto 1–5, each pillar counting alike. (ACAPS's published pages give the scale, not a formula
+   we could reproduce for a district's month: these thresholds are humtrack's own, documented.)
 7. Coverage: the districts under the region (itself, for a district) with at least one indicator that is
    not X, out of its districts.
 8. Flag for review: the computed overall against the region's effective status (access.selectors.status)
