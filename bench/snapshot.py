@@ -64,8 +64,8 @@ def load_regions():
 
 def add_incidents(districts, month: date, count: int, seed: int) -> None:
     """`count` incidents in the month, spread over every district, category, type and perpetrator type; a
-    tenth of them spans into the next month, as real ones do. Written with bulk_create: the case times the
-    reading, not the recording."""
+    tenth of them spans into the next month, as real ones do, so the next month counts them too. Written
+    with bulk_create: the case times the reading, not the recording."""
     from access.choices import INCIDENT_TYPES_BY_CATEGORY, Confidence, PerpetratorType, Sensitivity
     from access.models import Incident, Source
     from access.selectors.incidents import month_bounds
@@ -79,12 +79,16 @@ def add_incidents(districts, month: date, count: int, seed: int) -> None:
     incidents = []
     for number in range(count):
         category = categories[number % len(categories)]
-        occurred_at = start + timedelta(seconds=pick.randrange(seconds))
+        spans = number % 10 == 0  # begun on the month's last day and running into the next
+        if spans:
+            occurred_at = end - timedelta(hours=pick.randint(1, 23))
+        else:
+            occurred_at = start + timedelta(seconds=pick.randrange(seconds))
         incidents.append(
             Incident(
                 region=districts[number % len(districts)],
                 occurred_at=occurred_at,
-                occurred_until=occurred_at + timedelta(days=pick.randint(1, 5)) if number % 10 == 0 else None,
+                occurred_until=occurred_at + timedelta(days=pick.randint(1, 5)) if spans else None,
                 category=category,
                 incident_type=pick.choice(INCIDENT_TYPES_BY_CATEGORY[category]),
                 perpetrator_type=pick.choice(list(PerpetratorType)),
