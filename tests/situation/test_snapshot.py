@@ -18,7 +18,7 @@ from access.services.incidents import record_incident
 from humtrack.actor import SYSTEM
 from scenarios.demo import load_demo
 from situation.snapshot.selectors import Change, last_complete_month
-from tests.factories import SourceFactory, make_coordinator
+from tests.factories import SourceFactory, UserFactory, make_coordinator
 
 SNAPSHOT = reverse("situation:snapshot")
 SEPTEMBER = {"month": "2021-09", "within": "AF"}
@@ -212,3 +212,18 @@ def test_the_situation_page_links_to_the_snapshot_of_its_region(client, demo):
     html = client.get(reverse("situation:page"), {"within": "AF08"}).content.decode()
 
     assert f'<a class="snapshot-link" href="{SNAPSHOT}?within=AF08">Monthly access snapshot</a>' in html
+
+
+@pytest.mark.xfail(
+    strict=True,
+    raises=ValueError,
+    reason="access.selectors.incidents.details_visible_filter gives a superuser an empty Q(), which "
+    "with_details_visible's When() refuses; fixed in access/, this test passes: drop the mark",
+)
+def test_a_superuser_reads_every_description(client, demo):
+    client.force_login(UserFactory(is_superuser=True, is_staff=True))
+
+    response = client.get(SNAPSHOT, SEPTEMBER)
+
+    assert response.status_code == 200
+    assert "Not shown: the description is for readers with access." not in response.content.decode()
