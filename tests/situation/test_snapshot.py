@@ -227,3 +227,16 @@ def test_a_superuser_reads_every_description(client, demo):
 
     assert response.status_code == 200
     assert "Not shown: the description is for readers with access." not in response.content.decode()
+
+
+def test_in_dari_the_snapshot_is_right_to_left_with_dari_region_names(client, demo):
+    from django.conf import settings
+
+    client.cookies[settings.LANGUAGE_COOKIE_NAME] = "fa-af"
+
+    html = client.get(SNAPSHOT, SEPTEMBER).content.decode()
+
+    assert '<html lang="fa-af" dir="rtl">' in html
+    panjshir = Region.objects.get(pcode="AF08")
+    assert panjshir.name_fa_af and cells(html, "region", "AF08")[0] == "5"
+    assert f"<title>{panjshir.name_fa_af}: " in html
