@@ -289,3 +289,15 @@ class Sensitivity(models.TextChoices):
     PUBLIC = "public", _("Public")
     PARTNERS = "partners", _("Partners and signed-in users")
     RESTRICTED = "restricted", _("Restricted to the region's coordinators")
+
+
+class SeverityLevel(models.IntegerChoices):
+    """ACAPS's overall humanitarian access scale, 0–5 (access.selectors.severity computes it from the
+    indicators). "No information" is not a level: it is None (ACAPS marks it X)."""
+
+    NO_CONSTRAINTS = 0, _("No constraints")
+    LOW = 1, _("Low constraints")
+    MODERATE = 2, _("Moderate constraints")
+    HIGH = 3, _("High constraints")
+    VERY_HIGH = 4, _("Very high constraints")
+    EXTREME = 5, _("Extreme constraints")

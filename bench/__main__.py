@@ -16,7 +16,7 @@ ROOT = Path(__file__).resolve().parent.parent
 RESULTS = ROOT / "bench" / "results.json"
 README = ROOT / "README.md"
 BEGIN, END = "<!-- bench:begin -->", "<!-- bench:end -->"
-CASE_MODULES = ["bench.api", "bench.alerts", "bench.webhooks"]
+CASE_MODULES = ["bench.api", "bench.alerts", "bench.webhooks", "bench.snapshot"]
 
 
 def table(results: list[dict]) -> str:

@@ -2,6 +2,7 @@ from django.urls import path
 from django.views.i18n import JavaScriptCatalog
 
 from . import views
+from .snapshot import views as snapshot_views
 
 app_name = "situation"
 
@@ -14,4 +15,5 @@ urlpatterns = [
     # The page script's words (gettext, interpolate): the djangojs catalogue of this app.
     path("jsi18n/", JavaScriptCatalog.as_view(packages=["situation"]), name="jsi18n"),
     path("logout/", views.LogoutView.as_view(), name="logout"),
+    path("snapshot/", snapshot_views.snapshot_page, name="snapshot"),
 ]

@@ -10,11 +10,12 @@ from django.utils.timesince import timesince
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
-from access.choices import StatusBasis
+from access.choices import SeverityLevel, StatusBasis
 from access.models import AccessRestriction, Region, StatusChange, UtilityOutage
 from access.policies import can_restructure_regions
 from access.selectors.facts import outages_in_force_at, restrictions_in_force_at
 from access.selectors.regions import regions_with_summary
+from access.selectors.severity import severities_for_month
 from access.selectors.status import attach_effective_status, effective_status_of, with_effective_status
 from access.services import change_access_status, save_region
 from humtrack.admin import ReadOnlyInline
@@ -37,6 +38,10 @@ class EffectiveStatusChangeList(ChangeList):
     def get_results(self, request):
         super().get_results(request)
         self.result_list = attach_effective_status(self.result_list)
+        # This month's computed severity, and whether it asks for a review (access.selectors.severity).
+        severities = severities_for_month(month=timezone.now().date(), regions=self.result_list)
+        for region in self.result_list:
+            region.severity_this_month = severities[region.pk]
 
 
 def effective_status_badge(region) -> str:
@@ -83,6 +88,23 @@ class ActiveOutageInline(ReadOnlyInline):
         return outages_in_force_at(timezone.now(), super().get_queryset(request))
 
 
+class FlaggedForReviewFilter(admin.SimpleListFilter):
+    """Regions whose access severity computed from this month's evidence disagrees strongly with their
+    status (access.selectors.severity, REVIEW_WHEN)."""
+
+    title = _("flagged for review this month")
+    parameter_name = "flagged"
+
+    def lookups(self, request, model_admin):
+        return [("yes", _("Flagged for review"))]
+
+    def queryset(self, request, queryset):
+        if self.value() != "yes":
+            return queryset
+        severities = severities_for_month(month=timezone.now().date(), regions=Region.objects.all())
+        return queryset.filter(pk__in=[pk for pk, severity in severities.items() if severity.flagged_for_review])
+
+
 @admin.register(Region)
 class RegionAdmin(StatusChangeToolMixin, RegionScopedAdmin):
     """Regions with their status. The status changes only through "Change access status"."""
@@ -102,7 +124,14 @@ class RegionAdmin(StatusChangeToolMixin, RegionScopedAdmin):
         "active_outage_count",
     ]
     list_display_links = ["pcode", "name"]
-    list_filter = [EffectiveStatusFilter, StatusBasisFilter, "admin_level", ProvinceFilter, StaleFilter]
+    list_filter = [
+        EffectiveStatusFilter,
+        StatusBasisFilter,
+        "admin_level",
+        ProvinceFilter,
+        StaleFilter,
+        FlaggedForReviewFilter,
+    ]
     search_fields = ["name", "^pcode", "alternative_names", "name_fa_af", "name_ps"]
     search_help_text = _("Name in English, Dari or Pashto, another spelling, or the start of a p-code (AF08).")
     list_per_page = 100
@@ -142,7 +171,20 @@ class RegionAdmin(StatusChangeToolMixin, RegionScopedAdmin):
     # --- list columns: the effective status, its basis, since when, on whose word ------------------
     @admin.display(description=_("status"), ordering="effective_status")
     def status(self, region):
-        return effective_status_badge(region)
+        badge = effective_status_badge(region)
+        # Under the status it disagrees with (no column of its own: the list fits a 1,366 px screen).
+        severity = getattr(region, "severity_this_month", None)
+        if severity is None or not severity.flagged_for_review:
+            return badge
+        computed = gettext("Computed from this month's evidence: %(level)s") % {
+            "level": SeverityLevel(severity.overall).label
+        }
+        return format_html(
+            '{}<br><strong class="flagged-for-review" title="{}">⚑ {}</strong>',
+            badge,
+            computed,
+            gettext("Flagged for review"),
+        )
 
     @admin.display(description=_("since"))
     def status_since(self, region):

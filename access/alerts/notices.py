@@ -1,5 +1,9 @@
 """Emails to coordinators about the pipeline itself: a paused address, regions gone stale. Each once.
 
+The daily staleness notice also lists the coordinator's regions flagged for review this month: the
+access severity computed from the month's evidence disagrees strongly with the status they show
+(access.selectors.severity, REVIEW_WHEN). A coordinator with neither gets no email.
+
 Coordinators choose no language: notices are written in LANGUAGE_CODE (emails.coordinator_message),
 their text translatable all the same.
 
@@ -12,6 +16,7 @@ soon as the mail server has accepted its message (250 to DATA), before the conne
 from datetime import datetime
 from functools import partial, reduce
 from operator import or_
+from typing import cast
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
@@ -21,9 +26,12 @@ from django.db.models import Q
 from django.utils import timezone, translation
 from django.utils.translation import gettext, ngettext
 
+from access.choices import AccessStatus, SeverityLevel
 from access.models import CoordinatorNotice, Region, Subscription
 from access.selectors.coordinators import coordinators_of
 from access.selectors.regions import stale_regions
+from access.selectors.severity import severities_for_month
+from access.selectors.status import with_effective_status
 
 from . import emails, enqueue
 from .choices import DeliveryStatus
@@ -51,8 +59,12 @@ def _paused_subject(subscription: Subscription) -> str:
         return gettext("Alerts to %(address)s paused after repeated failures") % {"address": subscription.email}
 
 
-def _stale_subject(total: int) -> str:
+def _stale_subject(total: int, flagged: int) -> str:
     with translation.override(settings.LANGUAGE_CODE):
+        if not total:
+            return ngettext(
+                "%(flagged)d region flagged for review", "%(flagged)d regions flagged for review", flagged
+            ) % {"flagged": flagged}
         return ngettext(
             "%(total)d region without a confirmed update", "%(total)d regions without a confirmed update", total
         ) % {"total": total}
@@ -161,11 +173,37 @@ def send_staleness_notices(now: datetime | None = None) -> int:
     return sent
 
 
+def flagged_for_review(regions, now: datetime) -> list[dict]:
+    """The regions among `regions` flagged for review in `now`'s month, in path order, each with its computed
+    level and its effective status (access.selectors.severity). A few queries, whatever their number."""
+    severities = severities_for_month(month=now.date(), regions=regions)
+    # A flag needs a computed level (access.selectors.severity.needs_review): `overall` is never None here.
+    flagged = [s for s in severities.values() if s.flagged_for_review and s.overall is not None]
+    if not flagged:
+        return []
+    statuses = dict(
+        with_effective_status(Region.objects.filter(pk__in=[s.region.pk for s in flagged])).values_list(
+            "pk", "effective_status"
+        )
+    )
+    with translation.override(settings.LANGUAGE_CODE):
+        return [
+            {
+                "name": severity.region.name,
+                "pcode": severity.region.pcode,
+                "level": str(SeverityLevel(cast(int, severity.overall)).label),
+                "status": str(AccessStatus(statuses[severity.region.pk]).label),
+            }
+            for severity in sorted(flagged, key=lambda severity: severity.region.path)
+        ]
+
+
 def _send_stale_notice(user, key: str, now: datetime, connection) -> bool:
     paths = list(user.coordinator_regions.values_list("region__path", flat=True))
     mine = Region.objects.filter(reduce(or_, (Q(path__startswith=path) for path in paths)))
     stale = list(stale_regions(now, queryset=mine).order_by("path")[: STALE_LIST_LIMIT + 1])
-    if not stale:
+    flagged = flagged_for_review(mine.order_by("path"), now)
+    if not stale and not flagged:
         return False
     total = stale_regions(now, queryset=mine).count() if len(stale) > STALE_LIST_LIMIT else len(stale)
     context = {
@@ -173,7 +211,10 @@ def _send_stale_notice(user, key: str, now: datetime, connection) -> bool:
         "total": total,
         "more": total - min(total, STALE_LIST_LIMIT),
         "days": settings.HUMTRACK_STALE_AFTER_DAYS,
+        "flagged": flagged[:STALE_LIST_LIMIT],
+        "flagged_total": len(flagged),
+        "flagged_more": len(flagged) - min(len(flagged), STALE_LIST_LIMIT),
     }
-    subject = _stale_subject(total)
+    subject = _stale_subject(total, len(flagged))
     build = partial(emails.coordinator_message, user, subject=subject, template="stale", context=context)
     return _send_notice_once(user, key, build, connection)

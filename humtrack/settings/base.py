@@ -338,6 +338,8 @@ SPECTACULAR_SETTINGS = {
     "SERVE_PERMISSIONS": ["rest_framework.permissions.AllowAny"],
     "ENUM_NAME_OVERRIDES": {
         "AccessStatusEnum": "access.choices.AccessStatus",
+        "CategoryEnum": "access.choices.ConstraintCategory",  # a fact's `category`, a severity's `indicator`
+        "SeverityLevelEnum": "access.choices.SeverityLevel",  # ACAPS's 0–5 (a severity's `overall`)
         "CorridorStatusEnum": "access.choices.CorridorStatus",
         "ConfidenceEnum": "access.choices.Confidence",
         "NeedFigureWarningEnum": "needs.selectors.FIGURE_WARNING_CODES",

@@ -78,6 +78,7 @@ FOREIGN_RECORD = {
     "access.webhookendpoint": "b_webhook_endpoint",
     "access.webhookdelivery": "b_webhook_delivery",
     "needs.needfigure": "b_need",
+    "access.severityoverride": "b_severity_override",
     "humtrack.apitoken": "b_token",
     "axes.accessattempt": "access_attempt",
     "axes.accesslog": "access_log",

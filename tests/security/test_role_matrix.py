@@ -115,6 +115,7 @@ def page(get_outsiders: set, writes: set = N) -> dict:
 
 REGION_SCOPED_ADMIN = ("access_region", "access_aidcorridor", "access_utilityoutage", "access_accessrestriction")
 REGION_SCOPED_ADMIN += ("needs_needfigure",)
+REGION_SCOPED_ADMIN += ("access_severityoverride",)
 
 # Route name (or the pattern of an unnamed route) -> what each role gets, per method. First match wins.
 EXPECTATIONS: list[tuple[str, dict]] = [
@@ -191,6 +192,9 @@ EXPECTATIONS: list[tuple[str, dict]] = [
     ("api:region-list", api(GET=needs("read"))),
     ("api:region-detail", api(GET=needs("read"))),
     ("api:region-status-history", api(GET=needs("read"))),
+    # A region's (and many regions') access severity for a month: read only.
+    ("api:region-severity", api(GET=needs("read"))),
+    ("api:severity-list", api(GET=needs("read"))),
     # Partners write anywhere; a coordinator's session only in their provinces (Parwan is not theirs).
     ("api:region-status-changes", api(POST=needs("write", coordinator=D))),
     ("api:corridor-status-changes", api(POST=needs("write", partner=D, coordinator=D))),  # B's corridor

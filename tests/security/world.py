@@ -17,6 +17,7 @@ from access.alerts.webhooks.endpoints import register_endpoint
 from access.choices import AccessStatus, Confidence, ConstraintCategory, CorridorStatus, Severity, Utility
 from access.models import AlertDelivery, AlertEvent, Subscription, WebhookDelivery, WebhookEvent
 from access.services import change_access_status, create_corridor, record_outage, record_restriction
+from access.services.severity import set_severity_override
 from humtrack.actor import Actor
 from humtrack.models import TokenScope
 from needs.services import record_need_figure
@@ -179,6 +180,17 @@ def build_world() -> World:
             **fact,
         ),
         "b_token": token_b,
+        # Province Y's severity override (a superuser's, as coordinators of Y would make it).
+        "b_severity_override": set_severity_override(
+            actor=Actor(user=users[SUPERUSER]),
+            region=tree["AF0305"],
+            month=SEP_1.date(),
+            indicator=ConstraintCategory.MOVEMENT_RESTRICTIONS,
+            score=2,
+            reason="Checkpoints on the Charikar road",
+            source=source_b,
+            **fact,
+        ),
     }
     # django-axes' records of logins: who tried from where is for the superuser only.
     attempt = {"username": "field-officer", "ip_address": "198.51.100.23", "user_agent": "Field phone"}

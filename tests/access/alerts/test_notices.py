@@ -15,8 +15,8 @@ from django.utils import timezone
 from access.alerts import enqueue, notices, sending, tasks
 from access.alerts.fan_out import fan_out
 from access.alerts.subscriptions import create_subscription
-from access.choices import AccessStatus, Confidence
-from access.models import CoordinatorNotice, Subscription
+from access.choices import AccessStatus, Confidence, ConstraintCategory, Severity
+from access.models import AccessRestriction, CoordinatorNotice, Subscription
 from access.services import change_access_status
 from humtrack.actor import SYSTEM
 from humtrack.celery import app as celery_app
@@ -168,3 +168,39 @@ def test_staleness_notices_are_marked_before_the_connections_quit(tree, smtp):
         assert notices.send_staleness_notices() == 2
     assert len(smtp.handler.received()) == 2
     assert unmarked_at_quit == [0]  # one connection; both notices marked before its QUIT
+
+
+def body_text(message) -> str:
+    """The plain-text part of a received email."""
+    for part in message.walk():
+        if part.get_content_type() == "text/plain":
+            return part.get_payload(decode=True).decode()
+    return ""
+
+
+def test_the_staleness_notice_lists_the_regions_flagged_for_review_this_month(tree, smtp):
+    """Panjsher's status is confirmed today (not stale), but it says "accessible" while this month's
+    evidence computes extreme constraints in Shutul: its coordinator hears of both regions."""
+    coordinator = make_coordinator(tree["AF08"], username="panjshir-coordinator")
+    source = SourceFactory()
+    now = timezone.now()
+    change_access_status(
+        region=tree["AF08"], status=AccessStatus.ACCESSIBLE, reason="Roads open", source=source,
+        confidence=Confidence.CONFIRMED, actor=SYSTEM, silent=True,
+    )  # fmt: skip
+    assert notices.send_staleness_notices() == 0  # nothing stale, nothing flagged: no email
+
+    AccessRestriction.objects.create(
+        region=tree["AF0806"], category=ConstraintCategory.HOSTILITIES, severity=Severity.EXTREME,
+        starts_at=now.replace(day=1, hour=0, minute=0, second=0, microsecond=0), source=source,
+        confidence=Confidence.REPORTED,
+    )  # fmt: skip
+    CoordinatorNotice.objects.all().delete()  # a new day's run
+    assert notices.send_staleness_notices() == 1
+    [(recipients, message)] = smtp.handler.received()
+    assert recipients == [coordinator.email]
+    assert message["Subject"].endswith("2 regions flagged for review")
+    text = body_text(message)
+    assert "Panjsher (AF08): computed Extreme constraints, status Accessible" in text
+    assert "Shutul (AF0806): computed Extreme constraints, status Accessible" in text
+    assert "no confirmed status update" not in text
