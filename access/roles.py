@@ -15,6 +15,7 @@ COORDINATOR_PERMISSIONS = {
         "corridorstatuschange": ["view", "add"],
         "accessrestriction": ["view", "add", "change"],
         "utilityoutage": ["view", "add", "change"],
+        "incident": ["view", "add", "change"],
         "affectedgroup": ["view"],
         "coordinatorassignment": ["view"],
         # Alerts: they manage their regions' subscribers (access.alerts.subscriptions.subscriptions_visible_to)

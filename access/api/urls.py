@@ -1,9 +1,10 @@
-"""Access routes under /api/v1/: regions/, corridors/, restrictions/, outages/, sources/."""
+"""Access routes under /api/v1/: regions/, corridors/, restrictions/, outages/, sources/, incidents/."""
 
 from rest_framework.routers import SimpleRouter
 
 from .views.corridors import CorridorViewSet
 from .views.facts import OutageViewSet, RestrictionViewSet
+from .views.incidents import IncidentViewSet
 from .views.regions import RegionViewSet
 from .views.sources import SourceViewSet
 
@@ -13,5 +14,6 @@ router.register("corridors", CorridorViewSet, basename="corridor")
 router.register("restrictions", RestrictionViewSet, basename="restriction")
 router.register("outages", OutageViewSet, basename="outage")
 router.register("sources", SourceViewSet, basename="source")
+router.register("incidents", IncidentViewSet, basename="incident")
 
 urlpatterns = router.urls

@@ -60,3 +60,9 @@ def incidents_in_month(month: date) -> QuerySet[Incident]:
     return Incident.objects.filter(occurred_at__lt=end).filter(
         Q(occurred_until__gte=start) | Q(occurred_until__isnull=True, occurred_at__gte=start)
     )
+
+
+def incidents_listed() -> QuerySet[Incident]:
+    """Incidents as the API, webhooks and exports show them: with their region, organisation and
+    affected groups in a few queries. Annotate `details_visible` (with_details_visible) before showing one."""
+    return Incident.objects.select_related("region", "organisation").prefetch_related("affected_groups")
