@@ -35,10 +35,11 @@ def details_visible_filter(actor: Actor) -> Q:
 def with_details_visible(incidents: QuerySet[Incident], actor: Actor) -> QuerySet[Incident]:
     """`details_visible` on each incident: True where the actor may read its description and point.
     Whatever shows an incident blanks the two where it is False."""
+    condition = details_visible_filter(actor)
+    if not condition:  # Q(): everything (a superuser); When() refuses an empty condition
+        return incidents.annotate(details_visible=Value(True, output_field=BooleanField()))
     return incidents.annotate(
-        details_visible=Case(
-            When(details_visible_filter(actor), then=Value(True)), default=Value(False), output_field=BooleanField()
-        )
+        details_visible=Case(When(condition, then=Value(True)), default=Value(False), output_field=BooleanField())
     )
 
 
