@@ -78,6 +78,7 @@ FOREIGN_RECORD = {
     "access.webhookendpoint": "b_webhook_endpoint",
     "access.webhookdelivery": "b_webhook_delivery",
     "needs.needfigure": "b_need",
+    "access.incident": "b_incident",
     "humtrack.apitoken": "b_token",
     "axes.accessattempt": "access_attempt",
     "axes.accesslog": "access_log",
@@ -91,6 +92,7 @@ API_MODEL = {
     "need": "needs.needfigure",
     "subscription": "access.subscription",
     "webhook": "access.webhookendpoint",
+    "incident": "access.incident",
 }
 
 
