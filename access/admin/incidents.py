@@ -49,13 +49,13 @@ class MonthFilter(admin.SimpleListFilter):
     parameter_name = "month"
 
     def lookups(self, request, model_admin):
-        months = (
-            Incident.objects.annotate(month=TruncMonth("occurred_at"))
-            .values_list("month", flat=True)
-            .distinct()
-            .order_by("-month")[:36]
-        )
-        return [(f"{month:%Y-%m}", f"{month:%Y-%m}") for month in months]
+        # The months incidents began or ended in (a span's middle months are rare; ?month= takes any).
+        months: set = set()
+        for field in ("occurred_at", "occurred_until"):
+            starts = Incident.objects.filter(**{f"{field}__isnull": False}).annotate(month=TruncMonth(field))
+            months.update(starts.values_list("month", flat=True).distinct())
+        latest = sorted(months, reverse=True)[:36]
+        return [(f"{month:%Y-%m}", f"{month:%Y-%m}") for month in latest]
 
     def queryset(self, request, queryset):
         if not self.value():
