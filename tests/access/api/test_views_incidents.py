@@ -14,7 +14,7 @@ from django.utils import timezone
 from access.alerts.webhooks.models import WebhookEvent
 from access.choices import Confidence, ConstraintCategory, IncidentType
 from access.models import Incident
-from access.services import record_incident, update_incident
+from access.services import record_incident, record_restriction, update_incident
 from humtrack.actor import Actor
 from humtrack.models import Organisation
 from tests.factories import UserFactory
@@ -272,3 +272,29 @@ def test_the_schema_describes_the_incident_routes_and_event_types(reader, db):
     assert {"incident.created", "incident.updated"} <= set(
         schema["components"]["schemas"]["WebhookEventTypeEnum"]["enum"]
     )
+
+
+def test_a_deleted_incident_reaches_the_deletion_feed(reader, tree, source, coordinator_actor):
+    gone = incident(coordinator_actor, tree["AF0801"], source)
+    pk = gone.pk
+    gone.delete()  # a superuser in the admin; the API deletes nothing
+    deletions = reader.get("/api/v1/deletions/", {"resource": "incidents"}).json()["results"]
+    assert [(row["resource"], row["id"]) for row in deletions] == [("incidents", str(pk))]
+
+
+def test_an_incident_whose_restriction_is_deleted_comes_again_with_no_link(reader, tree, source, coordinator_actor):
+    restriction = record_restriction(
+        actor=coordinator_actor,
+        region=tree["AF0801"],
+        category=ConstraintCategory.MOVEMENT_RESTRICTIONS,
+        severity="high",
+        affected_groups=["all_aid_workers"],
+        starts_at=datetime(2021, 9, 1, tzinfo=UTC),
+        source=source,
+        confidence=Confidence.REPORTED,
+    )
+    evidence = incident(coordinator_actor, tree["AF0801"], source, restriction=restriction)
+    since = timezone.now()
+    restriction.delete()
+    changed = reader.get(URL, {"updated_since": since.isoformat()}).json()["results"]
+    assert [(row["id"], row["restriction"]) for row in changed] == [(evidence.pk, None)]
