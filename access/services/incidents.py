@@ -268,7 +268,10 @@ def import_incidents(
     if unknown:
         message = _("Unknown column(s): %(columns)s.") % {"columns": ", ".join(unknown)}
         raise IncidentImportError({first_row - 1: {"columns": [message]}})
-    identifiers = {cell.strip() for row in rows if (cell := row.get("source") or "").strip().isdigit()}
+    # Ids a bigint holds (19 digits at most): a longer one is "no such source", not SQLite's OverflowError.
+    identifiers = {
+        cell.strip() for row in rows if (cell := row.get("source") or "").strip().isdigit() and len(cell.strip()) < 19
+    }
     sources = Source.objects.in_bulk([int(identifier) for identifier in identifiers])
     recorded, bad_rows = [], {}
     with transaction.atomic():
@@ -281,9 +284,8 @@ def import_incidents(
                         record_incident(actor=actor, reason=reason or "Incident upload", **_cells(row, actor, sources))
                     )
             except ValidationError as error:
-                bad_rows[number] = {
-                    COLUMN_OF_FIELD.get(field, field): messages for field, messages in error.message_dict.items()
-                }
+                by_field = error.message_dict if hasattr(error, "error_dict") else {NON_FIELD_ERRORS: error.messages}
+                bad_rows[number] = {COLUMN_OF_FIELD.get(field, field): messages for field, messages in by_field.items()}
         if bad_rows:
             raise IncidentImportError(bad_rows)  # rolls back the rows that were fine too
     return recorded

@@ -251,3 +251,11 @@ def test_people_without_the_add_permission_cannot_upload(client, tree, source):
     response = client.post(UPLOAD, {"file": csv_file(source, GOOD_ROW)})
     assert response.status_code == 403
     assert not Incident.objects.exists()
+
+
+def test_a_source_id_beyond_any_database_id_is_an_error_on_its_column(tree, source):
+    row = dict(pcode="AF0801", occurred_at="2021-09-01", category="hostilities", incident_type="fighting_reported",
+               source="9" * 25, confidence="claimed")  # fmt: skip
+    with pytest.raises(IncidentImportError) as refused:
+        import_incidents(rows=[row], actor=Actor(user=UserFactory(is_staff=True, is_superuser=True)))
+    assert refused.value.rows == {1: {"source": [f"No source with id {'9' * 25}."]}}
