@@ -15,6 +15,7 @@ COORDINATOR_PERMISSIONS = {
         "corridorstatuschange": ["view", "add"],
         "accessrestriction": ["view", "add", "change"],
         "utilityoutage": ["view", "add", "change"],
+        "incident": ["view", "add", "change"],
         # Overrides of a month's severity indicator: cleared by an action needing "change" (history kept).
         "severityoverride": ["view", "add", "change"],
         "affectedgroup": ["view"],

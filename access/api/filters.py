@@ -1,26 +1,36 @@
 """One FilterSet per access resource, and the region filters (`within`, `region`) needs shares;
 `updated_since` comes from humtrack.api.filters."""
 
+from datetime import date
+
 import django_filters
+from django import forms
+from django.core.validators import RegexValidator
 from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from drf_spectacular.utils import extend_schema_field
 
 from access.choices import (
     AccessStatus,
     AffectedGroupCode,
+    Confidence,
     ConstraintCategory,
     CorridorStatus,
+    IncidentType,
     OutageCause,
     OutageExtent,
+    PerpetratorType,
     Reliability,
+    Sensitivity,
     Severity,
     SourceKind,
     StatusBasis,
     Utility,
 )
-from access.models import AccessRestriction, AidCorridor, Region, Source, UtilityOutage
+from access.models import AccessRestriction, AidCorridor, Incident, Region, Source, UtilityOutage
 from access.selectors.facts import outages_in_force_at, restrictions_in_force_at
+from access.selectors.incidents import incidents_in_month
 from access.selectors.regions import fresh_regions, search_regions, stale_regions, within_filter
 from access.selectors.status import status_basis_in, with_effective_status
 from humtrack.api.filters import BooleanFilter, DateTimeFilter, IntegerFilter, SyncFilterSet
@@ -214,3 +224,54 @@ class CorridorFilterSet(SyncFilterSet):
     class Meta:
         model = AidCorridor
         fields = ["status", "region", "within", "updated_since"]
+
+
+# A month as `YYYY-MM` (the monthly snapshot's unit).
+MONTH_PATTERN = r"^\d{4}-(0[1-9]|1[0-2])$"
+
+
+class MonthField(forms.CharField):
+    def __init__(self, *args, **kwargs):
+        kwargs.setdefault("validators", [RegexValidator(MONTH_PATTERN, _("A month: YYYY-MM, e.g. 2021-09."))])
+        super().__init__(*args, **kwargs)
+
+    def clean(self, value):
+        text = super().clean(value)
+        return date(int(text[:4]), int(text[5:7]), 1) if text else None
+
+
+@extend_schema_field({"type": "string", "pattern": MONTH_PATTERN, "example": "2021-09"})
+class MonthFilter(django_filters.Filter):
+    """Incidents under way in the month (access.selectors.incidents.incidents_in_month: a span over two
+    months counts in both)."""
+
+    field_class = MonthField
+    allows_empty = False  # `?month=` names no month: a 400 (SyncFilterSet.is_valid)
+
+    def filter(self, qs, value):
+        if value is None:
+            return qs
+        return qs.filter(pk__in=incidents_in_month(value).values("pk"))
+
+
+class IncidentFilterSet(SyncFilterSet):
+    region = RegionFilter()
+    within = WithinFilter()
+    category = django_filters.MultipleChoiceFilter(choices=ConstraintCategory.choices)
+    incident_type = django_filters.MultipleChoiceFilter(choices=IncidentType.choices)
+    perpetrator_type = django_filters.MultipleChoiceFilter(choices=PerpetratorType.choices)
+    confidence = django_filters.MultipleChoiceFilter(choices=Confidence.choices)
+    sensitivity = django_filters.MultipleChoiceFilter(choices=Sensitivity.choices)
+    affected_group = django_filters.MultipleChoiceFilter(
+        field_name="affected_groups", choices=AffectedGroupCode.choices, distinct=True
+    )
+    occurred_after = DateTimeFilter(field_name="occurred_at", lookup_expr="gte", help_text="Began at or after.")
+    occurred_before = DateTimeFilter(field_name="occurred_at", lookup_expr="lt", help_text="Began before.")
+    month = MonthFilter(help_text="YYYY-MM: incidents under way in that month (UTC), a span over two months in both.")
+
+    class Meta:
+        model = Incident
+        fields = [
+            "region", "within", "category", "incident_type", "perpetrator_type", "confidence", "sensitivity",
+            "affected_group", "occurred_after", "occurred_before", "month", "updated_since",
+        ]  # fmt: skip

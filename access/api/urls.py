@@ -1,10 +1,11 @@
-"""Access routes under /api/v1/: regions/, corridors/, restrictions/, outages/, sources/, severity/."""
+"""Access routes under /api/v1/: regions/, corridors/, restrictions/, outages/, sources/, incidents/, severity/."""
 
 from django.urls import path
 from rest_framework.routers import SimpleRouter
 
 from .views.corridors import CorridorViewSet
 from .views.facts import OutageViewSet, RestrictionViewSet
+from .views.incidents import IncidentViewSet
 from .views.regions import RegionViewSet
 from .views.severity import RegionSeverityViewSet, SeverityViewSet
 from .views.sources import SourceViewSet
@@ -15,6 +16,7 @@ router.register("corridors", CorridorViewSet, basename="corridor")
 router.register("restrictions", RestrictionViewSet, basename="restriction")
 router.register("outages", OutageViewSet, basename="outage")
 router.register("sources", SourceViewSet, basename="source")
+router.register("incidents", IncidentViewSet, basename="incident")
 
 urlpatterns = router.urls
 

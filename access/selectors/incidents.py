@@ -35,10 +35,11 @@ def details_visible_filter(actor: Actor) -> Q:
 def with_details_visible(incidents: QuerySet[Incident], actor: Actor) -> QuerySet[Incident]:
     """`details_visible` on each incident: True where the actor may read its description and point.
     Whatever shows an incident blanks the two where it is False."""
+    condition = details_visible_filter(actor)
+    if not condition:  # Q(): everything (a superuser); When() refuses an empty condition
+        return incidents.annotate(details_visible=Value(True, output_field=BooleanField()))
     return incidents.annotate(
-        details_visible=Case(
-            When(details_visible_filter(actor), then=Value(True)), default=Value(False), output_field=BooleanField()
-        )
+        details_visible=Case(When(condition, then=Value(True)), default=Value(False), output_field=BooleanField())
     )
 
 
@@ -60,3 +61,9 @@ def incidents_in_month(month: date) -> QuerySet[Incident]:
     return Incident.objects.filter(occurred_at__lt=end).filter(
         Q(occurred_until__gte=start) | Q(occurred_until__isnull=True, occurred_at__gte=start)
     )
+
+
+def incidents_listed() -> QuerySet[Incident]:
+    """Incidents as the API, webhooks and exports show them: with their region, organisation and
+    affected groups in a few queries. Annotate `details_visible` (with_details_visible) before showing one."""
+    return Incident.objects.select_related("region", "organisation").prefetch_related("affected_groups")

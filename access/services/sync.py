@@ -15,7 +15,7 @@ from django.db import transaction
 from django.db.models import F, Model, Q, QuerySet
 from django.utils import timezone
 
-from access.models import AccessRestriction, AidCorridor, Region, Subscription, UtilityOutage
+from access.models import AccessRestriction, AidCorridor, Incident, Region, Subscription, UtilityOutage
 from access.selectors.status import with_effective_status
 
 
@@ -78,6 +78,19 @@ def touch_restrictions_on(corridor_id: int) -> int:
     return AccessRestriction.objects.filter(corridor_id=corridor_id).update(updated_at=timezone.now())
 
 
+def touch_incidents_evidencing(link: str, pk: int) -> int:
+    """A restriction, corridor or outage about to be deleted leaves the incidents that evidence it with no
+    link (`link` null, no save of their own): they change."""
+    return Incident.objects.filter(**{f"{link}_id": pk}).update(updated_at=timezone.now())
+
+
+def _touch_incidents_before_fact_deleted(
+    sender: type[Model], instance: AccessRestriction | AidCorridor | UtilityOutage, **kwargs: Any
+) -> None:
+    links: dict[type[Model], str] = {AccessRestriction: "restriction", AidCorridor: "corridor", UtilityOutage: "outage"}
+    touch_incidents_evidencing(links[sender], instance.pk)
+
+
 def _touch_region_of_deleted_fact(
     sender: type[Model], instance: AccessRestriction | UtilityOutage, **kwargs: Any
 ) -> None:
@@ -110,7 +123,12 @@ def connect_receivers() -> None:
     track_deletions(UtilityOutage, resource="outages")
     track_deletions(Source, resource="sources")
     track_deletions(Subscription, resource="subscriptions")
+    track_deletions(Incident, resource="incidents")
     for fact in (AccessRestriction, UtilityOutage):
         post_delete.connect(_touch_region_of_deleted_fact, sender=fact, dispatch_uid=f"access.sync.{fact.__name__}")
     pre_delete.connect(_touch_before_region_deleted, sender=Region, dispatch_uid="access.sync.region")
     pre_delete.connect(_touch_before_corridor_deleted, sender=AidCorridor, dispatch_uid="access.sync.corridor")
+    for linked in (AccessRestriction, AidCorridor, UtilityOutage):
+        pre_delete.connect(
+            _touch_incidents_before_fact_deleted, sender=linked, dispatch_uid=f"access.sync.incidents.{linked.__name__}"
+        )

@@ -79,6 +79,7 @@ FOREIGN_RECORD = {
     "access.webhookdelivery": "b_webhook_delivery",
     "needs.needfigure": "b_need",
     "access.severityoverride": "b_severity_override",
+    "access.incident": "b_incident",
     "humtrack.apitoken": "b_token",
     "axes.accessattempt": "access_attempt",
     "axes.accesslog": "access_log",
@@ -92,6 +93,7 @@ API_MODEL = {
     "need": "needs.needfigure",
     "subscription": "access.subscription",
     "webhook": "access.webhookendpoint",
+    "incident": "access.incident",
 }
 
 

@@ -116,6 +116,7 @@ def page(get_outsiders: set, writes: set = N) -> dict:
 REGION_SCOPED_ADMIN = ("access_region", "access_aidcorridor", "access_utilityoutage", "access_accessrestriction")
 REGION_SCOPED_ADMIN += ("needs_needfigure",)
 REGION_SCOPED_ADMIN += ("access_severityoverride",)
+REGION_SCOPED_ADMIN += ("access_incident",)
 
 # Route name (or the pattern of an unnamed route) -> what each role gets, per method. First match wins.
 EXPECTATIONS: list[tuple[str, dict]] = [
@@ -163,6 +164,9 @@ EXPECTATIONS: list[tuple[str, dict]] = [
     ("admin:access_webhookdelivery_delete", admin(every_method(D), every_method(D))),
     ("admin:access_webhookdelivery_change", admin(every_method(D), change_view())),
     ("admin:access_webhookdelivery_*", admin(every_method(D))),
+    # A past version of an incident shows its details: only to their readers (B's restricted incident in
+    # Parwan: not the coordinator of Panjsher).
+    ("admin:access_incident_simple_history", admin(change_view(get=D), change_view())),
     # An audit history is read, never "reverted" around the services (access/admin/mixins.py).
     ("admin:*_simple_history", admin(change_view(), change_view())),
     # Status history is append-only, for everyone.
@@ -247,6 +251,9 @@ EXPECTATIONS: list[tuple[str, dict]] = [
     ("api:webhook-deliveries", webhooks(GET=needs("webhooks", H, D))),
     *[(f"api:webhook-{name}", webhooks(POST=needs("webhooks", H, D))) for name in ("rotate-secret", "backfill")],
     ("api:webhook-redeliver", webhooks(POST=needs("webhooks", H, D))),
+    # The incident log: as restrictions (B's incident, in Parwan).
+    ("api:incident-list", api(GET=needs("read"), POST=needs("write", coordinator=D))),
+    ("api:incident-detail", api(GET=needs("read"), PUT=needs("write", D, D), PATCH=needs("write", D, D))),
     # --- links in alert emails: the signed token is the only key (a forged one opens nothing) ------
     ("alerts:unsubscribe", every_role(read_write(H, H | N))),
     ("alerts:manage", every_role(read_write(H, H | N))),
@@ -329,7 +336,16 @@ PAYLOADS = {
     ("api:corridor-detail", "PATCH"): {"notes": "Reopened"},
     ("api:source-detail", "PATCH"): {"title": "Corrected title"},
 }
-for _detail in ("restriction", "outage", "need", "corridor"):
+PAYLOADS[("api:incident-list", "POST")] = lambda w: fact(
+    w,
+    region="AF0305",
+    occurred_at=_iso("2021-09-02"),
+    category="movement_restrictions",
+    incident_type="checkpoint_denial",
+    description="Turned back at Charikar",
+)
+PAYLOADS[("api:incident-detail", "PATCH")] = {"aid_workers_affected": 2}
+for _detail in ("restriction", "outage", "need", "corridor", "incident"):
     PAYLOADS[(f"api:{_detail}-detail", "PUT")] = PAYLOADS[(f"api:{_detail}-list", "POST")]
 PAYLOADS[("api:source-detail", "PUT")] = PAYLOADS[("api:source-list", "POST")]
 PAYLOADS[("api:subscription-detail", "PUT")] = PAYLOADS[("api:subscription-list", "POST")]

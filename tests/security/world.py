@@ -14,9 +14,18 @@ from django.conf import settings
 from django.test import Client
 
 from access.alerts.webhooks.endpoints import register_endpoint
-from access.choices import AccessStatus, Confidence, ConstraintCategory, CorridorStatus, Severity, Utility
+from access.choices import (
+    AccessStatus,
+    Confidence,
+    ConstraintCategory,
+    CorridorStatus,
+    IncidentType,
+    Sensitivity,
+    Severity,
+    Utility,
+)
 from access.models import AlertDelivery, AlertEvent, Subscription, WebhookDelivery, WebhookEvent
-from access.services import change_access_status, create_corridor, record_outage, record_restriction
+from access.services import change_access_status, create_corridor, record_incident, record_outage, record_restriction
 from access.services.severity import set_severity_override
 from humtrack.actor import Actor
 from humtrack.models import TokenScope
@@ -38,6 +47,8 @@ TOKEN_ROLES = (TOKEN_READ, TOKEN_WRITE, TOKEN_ALERTS, TOKEN_WEBHOOKS)
 MODEL_BACKEND = "django.contrib.auth.backends.ModelBackend"
 SEP_1 = datetime(2021, 9, 1, tzinfo=UTC)
 B_WEBHOOK_URL = "https://hooks.org-b.example/humtrack-feed"
+B_INCIDENT_DETAIL = "org-b-restricted-incident-detail"
+B_INCIDENT_LATITUDE = 35.04321
 
 
 @dataclass
@@ -224,6 +235,22 @@ def build_world() -> World:
         event=webhook_event, endpoint=records["b_webhook_endpoint"], message_id="msg_org_b_delivery", status="failed"
     )
 
+    # Organisation B's restricted incident in Parwan: its description and point are B's and the superuser's
+    # (access.policies.can_read_incident_details); everyone else sees only that it happened.
+    records["b_incident"] = record_incident(
+        actor=b,
+        region=tree["AF0305"],
+        occurred_at=SEP_1,
+        category=ConstraintCategory.VIOLENCE_AGAINST_AID,
+        incident_type=IncidentType.STAFF_THREATENED,
+        source=source_b,
+        sensitivity=Sensitivity.RESTRICTED,
+        description=B_INCIDENT_DETAIL,
+        latitude=B_INCIDENT_LATITUDE,
+        longitude=69.04321,
+        **fact,
+    )
+
     # Subscriber emails: the creating organisation (its alerts token) and coordinators of a followed region.
     markers = {
         "a-panjsher-subscriber@org-a.example": {SUPERUSER, COORDINATOR, TOKEN_ALERTS},
@@ -240,6 +267,8 @@ def build_world() -> World:
         "198.51.100.23": {SUPERUSER},
         B_WEBHOOK_URL: {SUPERUSER},
         b_webhook_secret: set(),
+        B_INCIDENT_DETAIL: {SUPERUSER},
+        str(B_INCIDENT_LATITUDE): {SUPERUSER},
     }
     for role, key in keys.items():
         if role in TOKEN_ROLES:

@@ -13,6 +13,10 @@ class WebhookEventType(models.TextChoices):
     OUTAGE_RESTORED = "outage.restored", _("A utility outage ended (service restored)")
     NEED_FIGURE_CREATED = "need_figure.created", _("A need figure was recorded")
     NEED_FIGURE_UPDATED = "need_figure.updated", _("A need figure was updated")
+    # Every organisation's endpoints receive these: a non-public incident's description and point are
+    # left out (access.alerts.webhooks.payloads.incident_payload).
+    INCIDENT_CREATED = "incident.created", _("An access incident was recorded")
+    INCIDENT_UPDATED = "incident.updated", _("An access incident was updated")
 
 
 class WebhookDeliveryStatus(models.TextChoices):

@@ -5,7 +5,7 @@ from datetime import UTC, datetime
 import pytest
 
 from access.choices import AccessStatus, Confidence, CorridorStatus, Utility
-from access.services import change_access_status, create_corridor, record_outage, record_restriction
+from access.services import change_access_status, create_corridor, record_incident, record_outage, record_restriction
 from humtrack.actor import SYSTEM
 from tests.factories import NeedFigureFactory, make_region
 
@@ -35,6 +35,10 @@ def many(tree, source):
             confidence=Confidence.REPORTED, name=f"Route {n}",
         )  # fmt: skip
         NeedFigureFactory(region=district, source=source)
+        record_incident(
+            actor=SYSTEM, region=district, occurred_at=WHEN, category="hostilities", incident_type="fighting_reported",
+            source=source, confidence=Confidence.CLAIMED, affected_groups=["all_aid_workers"],
+        )  # fmt: skip
     return districts
 
 
@@ -52,6 +56,8 @@ def many(tree, source):
         ("/api/v1/sources/", 1),
         ("/api/v1/needs/", 1),
         ("/api/v1/needs/?format=csv", 1),
+        ("/api/v1/incidents/", 2),  # + affected groups
+        ("/api/v1/incidents/?format=geojson&month=2021-09", 2),
     ],
 )
 def test_list_queries_do_not_grow_with_the_page(reader, many, django_assert_max_num_queries, url, queries):

@@ -26,6 +26,7 @@ from access.alerts.webhooks.endpoints import register_endpoint
 from access.choices import AccessStatus, Confidence, CorridorStatus, Utility
 from access.models import AccessRestriction, UtilityOutage, WebhookDelivery, WebhookEvent
 from access.models.changes import FUTURE_CHANGE
+from access.models.incidents import OCCURRED_IN_THE_FUTURE
 from access.models.outages import RESTORED_IN_THE_FUTURE
 from access.services import change_access_status, create_corridor, record_outage
 from humtrack.actor import Actor
@@ -76,6 +77,14 @@ NOT_STATABLE = [
     # A subscription's time_zone: the schema states the shape of an IANA name, not the tz database's list
     # (data that changes, and whose names collide in generated clients: see access.alerts.api).
     re.compile(r"^.+ is not an IANA time zone name \(such as Asia/Kabul\)\.$"),
+    # An incident (access.models.incidents): its type must be one of its category's, its point inside its
+    # region's outline and given whole, its dates in order and not in the future.
+    re.compile(r"^“[^”]+” is not a type of incident under “[^”]+”\.$"),
+    re.compile(r"^Give both latitude and longitude, or neither\.$"),
+    re.compile(r"^The point lies outside the outline of .+\.$"),
+    re.compile(re.escape(str(OCCURRED_IN_THE_FUTURE)) + "$"),
+    re.compile(r"^An incident cannot (end before it starts|be reported in the future)\.$"),
+    re.compile(r"^An incident cannot be reported before it happened\.$"),
 ]
 
 
