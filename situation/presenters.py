@@ -12,6 +12,7 @@ from django.utils.translation import gettext as _
 from access.alerts.zones import default_time_zone
 from access.choices import AccessStatus
 from access.models import AccessRestriction, Region, Source, StatusChange, UtilityOutage
+from access.models.regions import PATH_SEPARATOR
 from access.selectors.status import effective_status_of
 from humtrack.dates import reader_moment
 from needs.sectors import SECTOR_NAMES
@@ -100,6 +101,8 @@ def map_data(*, regions: list[MapRegion], corridors: list[MapCorridor], boundari
                 "pcode": shown.region.pcode,
                 "name": local_name(shown.region),
                 "level": shown.region.admin_level,
+                # Where to zoom when it has neither outline nor point: its nearest ancestor's outline.
+                "ancestors": [pcode for pcode in shown.region.path.split(PATH_SEPARATOR) if pcode][:-1],
                 # The effective status: own record, inherited (drawn hatched in its colour), or none (null,
                 # "no information recorded", which reads differently from the UN's recorded unknown).
                 "status": shown.status,

@@ -110,7 +110,7 @@ def signed_in(client, demo):
 def test_the_page_lists_the_days_changes_at_the_top_with_reader_time_utc_and_source(signed_in):
     page = signed_in.get(PAGE, {"as_of": "2021-09-01"}).content.decode()
     top = page.index('id="recent-changes"')
-    assert top < page.index('class="layout"')
+    assert page.index('class="layout"') < top < page.index('class="map-panel"')  # first thing on the page
     section = page[top : page.index("</section>", top)]
     assert "Changed in the 24 hours before the end of that day" in section
     assert section.count('class="recent recent-') == 9
