@@ -217,7 +217,7 @@
       if (!found && notable) placed.push(element.getBoundingClientRect());
     }
   }
-  map.on("zoomend moveend", placeLabels);
+  map.on("moveend", placeLabels);  // after a zoom too
   placeLabels();
 
   /* ---- The regions from the keyboard ------------------------------------------------------------ */
