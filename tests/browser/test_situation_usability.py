@@ -7,6 +7,7 @@ sideways, five printed pages with the controls, and no "what changed today".
 
 import base64
 import io
+import time
 
 import pytest
 from django.conf import settings
@@ -67,9 +68,11 @@ def box(browser, selector) -> dict:
 
 
 def settled(browser):
-    """Wait for Leaflet's zoom to end (no animation class on the map's panes)."""
-    wait(browser).until(lambda driver: not driver.find_elements(By.CSS_SELECTOR, ".leaflet-zoom-anim"))
-    browser.execute_script("return new Promise(resolve => requestAnimationFrame(() => requestAnimationFrame(resolve)))")
+    """Wait for Leaflet's zoom to end: it starts on the next animation frame and lasts a quarter second."""
+    animating = (By.CSS_SELECTOR, ".leaflet-zoom-anim")
+    wait(browser).until(lambda driver: not driver.find_elements(*animating))
+    time.sleep(0.4)
+    wait(browser).until(lambda driver: not driver.find_elements(*animating))
 
 
 LABELS_OVER_MARKERS = """
@@ -100,6 +103,15 @@ def test_no_label_covers_a_marker_at_country_zoom_or_zoomed_in(coordinator, live
     assert zoomed["markers"] >= 1 and zoomed["found"] == []
 
 
+def to_dari(browser):
+    """Switch the page to Dari with its language switch; wait for the map drawn and named again."""
+    Select(browser.find_element(By.ID, "language-select")).select_by_value("fa-af")
+    browser.find_element(By.CSS_SELECTOR, "#language-switch button[type=submit]").click()
+    # Read through script, not a found element: the old page's elements go stale as the new one loads.
+    wait(browser).until(lambda driver: driver.execute_script("return document.documentElement.dir") == "rtl")
+    wait(browser).until(ec.presence_of_element_located((By.CSS_SELECTOR, f"path.region-{PANJSHIR}[aria-label]")))
+
+
 def visible_labels(browser) -> list[str]:
     script = "return [...document.querySelectorAll('.region-label')].filter(n => !n.hidden).map(n => n.textContent)"
     return browser.execute_script(script)
@@ -112,10 +124,7 @@ def test_provinces_are_named_at_country_zoom_in_the_pages_language(coordinator):
     assert {"Kabul", "Kandahar", "Hirat", "Balkh"} <= set(names)
     assert "Panjsher: Unknown" in names
 
-    Select(browser.find_element(By.ID, "language-select")).select_by_value("fa-af")
-    browser.find_element(By.CSS_SELECTOR, "#language-switch button[type=submit]").click()
-    wait(browser).until(lambda driver: driver.find_element(By.TAG_NAME, "html").get_attribute("dir") == "rtl")
-    wait(browser).until(ec.presence_of_element_located((By.CSS_SELECTOR, f"path.region-{PANJSHIR}")))
+    to_dari(browser)
     in_dari = visible_labels(browser)
     assert "کابل" in in_dari and "Kabul" not in in_dari
     assert any(name.startswith("پنجشیر") for name in in_dari)
@@ -150,6 +159,9 @@ def test_the_maps_regions_are_one_named_tab_stop_that_the_arrow_keys_walk_and_en
     tab_stops = [path for path in regions if path.get_attribute("tabindex") == "0"]
     assert len(tab_stops) == 1
     assert all(path.get_attribute("role") == "button" and path.get_attribute("aria-label") for path in regions)
+    assert "arrow keys" in browser.find_element(By.ID, regions[0].get_attribute("aria-describedby")).get_attribute(
+        "textContent"
+    )
     corridors = browser.find_elements(By.CSS_SELECTOR, "#map path.corridor")
     assert corridors and all(path.get_attribute("tabindex") == "-1" for path in corridors)
 
@@ -174,10 +186,7 @@ def test_axe_finds_no_serious_violation_in_english_or_dari(coordinator):
     browser = coordinator
     select_in_table(browser, PANJSHIR)
     assert axe_violations(browser) == []
-    Select(browser.find_element(By.ID, "language-select")).select_by_value("fa-af")
-    browser.find_element(By.CSS_SELECTOR, "#language-switch button[type=submit]").click()
-    wait(browser).until(lambda driver: driver.find_element(By.TAG_NAME, "html").get_attribute("dir") == "rtl")
-    wait(browser).until(ec.presence_of_element_located((By.CSS_SELECTOR, f"path.region-{PANJSHIR}[aria-label]")))
+    to_dari(browser)
     panjshir = browser.find_element(By.CSS_SELECTOR, f"path.region-{PANJSHIR}")
     assert panjshir.get_attribute("aria-label").startswith("پنجشیر")
     assert axe_violations(browser) == []

@@ -243,6 +243,7 @@
     layerElements(regionLayers[pcode]).forEach((node, index) => {
       node.setAttribute("role", "button");
       node.setAttribute("aria-label", statusText(regionByPcode[pcode]));
+      node.setAttribute("aria-describedby", "map-keys");
       if (index > 0) node.setAttribute("aria-hidden", "true");  // a multipolygon's other parts: one name
       node.addEventListener("keydown", (event) => {
         let target = null;
