@@ -9,9 +9,12 @@ from django.utils.functional import Promise
 from django.utils.translation import get_language, gettext_lazy
 from django.utils.translation import gettext as _
 
+from access.alerts.zones import default_time_zone
 from access.choices import AccessStatus
 from access.models import AccessRestriction, Region, Source, StatusChange, UtilityOutage
+from access.models.regions import PATH_SEPARATOR
 from access.selectors.status import effective_status_of
+from humtrack.dates import reader_moment
 from needs.sectors import SECTOR_NAMES
 from needs.selectors import METRICS, NeedsRollup, RolledFigure, needs_rollup
 
@@ -19,6 +22,7 @@ from .selectors import (
     NO_INFORMATION,
     MapCorridor,
     MapRegion,
+    RecentChanges,
     outages_active_at,
     restrictions_active_at,
     stale_regions_at,
@@ -97,6 +101,8 @@ def map_data(*, regions: list[MapRegion], corridors: list[MapCorridor], boundari
                 "pcode": shown.region.pcode,
                 "name": local_name(shown.region),
                 "level": shown.region.admin_level,
+                # Where to zoom when it has neither outline nor point: its nearest ancestor's outline.
+                "ancestors": [pcode for pcode in shown.region.path.split(PATH_SEPARATOR) if pcode][:-1],
                 # The effective status: own record, inherited (drawn hatched in its colour), or none (null,
                 # "no information recorded", which reads differently from the UN's recorded unknown).
                 "status": shown.status,
@@ -274,4 +280,25 @@ def region_details(*, region: Region, at: datetime, as_of: date | None) -> dict:
         "restrictions": [restriction_data(r) for r in restrictions_active_at(at, region.pcode)],
         "outages": [outage_data(o) for o in outages_active_at(at, region.pcode)],
         "needs": area_needs(region, as_of),
+    }
+
+
+def reader_time_zone(area: Region | None) -> str:
+    """The zone the page's reader reads times in: the country's of the area shown (Asia/Kabul), else UTC.
+    A signed-in coordinator has no zone of their own; the country's is where the facts happen."""
+    return default_time_zone([area]) if area is not None else "UTC"
+
+
+def recent_changes_data(recent: RecentChanges, *, time_zone: str) -> dict:
+    """ "Changed in the last 24 hours" as the page shows it: each change with its moment in the reader's
+    zone with UTC beside (humtrack.dates.reader_moment), newest first."""
+    language = get_language() or "en"
+    return {
+        "since": reader_moment(recent.since, time_zone=time_zone, language=language),
+        "until": reader_moment(recent.until, time_zone=time_zone, language=language),
+        "changes": [
+            {"change": change, "when": reader_moment(change.happened_at, time_zone=time_zone, language=language)}
+            for change in recent.changes
+        ],
+        "truncated": recent.truncated,
     }

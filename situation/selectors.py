@@ -8,15 +8,25 @@ outages that had started and not yet ended.
 
 from collections import defaultdict
 from dataclasses import dataclass, field
-from datetime import date, datetime, time
+from datetime import date, datetime, time, timedelta
 from typing import TYPE_CHECKING, Any, TypeVar, cast
 
 from django.db.models import Count, F, Model, Q, QuerySet
+from django.db.models.functions import Coalesce
 from django.utils import timezone
 from django.utils.translation import get_language, gettext, gettext_lazy
 
 from access.choices import AccessStatus, StatusBasis
-from access.models import AccessRestriction, AidCorridor, CorridorStatusChange, Region, StatusChange, UtilityOutage
+from access.models import (
+    AccessRestriction,
+    AidCorridor,
+    CorridorStatusChange,
+    Incident,
+    Region,
+    Source,
+    StatusChange,
+    UtilityOutage,
+)
 from access.models.in_force import in_force_q
 from access.selectors.facts import (
     corridors_with_route,
@@ -214,6 +224,108 @@ def what_changed(*, within: str | None, at: datetime, limit: int = WHAT_CHANGED_
         ),
         new_outages=list(outages_with_region(outages).select_related("source").order_by("-started_at", "-id")[:limit]),
     )
+
+
+# "What changed today": the day before the moment shown (now, or the end of the day picked).
+RECENT_WINDOW = timedelta(hours=24)
+# The most changes the list shows; a day of fighting can bring many district claims. It says when it cut.
+RECENT_LIMIT = 50
+
+
+class RecentKind:
+    """What a line of "changed in the last 24 hours" says happened (templates compare these)."""
+
+    STATUS = "status"
+    RESTRICTION_STARTED = "restriction_started"
+    RESTRICTION_ENDED = "restriction_ended"
+    OUTAGE_STARTED = "outage_started"
+    OUTAGE_ENDED = "outage_ended"
+    CORRIDOR = "corridor"
+    INCIDENT = "incident"
+
+
+@dataclass(frozen=True)
+class RecentChange:
+    kind: str  # RecentKind
+    happened_at: datetime
+    region: Region | None  # None for a corridor (its regions are its waypoints)
+    fact: StatusChange | AccessRestriction | UtilityOutage | CorridorStatusChange | Incident
+    source: Source
+
+
+@dataclass(frozen=True)
+class RecentChanges:
+    since: datetime
+    until: datetime
+    changes: list[RecentChange]  # newest first
+    truncated: bool  # more happened than RECENT_LIMIT: the oldest are left out
+
+
+def _between(field: str, since: datetime, until: datetime) -> Q:
+    # Half-open at the start: a change at exactly `since` belongs to the day before.
+    return Q(**{f"{field}__gt": since, f"{field}__lte": until})
+
+
+def changed_in_last_day(
+    *, within: str | None, at: datetime, window: timedelta = RECENT_WINDOW, limit: int = RECENT_LIMIT
+) -> RecentChanges:
+    """What changed in the `window` (24 hours) before `at` under `within`: status changes, restrictions
+    and outages that began or ended, corridors' status changes and incidents, newest first.
+
+    Each is dated by when it happened (effective_at, starts_at/ends_at, started_at/restored_at), not by
+    when someone typed it in, so a past day reads the same whenever it is looked at; an incident by when
+    it was reported, else when it occurred (what made it news that day). Seven queries, each bounded by
+    `limit`; everyone who reads the page may read these lines (an incident's description and point are
+    not among them: access.policies.can_read_incident_details).
+    """
+    since = at - window
+    found: list[RecentChange] = []
+    statuses = within_or_all(StatusChange.objects.filter(_between("effective_at", since, at)), within)
+    found += [
+        RecentChange(RecentKind.STATUS, change.effective_at, change.region, change, change.source)
+        for change in statuses.select_related("region", "source").order_by("-effective_at", "-id")[:limit]
+    ]
+    restrictions = within_or_all(AccessRestriction.objects.select_related("region", "source"), within)
+    found += [
+        RecentChange(RecentKind.RESTRICTION_STARTED, r.starts_at, r.region, r, r.source)
+        for r in restrictions.filter(_between("starts_at", since, at)).order_by("-starts_at", "-id")[:limit]
+    ]
+    found += [
+        RecentChange(RecentKind.RESTRICTION_ENDED, cast(datetime, r.ends_at), r.region, r, r.source)
+        for r in restrictions.filter(_between("ends_at", since, at)).order_by("-ends_at", "-id")[:limit]
+    ]
+    outages = within_or_all(UtilityOutage.objects.select_related("region", "source"), within)
+    found += [
+        RecentChange(RecentKind.OUTAGE_STARTED, o.started_at, o.region, o, o.source)
+        for o in outages.filter(_between("started_at", since, at)).order_by("-started_at", "-id")[:limit]
+    ]
+    found += [
+        RecentChange(RecentKind.OUTAGE_ENDED, cast(datetime, o.restored_at), o.region, o, o.source)
+        for o in outages.filter(_between("restored_at", since, at)).order_by("-restored_at", "-id")[:limit]
+    ]
+    corridor_changes = CorridorStatusChange.objects.filter(_between("effective_at", since, at))
+    if within:
+        passing = AidCorridor.objects.filter(within_filter(within, "regions")).values("pk")
+        corridor_changes = corridor_changes.filter(corridor__in=passing)
+    found += [
+        RecentChange(RecentKind.CORRIDOR, change.effective_at, None, change, change.source)
+        for change in corridor_changes.select_related("corridor", "source").order_by("-effective_at", "-id")[:limit]
+    ]
+    incidents = within_or_all(Incident.objects.annotate(news_at=Coalesce("reported_at", "occurred_at")), within)
+    found += [
+        RecentChange(
+            RecentKind.INCIDENT,
+            incident.reported_at or incident.occurred_at,
+            incident.region,
+            incident,
+            incident.source,
+        )
+        for incident in incidents.filter(_between("news_at", since, at))
+        .select_related("region", "source")
+        .order_by("-news_at", "-id")[:limit]
+    ]
+    found.sort(key=lambda change: change.happened_at, reverse=True)  # stable: ties keep the order above
+    return RecentChanges(since=since, until=at, changes=found[:limit], truncated=len(found) > limit)
 
 
 def default_area() -> Region | None:

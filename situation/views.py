@@ -111,6 +111,9 @@ def situation_page(request):
         "stale_after_days": settings.HUMTRACK_STALE_AFTER_DAYS,
         "corridors": corridors,
         "what_changed": selectors.what_changed(within=within, at=at),
+        "recent": presenters.recent_changes_data(
+            selectors.changed_in_last_day(within=within, at=at), time_zone=presenters.reader_time_zone(area)
+        ),
         "needs": presenters.area_needs(area, as_of) if area else None,
         "map_data": presenters.map_data(
             regions=regions, corridors=corridors, boundaries=selectors.boundaries(regions), as_of=as_of

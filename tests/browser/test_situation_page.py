@@ -128,12 +128,13 @@ def test_the_page_fits_a_phone_screen(coordinator_on_the_page, artifacts):
     assert browser.execute_script("return document.documentElement.scrollWidth") <= viewport
     the_map = browser.find_element(By.ID, "map").rect
     assert the_map["x"] >= 0 and the_map["x"] + the_map["width"] <= viewport
-    # One column: the selected region's details come right under the map, before the needs and the table.
+    # One column: the selected region's card comes first, above the map, the needs and the table.
     browser.find_element(By.ID, f"region-{PANJSHIR}").find_element(By.CSS_SELECTOR, "button.region-link").click()
     wait(browser).until(ec.text_to_be_present_in_element((By.ID, "details-region"), "Panjsher"))
     details = browser.find_element(By.ID, "details").rect
+    the_map = browser.find_element(By.ID, "map").rect
     needs = browser.find_element(By.CSS_SELECTOR, ".needs-panel").rect
-    assert the_map["y"] < details["y"] < needs["y"]
+    assert details["y"] < the_map["y"] < needs["y"]
     assert details["width"] <= viewport
     browser.execute_script("window.scrollTo(0, 0)")
     browser.save_screenshot(str(artifacts / "situation-phone.png"))

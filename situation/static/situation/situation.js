@@ -51,6 +51,7 @@
   /* ---- The map ---------------------------------------------------------------------------- */
 
   const mapElement = document.getElementById("map");
+  const phone = window.matchMedia("screen and (max-width: 800px)");  // as situation.css has it
   // Right to left, the controls move to the other side: zoom top left in LTR, top right in RTL, and
   // the attribution the other way round (Leaflet's control positions).
   const map = L.map(mapElement, { zoomSnap: 0.25, scrollWheelZoom: false, zoomControl: false, attributionControl: false });
@@ -100,15 +101,6 @@
     regionLayers[region.pcode] = layer;
   }
 
-  // A permanent label for the provinces with something recorded: a status, a restriction or an outage.
-  for (const region of mapData.regions) {
-    const notable = region.status_basis === "recorded" || region.restriction_count > 0 || region.outages.length > 0;
-    if (!notable || !region.centroid || region.level > 1) continue;
-    L.tooltip(region.centroid, {
-      permanent: true, direction: "auto", offset: [8, 0], className: "region-label region-label-" + region.pcode,
-    }).setContent(el("span", {}, statusText(region))).addTo(map);
-  }
-
   for (const corridor of mapData.corridors) {
     if (corridor.points.length < 2) continue;
     // A white casing keeps the line readable on any fill colour.
@@ -136,17 +128,21 @@
     overlays.push(layer);
   }
 
+  // Outage markers in a pane above the labels' (Leaflet's tooltipPane is 650): a label never hides one,
+  // and placeLabels below moves the labels off them besides.
+  map.createPane("alerts").style.zIndex = 660;
   for (const region of mapData.regions) {
     if (!region.outages.length || !region.centroid) continue;
     const description = format(gettext("Active outages in %(region)s: %(outages)s"), {
       region: region.name, outages: region.outages.join(gettext(", ")),
     });
     const marker = L.marker(region.centroid, {
+      pane: "alerts",
       icon: L.divIcon({
         className: "outage-marker outage-marker-" + region.pcode,
         html: el("span", {}, "⚡ " + region.outages.length),
         iconSize: null,
-        iconAnchor: rtl ? [-8, 14] : [46, 14],  // beside the label, on the side the text starts
+        iconAnchor: [14, 30],  // above the region's point, where the labels do not go first
       }),
       title: description,
       alt: description,
@@ -154,6 +150,7 @@
     });
     marker.on("click", () => select(region.pcode));
     marker.addTo(drawn);
+    marker.getElement()?.setAttribute("aria-label", description);
   }
 
   if (drawn.getLayers().length) {
@@ -161,6 +158,143 @@
   } else {
     map.setView([20, 0], 2);
   }
+
+  /* ---- Labels: names and statuses beside the points, never over a marker ------------------------ */
+
+  // Every province named at any zoom, in the page's language; those with something recorded (a status
+  // of their own, a restriction, an outage) say their status too and are placed first. A label tries
+  // below, above, then the sides of its point, further out each round, and takes the first place that
+  // covers no marker (outage markers, districts drawn as points) and no label already placed; a
+  // name-only label that finds none is left out at this zoom rather than hide something.
+  const labels = [];
+  for (const region of mapData.regions) {
+    const layer = regionLayers[region.pcode];
+    const point = region.centroid || (layer && layer.getBounds ? layer.getBounds().getCenter() : null);
+    const notable = region.status_basis === "recorded" || region.restriction_count > 0 || region.outages.length > 0;
+    // Provinces: by name, or name and status; the country only when it has something to say.
+    if (!point || region.level > 1 || (region.level === 0 && !notable)) continue;
+    if (!notable && !mapData.boundaries[region.pcode]) continue;
+    const tooltip = L.tooltip(point, {
+      permanent: true, direction: "bottom", offset: [0, 8], interactive: false,
+      className: "region-label region-label-" + region.pcode + (notable ? " region-label-status" : " region-label-name"),
+    }).setContent(el("span", {}, notable ? statusText(region) : region.name));
+    labels.push({ tooltip, notable, pcode: region.pcode });
+  }
+  labels.sort((a, b) => Number(b.notable) - Number(a.notable));
+  labels.forEach((label) => label.tooltip.addTo(map));
+
+  const LABEL_DISTANCES = [8, 18, 30, 46, 66];
+  const LABEL_DIRECTIONS = ["bottom", "top", rtl ? "left" : "right", rtl ? "right" : "left"];
+  const LABEL_OFFSETS = { bottom: [0, 1], top: [0, -1], right: [1, 0], left: [-1, 0] };
+  const overlaps = (a, b) => a.left < b.right && b.left < a.right && a.top < b.bottom && b.top < a.bottom;
+  const inside = (a, b) => a.left >= b.left && a.right <= b.right && a.top >= b.top && a.bottom <= b.bottom;
+
+  function placeLabels() {
+    const frame = mapElement.getBoundingClientRect();
+    const markers = [...mapElement.querySelectorAll(".outage-marker, path.region-point")].map((node) => node.getBoundingClientRect());
+    const placed = [];
+    for (const { tooltip, notable } of labels) {
+      const element = tooltip.getElement();
+      if (!element) continue;
+      element.hidden = false;
+      let found = false;
+      search: for (const distance of LABEL_DISTANCES) {
+        for (const direction of LABEL_DIRECTIONS) {
+          const [x, y] = LABEL_OFFSETS[direction];
+          tooltip.options.direction = direction;
+          tooltip.options.offset = [x * distance, y * distance];
+          tooltip.update();
+          const box = element.getBoundingClientRect();
+          if (markers.some((marker) => overlaps(box, marker)) || placed.some((other) => overlaps(box, other))) continue;
+          if (!notable && !inside(box, frame)) continue;
+          placed.push(box);
+          found = true;
+          break search;
+        }
+      }
+      // A status label is never dropped: at worst it sits furthest out, still beneath the markers' pane.
+      if (!found && !notable) element.hidden = true;
+      if (!found && notable) placed.push(element.getBoundingClientRect());
+    }
+  }
+  map.on("moveend", placeLabels);  // after a zoom too
+  placeLabels();
+
+  /* ---- The regions from the keyboard ------------------------------------------------------------ */
+
+  // One tab stop for the map's regions, not one per outline: the arrow keys move between them (in the
+  // order of the table of regions), Enter or Space selects. Each is a button named by its name and status.
+  const keyboardOrder = [...withOutline, ...asPoints].map((region) => region.pcode).filter((pcode) => regionLayers[pcode]);
+  const regionByPcode = Object.fromEntries(mapData.regions.map((region) => [region.pcode, region]));
+  const NEXT_KEYS = rtl ? ["ArrowLeft", "ArrowDown"] : ["ArrowRight", "ArrowDown"];
+  const PREVIOUS_KEYS = rtl ? ["ArrowRight", "ArrowUp"] : ["ArrowLeft", "ArrowUp"];
+  const layerElements = (layer) => (layer.getLayers ? layer.getLayers() : [layer]).map((part) => part.getElement()).filter(Boolean);
+
+  function rove(pcode, focus) {
+    for (const other of keyboardOrder) {
+      layerElements(regionLayers[other]).forEach((node, index) => {
+        node.setAttribute("tabindex", other === pcode && index === 0 ? "0" : "-1");
+      });
+    }
+    if (focus) layerElements(regionLayers[pcode])[0]?.focus();
+  }
+
+  keyboardOrder.forEach((pcode, position) => {
+    layerElements(regionLayers[pcode]).forEach((node, index) => {
+      node.setAttribute("role", "button");
+      node.setAttribute("aria-label", statusText(regionByPcode[pcode]));
+      node.setAttribute("aria-describedby", "map-keys");
+      if (index > 0) node.setAttribute("aria-hidden", "true");  // a multipolygon's other parts: one name
+      node.addEventListener("keydown", (event) => {
+        let target = null;
+        if (event.key === "Enter" || event.key === " ") {
+          event.preventDefault();
+          event.stopPropagation();
+          select(pcode);
+          // Selecting brings the outline to the front (moves it in the SVG), which drops the focus: put it back.
+          rove(pcode, true);
+          return;
+        }
+        if (NEXT_KEYS.includes(event.key)) target = keyboardOrder[(position + 1) % keyboardOrder.length];
+        if (PREVIOUS_KEYS.includes(event.key)) target = keyboardOrder[(position - 1 + keyboardOrder.length) % keyboardOrder.length];
+        if (event.key === "Home") target = keyboardOrder[0];
+        if (event.key === "End") target = keyboardOrder[keyboardOrder.length - 1];
+        if (target === null) return;
+        event.preventDefault();
+        event.stopPropagation();  // not Leaflet's keyboard panning
+        rove(target, true);
+      });
+    });
+  });
+  if (keyboardOrder.length) rove(keyboardOrder[0], false);
+  // Corridors and their casings are drawn, not operated: the legend lists them by name.
+  mapElement.querySelectorAll("path.corridor, path:not(.region)").forEach((node) => node.setAttribute("tabindex", "-1"));
+
+  /* Zoom to a region: its outline, else its point (a district inside its province), else its nearest
+   * ancestor's outline. */
+  function zoomTo(pcode) {
+    const region = regionByPcode[pcode];
+    const layer = regionLayers[pcode];
+    if (layer && layer.getBounds) {
+      map.fitBounds(layer.getBounds(), { padding: [24, 24], maxZoom: 10 });
+    } else if (region && region.centroid) {
+      map.setView(region.centroid, Math.max(map.getZoom(), 9));
+    } else {
+      const ancestor = (region ? region.ancestors : []).slice().reverse().find((code) => regionLayers[code]?.getBounds);
+      if (ancestor) map.fitBounds(regionLayers[ancestor].getBounds(), { padding: [24, 24], maxZoom: 10 });
+    }
+  }
+
+  // Printing lays the map out at the paper's width: Leaflet measures it again and fits the picture.
+  const fitForPrint = () => {
+    map.invalidateSize({ animate: false });
+    if (drawn.getLayers().length) map.fitBounds(selected && regionLayers[selected]?.getBounds ? regionLayers[selected].getBounds() : drawn.getBounds(), { animate: false });
+  };
+  window.addEventListener("beforeprint", () => {
+    document.querySelectorAll("details.fold").forEach((fold) => { fold.open = true; });
+    fitForPrint();
+  });
+  window.addEventListener("afterprint", () => map.invalidateSize({ animate: false }));
 
   /* ---- The selected region ------------------------------------------------------------------ */
 
@@ -184,6 +318,9 @@
   async function select(pcode) {
     selected = pcode;
     highlight(pcode);
+    zoomTo(pcode);
+    if (regionLayers[pcode] && keyboardOrder.includes(pcode)) rove(pcode, false);
+    document.getElementById("details").classList.add("has-region");
     history.replaceState(null, "", "#region=" + encodeURIComponent(pcode));
     detailsBody.replaceChildren(el("p", { class: "hint" }, gettext("Loading…")));
     let url = config.details_url.replace(config.placeholder, encodeURIComponent(pcode));
@@ -271,7 +408,11 @@
     ]));
 
     parts.push(el("h3", {}, format(gettext("Needs against reach: %(region)s and the regions under it"), { region: details.name })));
-    parts.push(needsChart(details.needs));
+    // Folded on a phone, as the page's own long panels are: the card's status and facts come first.
+    const needsFold = el("details", { class: "fold" },
+      el("summary", {}, gettext("People in need, targeted and reached, by sector")), needsChart(details.needs));
+    needsFold.open = !phone.matches;
+    parts.push(needsFold);
     return parts;
   }
 
@@ -363,6 +504,11 @@
     select(link.dataset.pcode);
     document.getElementById("details").scrollIntoView({ block: "start" });
   });
+
+  // On a phone the long panels start folded: the selected region, today's changes and the map come first.
+  if (phone.matches) {
+    document.querySelectorAll("details.fold").forEach((fold) => { fold.open = false; });
+  }
 
   // Changing the filters keeps the selected region open: the form's address carries the #region=….
   document.querySelector("form.filters").addEventListener("submit", (event) => {
