@@ -214,12 +214,6 @@ def test_the_situation_page_links_to_the_snapshot_of_its_region(client, demo):
     assert f'<a class="snapshot-link" href="{SNAPSHOT}?within=AF08">Monthly access snapshot</a>' in html
 
 
-@pytest.mark.xfail(
-    strict=True,
-    raises=ValueError,
-    reason="access.selectors.incidents.details_visible_filter gives a superuser an empty Q(), which "
-    "with_details_visible's When() refuses; fixed in access/, this test passes: drop the mark",
-)
 def test_a_superuser_reads_every_description(client, demo):
     client.force_login(UserFactory(is_superuser=True, is_staff=True))
 

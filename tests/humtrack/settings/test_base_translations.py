@@ -45,6 +45,8 @@ ALLOWED_WORDS = (
     "CSV",
     "HXL",  # Humanitarian Exchange Language
     "GeoJSON",
+    "PDF",  # file formats, named as their readers know them
+    "XLSX",
     "API",
 )
 ALLOWED = re.compile(r"\b(?:" + "|".join(map(re.escape, ALLOWED_WORDS)) + r")\b")
