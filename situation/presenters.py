@@ -13,6 +13,7 @@ from access.alerts.zones import default_time_zone
 from access.choices import AccessStatus
 from access.models import AccessRestriction, Region, Source, StatusChange, UtilityOutage
 from access.models.regions import PATH_SEPARATOR
+from access.selectors.severity import RegionSeverity, region_severity
 from access.selectors.status import effective_status_of
 from humtrack.dates import reader_moment
 from needs.sectors import SECTOR_NAMES
@@ -23,6 +24,8 @@ from .selectors import (
     MapCorridor,
     MapRegion,
     RecentChanges,
+    computed_severity_text,
+    month_of,
     outages_active_at,
     restrictions_active_at,
     stale_regions_at,
@@ -112,6 +115,7 @@ def map_data(*, regions: list[MapRegion], corridors: list[MapCorridor], boundari
                 "status_text": status_text(shown.status, shown.status_basis, shown.status_from),
                 "since": iso(shown.status_change.effective_at) if shown.status_change else None,
                 "stale": shown.is_stale,
+                "flagged_for_review": shown.review is not None,
                 "centroid": [float(shown.region.latitude), float(shown.region.longitude)]
                 if shown.region.latitude is not None and shown.region.longitude is not None
                 else None,
@@ -277,10 +281,18 @@ def region_details(*, region: Region, at: datetime, as_of: date | None) -> dict:
             change=change,
         ),
         "stale": stale_regions_at(at, Region.objects.filter(pk=region.pk)).exists(),
+        "review": review_data(region_severity(region=region, month=month_of(at))),
         "restrictions": [restriction_data(r) for r in restrictions_active_at(at, region.pcode)],
         "outages": [outage_data(o) for o in outages_active_at(at, region.pcode)],
         "needs": area_needs(region, as_of),
     }
+
+
+def review_data(severity: RegionSeverity) -> dict | None:
+    """The flag for review, where the month's computed severity and the status disagree strongly."""
+    if not severity.flagged_for_review or severity.overall is None:
+        return None
+    return {"level": severity.overall, "text": computed_severity_text(severity.overall)}
 
 
 def reader_time_zone(area: Region | None) -> str:

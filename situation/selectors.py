@@ -8,7 +8,7 @@ outages that had started and not yet ended.
 
 from collections import defaultdict
 from dataclasses import dataclass, field
-from datetime import date, datetime, time, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from typing import TYPE_CHECKING, Any, TypeVar, cast
 
 from django.db.models import Count, F, Model, Q, QuerySet
@@ -16,7 +16,7 @@ from django.db.models.functions import Coalesce
 from django.utils import timezone
 from django.utils.translation import get_language, gettext, gettext_lazy
 
-from access.choices import AccessStatus, StatusBasis
+from access.choices import AccessStatus, SeverityLevel, StatusBasis
 from access.models import (
     AccessRestriction,
     AidCorridor,
@@ -36,6 +36,7 @@ from access.selectors.facts import (
     restrictions_with_groups,
 )
 from access.selectors.regions import regions_within, stale_regions, within_filter
+from access.selectors.severity import RegionSeverity, severities_for_month
 from access.selectors.status import AttachedStatus, attach_effective_status, with_effective_status
 
 if TYPE_CHECKING:
@@ -109,6 +110,15 @@ class MapRegion:
     is_stale: bool
     active_restriction_count: int
     outages: list[UtilityOutage] = field(default_factory=list)
+    # Set when the severity computed from the month's evidence disagrees strongly with the status
+    # (access.selectors.severity, rule 8): the region is flagged for review, that severity is why.
+    review: RegionSeverity | None = None
+
+    @property
+    def review_text(self) -> str:
+        if self.review is None or self.review.overall is None:
+            return ""
+        return computed_severity_text(self.review.overall)
 
     @property
     def status_label(self) -> str:
@@ -126,8 +136,9 @@ class MapRegion:
 def map_regions(*, within: str | None, at: datetime) -> list[MapRegion]:
     """The regions under `within` (all without it) that the map can draw or that have something to show.
 
-    Four queries: the regions with their effective status at `at` and counts, the status changes in
-    force (with their sources and regions), the active outages and the stale flags.
+    Eight queries: the regions with their effective status at `at` and counts, the status changes in
+    force (with their sources and regions), the active outages, the stale flags and the four of the
+    month's severities (the flags for review).
     """
     regions = regions_within(within) if within else Region.objects.all()
     restriction_active = in_force_q(AccessRestriction.START_FIELD, AccessRestriction.END_FIELD, at, "restrictions__")
@@ -153,6 +164,7 @@ def map_regions(*, within: str | None, at: datetime) -> list[MapRegion]:
     for outage in outages_active_at(at, within):
         outages[outage.region_id].append(outage)
     stale = set(stale_regions_at(at, Region.objects.filter(pk__in=[r.pk for r in shown])).values_list("pk", flat=True))
+    severities = severities_for_month(month=month_of(at), regions=shown)
     return [
         MapRegion(
             region=region,
@@ -163,9 +175,20 @@ def map_regions(*, within: str | None, at: datetime) -> list[MapRegion]:
             is_stale=region.pk in stale,
             active_restriction_count=region.restrictions_at,
             outages=outages[region.pk],
+            review=severities[region.pk] if severities[region.pk].flagged_for_review else None,
         )
         for region in shown
     ]
+
+
+def month_of(at: datetime) -> date:
+    """The month whose severity stands beside the picture at `at`: months are counted in UTC, as the
+    incident log and ACAPS count them."""
+    return at.astimezone(UTC).date().replace(day=1)
+
+
+def computed_severity_text(level: int) -> str:
+    return gettext("Computed from this month's evidence: %(level)s") % {"level": SeverityLevel(level).label}
 
 
 def boundaries(regions: list[MapRegion]) -> dict[str, dict[str, Any]]:

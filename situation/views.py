@@ -93,6 +93,7 @@ def situation_page(request):
     corridors = selectors.map_corridors(within=within, at=at)
     area = Region.objects.get(pcode=within) if within else selectors.default_area()
     stale = [shown for shown in regions if shown.is_stale]
+    flagged = [shown for shown in regions if shown.review is not None]
     context = {
         "form": form,
         "search_form": search_form,
@@ -109,6 +110,7 @@ def situation_page(request):
         "stale_regions": stale,
         "stale_pcodes": {shown.region.pcode for shown in stale},
         "stale_after_days": settings.HUMTRACK_STALE_AFTER_DAYS,
+        "flagged_regions": flagged,
         "corridors": corridors,
         "what_changed": selectors.what_changed(within=within, at=at),
         "recent": presenters.recent_changes_data(

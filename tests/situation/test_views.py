@@ -2,13 +2,14 @@
 
 import json
 import re
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 
 import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
+from django.utils import timezone
 
 from access.choices import (
     AccessStatus,
@@ -336,6 +337,33 @@ def test_regions_without_a_recent_confirmed_update_are_flagged_stale(logged_in, 
     assert "Stale" not in region_row(past, "AF08")
     assert "Stale" not in region_row(past, "AF0806")
     assert {r["pcode"]: r["stale"] for r in map_data(past)["regions"]}["AF08"] is False
+
+
+def test_a_region_whose_computed_severity_disagrees_with_its_status_is_flagged_for_review(logged_in, tree):
+    now = timezone.now()
+    change_access_status(
+        region=tree["AF08"], status=AccessStatus.ACCESSIBLE, reason="Roads open", source=SourceFactory(),
+        confidence=Confidence.CONFIRMED, actor=SYSTEM, effective_at=now - timedelta(minutes=5), silent=True,
+    )  # fmt: skip
+    calm = logged_in.get(PAGE)
+    assert "Flagged for review" not in region_row(calm, "AF08")
+    assert details(logged_in, "AF08").json()["review"] is None
+
+    # Extreme hostilities this month in Shutul while Panjsher (and so Shutul) says "accessible".
+    AccessRestriction.objects.create(
+        region=tree["AF0806"], category=ConstraintCategory.HOSTILITIES, severity=Severity.EXTREME,
+        starts_at=now.replace(day=1, hour=0, minute=0, second=0), source=SourceFactory(),
+        confidence=Confidence.REPORTED,
+    )  # fmt: skip
+    response = logged_in.get(PAGE)
+    for pcode in ("AF08", "AF0806"):
+        assert "Flagged for review" in region_row(response, pcode)
+        assert "Computed from this month&#x27;s evidence: Extreme constraints" in region_row(response, pcode)
+    assert "2 regions shown have a severity computed" in response.text
+    assert {r["pcode"] for r in map_data(response)["regions"] if r["flagged_for_review"]} == {"AF08", "AF0806"}
+    assert details(logged_in, "AF08").json()["review"] == {
+        "level": 5, "text": "Computed from this month's evidence: Extreme constraints",
+    }  # fmt: skip
 
 
 # Filters.

@@ -371,6 +371,10 @@
         status.text,
         details.stale ? el("span", { class: "badge badge-stale" }, gettext("Stale")) : null),
     ];
+    if (details.review) {
+      parts.push(el("p", { class: "flagged-for-review", id: "details-review" },
+        el("strong", {}, gettext("Flagged for review")), " — ", details.review.text));
+    }
     const statusTerms = status.value
       ? [[gettext("Since"), when(status.since)], [gettext("Why"), status.reason],
         [gettext("Confidence"), status.confidence], [gettext("Source"), sourceNode(status.source)]]
