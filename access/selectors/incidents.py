@@ -53,14 +53,19 @@ def month_bounds(month: date) -> tuple[datetime, datetime]:
     )
 
 
-def incidents_in_month(month: date) -> QuerySet[Incident]:
-    """Incidents under way in the month: begun before it ends and not over before it begins. One that
-    spans two months (hostilities from 30 August to 2 September) is part of both months' picture, once
-    in each."""
+def under_way_in(month: date) -> Q:
+    """Under way in the month: begun before it ends and not over before it begins. One that spans two
+    months (hostilities from 30 August to 2 September) is part of both months' picture, once in each.
+    A Q, so that one query can count several months side by side (the snapshot)."""
     start, end = month_bounds(month)
-    return Incident.objects.filter(occurred_at__lt=end).filter(
+    return Q(occurred_at__lt=end) & (
         Q(occurred_until__gte=start) | Q(occurred_until__isnull=True, occurred_at__gte=start)
     )
+
+
+def incidents_in_month(month: date) -> QuerySet[Incident]:
+    """Incidents under way in the month (under_way_in)."""
+    return Incident.objects.filter(under_way_in(month))
 
 
 def incidents_listed() -> QuerySet[Incident]:

@@ -13,13 +13,13 @@ from dataclasses import dataclass, field
 from datetime import date, timedelta
 from typing import NamedTuple
 
-from django.db.models import Count, Q, QuerySet
+from django.db.models import Count, QuerySet
 from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 
 from access.choices import ConstraintCategory, CorridorStatus, IncidentType, PerpetratorType
 from access.models import AidCorridor, CorridorStatusChange, Incident, Region, Source, StatusChange
-from access.selectors.incidents import incidents_in_month, month_bounds, with_details_visible
+from access.selectors.incidents import incidents_in_month, month_bounds, under_way_in, with_details_visible
 from access.selectors.regions import within_filter
 from humtrack.actor import Actor
 from needs.selectors import need_figures_within, needs_rollup, overlapping_period
@@ -107,16 +107,6 @@ class CountTable:
     key: str  # CATEGORY, TYPE, REGION, PERPETRATOR
     title: str
     rows: list[CountRow]
-
-
-def under_way_in(month: date) -> Q:
-    """The Q form of access.selectors.incidents.incidents_in_month (begun before the month ends, not over
-    before it begins), so that one query counts three months side by side. Kept in step with it by
-    tests/situation/test_snapshot_selectors.py."""
-    start, end = month_bounds(month)
-    return Q(occurred_at__lt=end) & (
-        Q(occurred_until__gte=start) | Q(occurred_until__isnull=True, occurred_at__gte=start)
-    )
 
 
 # Per (category, incident_type, perpetrator_type, region path): this month's count, the previous month's,
