@@ -6,7 +6,7 @@ PORT ?= 8000
 export PORT
 PYTEST_ARGS ?=
 
-.PHONY: run test lint bench fault-run install install-dev migrate demo clean check-security scale-test browser-deps check-deploy messages
+.PHONY: run test lint bench fault-run install install-dev migrate demo clean check-security scale-test browser-deps pgbouncer-deps check-deploy messages
 
 # Two stamps: `make run` installs what running needs (requirements.txt); the verbs that test, lint or
 # measure add the tooling (requirements-dev.txt). Each is reinstalled when its requirements file
@@ -44,6 +44,16 @@ browser-deps:
 		apt-get install -y chromium chromium-driver gettext || { apt-get update && apt-get install -y chromium chromium-driver gettext; }; \
 	fi
 
+# PgBouncer from Debian's package, for the scale-out test (tests/integration/test_scale_out.py), which
+# starts its own on a free loopback port. The package's own service is disabled and stopped: nothing
+# here listens on 6432 (a VM's deployment configures and enables it: docs/deploy.md).
+pgbouncer-deps:
+	@if [ ! -x /usr/sbin/pgbouncer ]; then \
+		export DEBIAN_FRONTEND=noninteractive; \
+		apt-get install -y pgbouncer || { apt-get update && apt-get install -y pgbouncer; }; \
+		if command -v systemctl >/dev/null; then systemctl disable --now pgbouncer.service >/dev/null 2>&1 || true; fi; \
+	fi
+
 # The Dari (fa_AF) and Pashto (ps) catalogues under locale/: the strings of the Python code and the
 # templates (django), and of the situation page's script (djangojs); then the .mo files, which are
 # committed, since a fresh clone has Python but not gettext. Needs gettext (make browser-deps).
@@ -53,7 +63,7 @@ messages: install
 	$(BIN)/python manage.py makemessages -l fa_AF -l ps -d djangojs --no-obsolete $(MESSAGES_IGNORE) --ignore=situation/static/vendor
 	$(BIN)/python manage.py compilemessages -l fa_AF -l ps $(MESSAGES_IGNORE)
 
-test: install-dev browser-deps
+test: install-dev browser-deps pgbouncer-deps
 	$(BIN)/python manage.py makemigrations --check --dry-run --settings=humtrack.settings.test
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
@@ -88,9 +98,10 @@ check-security: install-dev
 check-deploy: install-dev
 	$(BIN)/python -m pytest tests/deploy tests/ops $(PYTEST_ARGS)
 
-# Two gunicorn servers and two Celery workers on one PostgreSQL and one Redis, under a bounded mixed
-# load (DATABASE_URL and TEST_REDIS_URL name them); writes the measured capacity to test-artifacts/.
-scale-test: install-dev
+# Two gunicorn servers and two Celery workers on one PostgreSQL, through a PgBouncer of the test's own in
+# transaction pooling, and one Redis, under a bounded mixed load (DATABASE_URL and TEST_REDIS_URL name
+# them); writes the measured capacity and the connections PostgreSQL held to test-artifacts/.
+scale-test: install-dev pgbouncer-deps
 	$(BIN)/python -m pytest tests/integration/test_scale_out.py -m integration -s $(PYTEST_ARGS)
 
 clean:

@@ -5,6 +5,7 @@ CI sets HUMTRACK_REQUIRE_SERVICES=1: there a missing PostgreSQL or Redis fails t
 skipping it, so the integration tests are never silently skipped.
 """
 
+import configparser
 import os
 import shutil
 import signal
@@ -14,8 +15,11 @@ import time
 from contextlib import contextmanager
 from urllib.parse import urlparse
 
+import psycopg
 import pytest
 from django.db import connection
+
+from tests.deploy.example_env import DEPLOY
 
 REQUIRE_SERVICES = os.environ.get("HUMTRACK_REQUIRE_SERVICES") == "1"
 
@@ -138,6 +142,103 @@ class RedisServer:
             self.kill()
 
     def __enter__(self) -> "RedisServer":
+        return self.start()
+
+    def __exit__(self, *exc) -> None:
+        self.stop()
+
+
+class PgBouncer:
+    """A `pgbouncer` of the test's own (Debian's package) on a free loopback port, in front of the test's
+    PostgreSQL: deploy/pgbouncer/pgbouncer.ini's [pgbouncer] section, with the test's port, files and pool.
+
+    Never the machine's PgBouncer service (make pgbouncer-deps installs it without starting it). It lets
+    every client in as the test database's user (auth_type trust, on loopback), and passes any database
+    name through to the same PostgreSQL. `servers()` asks its admin console how many connections it
+    holds to PostgreSQL.
+    """
+
+    def __init__(self, directory, *, pool_size: int):
+        self.binary = shutil.which("pgbouncer", path=os.environ.get("PATH", "") + ":/usr/sbin")
+        if self.binary is None:
+            _missing("pgbouncer (Debian's pgbouncer package: make pgbouncer-deps)")
+        self.port = free_port()
+        self.pool_size = pool_size
+        # PgBouncer refuses to run as root: it then runs as `nobody`.
+        self.user = "nobody" if os.geteuid() == 0 else None
+        self.directory = directory / "pgbouncer"
+        self.directory.mkdir()
+        self.process: subprocess.Popen | None = None
+
+    def _write_config(self) -> str:
+        database = connection.settings_dict
+        deployed = configparser.ConfigParser()
+        deployed.read(DEPLOY / "pgbouncer" / "pgbouncer.ini")
+        config = configparser.ConfigParser()
+        config["databases"] = {"*": f"host={database['HOST'] or '127.0.0.1'} port={database['PORT'] or 5432}"}
+        config["pgbouncer"] = {
+            **deployed["pgbouncer"],
+            "listen_addr": "127.0.0.1",
+            "listen_port": str(self.port),
+            "unix_socket_dir": "",
+            "auth_type": "trust",
+            "auth_file": str(self.directory / "userlist.txt"),
+            "default_pool_size": str(self.pool_size),
+            "max_db_connections": str(self.pool_size),
+            "stats_users": database["USER"] or "postgres",
+            # Its log to its stderr (stdout.log), no pidfile: it reads its files as root, before it becomes
+            # `nobody`, who could not write below pytest's private tmp folder.
+            "logfile": "",
+            "pidfile": "",
+        }
+        (self.directory / "userlist.txt").write_text(f'"{database["USER"] or "postgres"}" ""\n')
+        path = self.directory / "pgbouncer.ini"
+        with path.open("w") as file:
+            config.write(file)
+        return str(path)
+
+    def database_url(self) -> str:
+        """The test database's URL, through this PgBouncer."""
+        database = connection.settings_dict
+        return f"postgres://{database['USER'] or 'postgres'}@127.0.0.1:{self.port}/{database['NAME']}"
+
+    def start(self) -> "PgBouncer":
+        command = [self.binary, *(["-u", self.user] if self.user else []), self._write_config()]
+        self.process = subprocess.Popen(
+            command, stdout=(self.directory / "stdout.log").open("w"), stderr=subprocess.STDOUT
+        )
+        deadline = time.monotonic() + 10
+        while time.monotonic() < deadline:
+            assert self.process.poll() is None, (self.directory / "stdout.log").read_text()
+            try:
+                socket.create_connection(("127.0.0.1", self.port), timeout=0.5).close()
+                return self
+            except OSError:
+                time.sleep(0.05)
+        raise RuntimeError(f"pgbouncer did not start on port {self.port}")
+
+    def servers(self) -> int:
+        """Connections PgBouncer holds to PostgreSQL for the test database now (its admin console)."""
+        database = connection.settings_dict
+        with psycopg.connect(
+            host="127.0.0.1", port=self.port, user=database["USER"] or "postgres", dbname="pgbouncer", autocommit=True
+        ) as console:
+            servers = console.execute("SHOW SERVERS")
+            columns = [column.name for column in servers.description or []]
+            return sum(
+                1 for row in servers.fetchall() if dict(zip(columns, row, strict=True))["database"] == database["NAME"]
+            )
+
+    def stop(self) -> None:
+        if self.process is not None and self.process.poll() is None:
+            self.process.terminate()  # SIGTERM: PgBouncer closes its connections and exits
+            try:
+                self.process.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait(timeout=10)
+
+    def __enter__(self) -> "PgBouncer":
         return self.start()
 
     def __exit__(self, *exc) -> None:

@@ -6,6 +6,7 @@ fanned_out` state make it run once, and a fan-out cut short writes only what is 
 Per recipient it decides: send now, wait for a follow-up (flood window, hourly cap), or the digest.
 """
 
+import time
 from collections.abc import Callable
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -14,8 +15,8 @@ from functools import partial
 from typing import cast
 
 from django.conf import settings
+from django.db import DEFAULT_DB_ALIAS, connections, transaction
 from django.db import connection as db_connection
-from django.db import transaction
 from django.db.models import Count, Exists, Min, OuterRef, QuerySet, Subquery
 from django.utils import timezone
 
@@ -29,6 +30,9 @@ from .zones import DEFAULT_TIME_ZONE
 
 # Fan-outs run one at a time (see _one_fan_out_at_a_time); the key of their PostgreSQL advisory lock.
 FAN_OUT_LOCK_KEY = 4_802_714_001
+# A fan-out finding the lock taken tries again after this long, doubling up to the longest.
+FAN_OUT_LOCK_FIRST_WAIT_SECONDS = 0.01
+FAN_OUT_LOCK_LONGEST_WAIT_SECONDS = 0.2
 
 
 # What fan_out decides each recipient's delivery on: the subscription's mode and with_recent_deliveries().
@@ -95,21 +99,36 @@ def _one_fan_out_at_a_time():
     """Fan-outs run one at a time, so flood control sees every earlier event's deliveries.
 
     Two workers fanning out two changes at once would each see no recent alert and both send one. On
-    PostgreSQL a session-level advisory lock queues them for the whole fan-out, across the commits of
-    its chunks; a killed worker's lock goes with its connection. SQLite has no such lock: there the
-    fan-out is one transaction, and SQLite allows one writer at a time.
+    PostgreSQL the fan-out holds an advisory lock for its whole length, across the commits of its
+    chunks: a transaction-level one (pg_try_advisory_xact_lock), in a transaction kept open on a
+    connection of its own. Never a session-level lock on the worker's connection: through PgBouncer in
+    transaction pooling each commit may hand the next transaction another PostgreSQL connection, and
+    the unlock would miss the session holding the lock. A waiting fan-out polls rather than blocks, so
+    that it holds no PostgreSQL connection while it waits (a pool's few would all be queued on one lock).
+    A killed worker's lock goes with its connection. SQLite has no such lock: there the fan-out is one
+    transaction, and SQLite allows one writer at a time.
     """
     if db_connection.vendor != "postgresql":
         with transaction.atomic():
             yield
         return
-    with db_connection.cursor() as cursor:
-        cursor.execute("SELECT pg_advisory_lock(%s)", [FAN_OUT_LOCK_KEY])
+    lock_connection = connections.create_connection(DEFAULT_DB_ALIAS)
     try:
+        lock_connection.set_autocommit(False)
+        wait = FAN_OUT_LOCK_FIRST_WAIT_SECONDS
+        while True:
+            with lock_connection.cursor() as cursor:
+                cursor.execute("SELECT pg_try_advisory_xact_lock(%s)", [FAN_OUT_LOCK_KEY])
+                (locked,) = cursor.fetchone()
+            if locked:
+                break
+            lock_connection.rollback()  # gives the PostgreSQL connection back while it waits
+            time.sleep(wait)
+            wait = min(wait * 2, FAN_OUT_LOCK_LONGEST_WAIT_SECONDS)
         yield
+        lock_connection.rollback()  # ends the transaction, and with it the lock
     finally:
-        with db_connection.cursor() as cursor:
-            cursor.execute("SELECT pg_advisory_unlock(%s)", [FAN_OUT_LOCK_KEY])
+        lock_connection.close()  # on an error too: closed, the session's transaction and lock end with it
 
 
 def _delivery_for(

@@ -31,9 +31,14 @@ from humtrack.ops import metrics
 from .choices import DeliveryStatus
 
 # Written out once rather than compiled by the ORM for every email. $n: libpq's own placeholders.
+# The commit of the row it wrote need not wait for the disk (see SentMarks): set_config(..., true) is
+# SET LOCAL, for the statement's own transaction only. Never a session's SET: through PgBouncer in
+# transaction pooling the next transaction runs on another PostgreSQL connection, and the setting
+# would stay behind on this one for whichever client gets it next.
 MARK_SENT_SQL = (
     f"UPDATE {AlertDelivery._meta.db_table} SET status = $1, sent_at = $2, message_id = $3, last_error = ''"  # noqa: S608  (our own table name; values are parameters)
     ", attempts = attempts + 1 WHERE id = $4 AND claim_token = $5"
+    " RETURNING set_config('synchronous_commit', 'off', true)"
 ).encode()
 
 
@@ -52,10 +57,10 @@ def mark_sent(delivery_ids: list[int], token: uuid.UUID, message_id: str) -> Non
 class SentMarks:
     """Marks one batch's deliveries sent, each in its own commit; use as a context manager around the batch.
 
-    On PostgreSQL, for the batch's length, commits do not wait for the write-ahead log to reach the disk
-    (synchronous_commit off, for this connection only): a commit that waits takes several milliseconds,
-    longer than sending the email. A crash of the database server itself within that moment would lose
-    the mark, and the delivery would be sent again: the same side we err on.
+    On PostgreSQL a mark's commit does not wait for the write-ahead log to reach the disk
+    (synchronous_commit off, for that one transaction: MARK_SENT_SQL): a commit that waits takes several
+    milliseconds, longer than sending the email. A crash of the database server itself within that
+    moment would lose the mark, and the delivery would be sent again: the same side we err on.
     """
 
     def __init__(self, token: uuid.UUID):
@@ -64,18 +69,10 @@ class SentMarks:
         self.awaiting_answer = False
 
     def __enter__(self):
-        if self.deferred:
-            with db_connection.cursor() as cursor:
-                cursor.execute("SET synchronous_commit TO off")
         return self
 
     def __exit__(self, *exc_info):
-        try:
-            self.collect()
-        finally:
-            if self.deferred:
-                with db_connection.cursor() as cursor:
-                    cursor.execute("RESET synchronous_commit")
+        self.collect()
 
     def mark(self, delivery_id: int, message_id: str) -> None:
         """Mark one delivery sent. On PostgreSQL, returns once the UPDATE has left for the database."""

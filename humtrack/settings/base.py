@@ -15,6 +15,7 @@ from typing import Any
 
 import environ
 from celery.schedules import crontab
+from django.core.exceptions import ImproperlyConfigured
 from kombu import Queue
 
 BASE_DIR = Path(__file__).resolve().parent.parent.parent
@@ -147,6 +148,19 @@ if DATABASES["default"]["ENGINE"].endswith("sqlite3"):  # a laptop (production.p
     DATABASES["default"]["OPTIONS"] = sqlite_options | DATABASES["default"].get("OPTIONS", {})
     # SQLite makes the file, not its folder: a fresh clone has no var/.
     Path(DATABASES["default"]["NAME"]).parent.mkdir(parents=True, exist_ok=True)
+# DATABASE_POOLER=pgbouncer: DATABASE_URL names PgBouncer in transaction pooling (deploy/), which hands
+# each transaction whichever PostgreSQL connection is free. A server-side cursor (`.iterator()`) lives
+# past its transaction on one connection, and a prepared statement on the connection that prepared it:
+# both would be looked for on another. Django then reads `.iterator()` in chunks from a client-side
+# cursor, and psycopg never prepares (Django's default too; the URL may not turn it on). Session state
+# (SET, advisory locks) does not survive a transaction either: humtrack's code keeps none (docs/deploy.md).
+DATABASE_POOLERS = ("", "pgbouncer")
+DATABASE_POOLER = env.str("DATABASE_POOLER", default="")
+if DATABASE_POOLER not in DATABASE_POOLERS:
+    raise ImproperlyConfigured(f"DATABASE_POOLER must be one of {DATABASE_POOLERS}, not {DATABASE_POOLER!r}")
+if DATABASE_POOLER == "pgbouncer":
+    DATABASES["default"]["DISABLE_SERVER_SIDE_CURSORS"] = True
+    DATABASES["default"]["OPTIONS"] = DATABASES["default"].get("OPTIONS", {}) | {"prepare_threshold": None}
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 # Throttling and health checks share this cache: Redis (CACHE_URL=rediscache://…) in production.
 CACHES = {"default": env.cache("CACHE_URL", default="locmemcache://humtrack")}

@@ -3,11 +3,13 @@
 import subprocess
 import sys
 from pathlib import Path
+from urllib.parse import urlparse
 
 import pytest
 import yaml
 
-from tests.deploy.example_env import DEPLOY
+from tests.deploy.example_env import DEPLOY, read_env_file
+from tests.deploy.test_gunicorn import POSTGRESQL_CONNECTIONS
 
 COMPOSE = DEPLOY / "compose.yaml"
 # check-jsonschema ships the compose-spec schema (vendor.compose-spec): no network at test time.
@@ -38,7 +40,7 @@ def test_the_schema_check_rejects_a_broken_compose_file(tmp_path):
 
 
 def test_every_service_of_the_topology_is_there(compose):
-    assert set(compose["services"]) == {"postgres", "redis", "mailpit", *APP_SERVICES}
+    assert set(compose["services"]) == {"postgres", "pgbouncer", "redis", "mailpit", *APP_SERVICES}
 
 
 def test_app_services_run_the_one_image_by_command_with_secrets_from_the_env_file(compose):
@@ -69,11 +71,27 @@ def test_web_and_workers_wait_for_the_migration_and_healthy_services(compose):
         depends_on = compose["services"][name]["depends_on"]
         assert depends_on["migrate"] == {"condition": "service_completed_successfully"}
         assert depends_on["postgres"] == {"condition": "service_healthy"}
+        assert depends_on["pgbouncer"] == {"condition": "service_healthy"}
         assert depends_on["redis"] == {"condition": "service_healthy"}
     assert compose["services"]["migrate"]["restart"] == "no"
 
 
 def test_long_running_services_have_healthchecks(compose):
-    for name in ("postgres", "redis", "mailpit", "web", "worker-alerts", "worker-default"):
+    for name in ("postgres", "pgbouncer", "redis", "mailpit", "web", "worker-alerts", "worker-default"):
         assert compose["services"][name]["healthcheck"]["test"], name
     assert "/readyz" in " ".join(compose["services"]["web"]["healthcheck"]["test"])
+
+
+def test_web_and_workers_reach_postgresql_through_pgbouncer_in_transaction_pooling(compose):
+    """The app services read DATABASE_URL from the env file (.env.example): it names the pgbouncer service,
+    with the settings switch that keeps Django's connections fit for transaction pooling."""
+    pgbouncer = compose["services"]["pgbouncer"]["environment"]
+    assert pgbouncer["POOL_MODE"] == "transaction"
+    assert (pgbouncer["DB_HOST"], pgbouncer["DB_NAME"]) == ("postgres", "humtrack")
+    assert int(pgbouncer["DEFAULT_POOL_SIZE"]) <= int(pgbouncer["MAX_DB_CONNECTIONS"]) <= POSTGRESQL_CONNECTIONS
+    example = read_env_file()
+    url = urlparse(example["DATABASE_URL"])
+    assert (url.hostname, url.port) == ("pgbouncer", int(pgbouncer["LISTEN_PORT"]))
+    assert example["DATABASE_POOLER"] == "pgbouncer"
+    for name in APP_SERVICES:
+        assert "DATABASE_URL" not in compose["services"][name].get("environment", {}), name

@@ -88,9 +88,11 @@ def kubernetes_documents() -> list[dict]:
 
 
 def test_kubernetes_at_full_scale_keeps_within_postgresqls_default_connections():
-    """Every web thread and Celery process keeps its own connection (CONN_MAX_AGE): at the autoscaler's
-    maximum, during a rollout's surge, with every worker and beat and the migrate Job, they must fit
-    in PostgreSQL's default max_connections (docs/deploy.md, "Database connections")."""
+    """Every web thread and Celery process keeps its own connection (CONN_MAX_AGE), to PgBouncer: at the
+    autoscaler's maximum, during a rollout's surge, with every worker, their fan-out locks, beat and the
+    migrate Job, they must fit in one PgBouncer replica's MAX_CLIENT_CONN (the Service may send them all
+    to one); and PgBouncer's pools in PostgreSQL's default max_connections (docs/deploy.md, "Database
+    connections")."""
     documents = {(d["kind"], d["metadata"]["name"]): d for d in kubernetes_documents()}
     config = documents[("ConfigMap", "humtrack")]["data"]
     web = documents[("Deployment", "humtrack-web")]["spec"]
@@ -102,9 +104,15 @@ def test_kubernetes_at_full_scale_keeps_within_postgresqls_default_connections()
         if kind == "Deployment" and name.startswith("humtrack-worker-"):
             (container,) = document["spec"]["template"]["spec"]["containers"]
             concurrency = {e["name"]: e.get("value") for e in container["env"]}["CELERY_CONCURRENCY"]
-            worker_connections += document["spec"]["replicas"] * int(concurrency)
+            # Each process's own, and the one its fan-out lock holds (access/alerts/fan_out.py).
+            worker_connections += document["spec"]["replicas"] * int(concurrency) * 2
     beat_and_migrate = 2
-    assert web_connections + worker_connections + beat_and_migrate <= POSTGRESQL_CONNECTIONS, (
-        web_connections,
-        worker_connections,
-    )
+    pgbouncer = documents[("Deployment", "humtrack-pgbouncer")]["spec"]
+    (container,) = pgbouncer["template"]["spec"]["containers"]
+    pgbouncer_environment = {e["name"]: e.get("value") for e in container["env"]}
+    clients = web_connections + worker_connections + beat_and_migrate
+    assert clients <= int(pgbouncer_environment["MAX_CLIENT_CONN"]), (web_connections, worker_connections)
+    pgbouncers = pgbouncer["replicas"] + pgbouncer["strategy"]["rollingUpdate"]["maxSurge"]  # during a rollout
+    pool = int(pgbouncer_environment["MAX_DB_CONNECTIONS"])
+    assert int(pgbouncer_environment["DEFAULT_POOL_SIZE"]) <= pool
+    assert pgbouncers * pool <= POSTGRESQL_CONNECTIONS, (pgbouncers, pool)

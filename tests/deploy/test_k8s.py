@@ -1,6 +1,8 @@
 """deploy/k8s: every manifest passes Kubernetes' own schemas (kubernetes-validate, bundled offline),
 and the shape the issue asks for: probes, resources, non-root, exactly one beat, an HPA on web."""
 
+from urllib.parse import urlparse
+
 import pytest
 import yaml
 from kubernetes_validate import ValidationError, validate
@@ -34,6 +36,13 @@ def pod_templates(resources):
     for (kind, name), resource in resources.items():
         if kind in ("Deployment", "Job"):
             yield name, resource["spec"]["template"]["spec"]
+
+
+def app_pod_templates(resources):
+    """humtrack's own pods (the one image); not PgBouncer's."""
+    for name, pod in pod_templates(resources):
+        if name != "humtrack-pgbouncer":
+            yield name, pod
 
 
 @pytest.mark.parametrize("name", manifest_files())
@@ -87,13 +96,18 @@ def test_migrations_run_as_a_job(resources):
     assert job["restartPolicy"] == "OnFailure"
 
 
-def test_every_pod_runs_as_non_root_with_resource_requests_and_the_shared_configuration(resources):
+def test_every_pod_runs_as_non_root_with_resource_requests(resources):
     for name, pod in pod_templates(resources):
         assert pod["securityContext"]["runAsNonRoot"] is True, name
         assert pod["securityContext"]["runAsUser"] != 0, name
         for container in pod["containers"]:
             assert {"cpu", "memory"} <= set(container["resources"]["requests"]), name
             assert container["securityContext"]["allowPrivilegeEscalation"] is False, name
+
+
+def test_every_app_pod_shares_the_configuration(resources):
+    for name, pod in app_pod_templates(resources):
+        for container in pod["containers"]:
             assert container["envFrom"] == [
                 {"configMapRef": {"name": "humtrack"}},
                 {"secretRef": {"name": "humtrack"}},
@@ -110,3 +124,21 @@ def test_config_map_and_secret_hold_documented_variables_and_every_required_one(
     assert required_in_production() <= set(config) | set(secret)
     assert config["SITE_URL"].startswith("https://")  # required too, and no secret: alert emails link there
     assert not set(config) & set(secret)
+
+
+def test_web_workers_beat_and_migrations_reach_postgresql_through_pgbouncer_in_transaction_pooling(resources):
+    config = resources[("ConfigMap", "humtrack")]["data"]
+    secret = resources[("Secret", "humtrack")]["stringData"]
+    (container,) = resources[("Deployment", "humtrack-pgbouncer")]["spec"]["template"]["spec"]["containers"]
+    environment = {e["name"]: e.get("value", e.get("valueFrom")) for e in container["env"]}
+    assert environment["POOL_MODE"] == "transaction"
+    assert environment["DB_PASSWORD"] == {"secretKeyRef": {"name": "humtrack", "key": "POSTGRES_PASSWORD"}}
+    service = resources[("Service", "humtrack-pgbouncer")]["spec"]
+    url = urlparse(secret["DATABASE_URL"])
+    assert (url.hostname, url.port) == ("humtrack-pgbouncer", service["ports"][0]["port"])
+    assert config["DATABASE_POOLER"] == "pgbouncer"
+    assert url.password == secret["POSTGRES_PASSWORD"]  # PgBouncer logs in with the password clients give
+    # Every app pod takes DATABASE_URL from the Secret (test above), none sets its own.
+    for name, pod in app_pod_templates(resources):
+        for app_container in pod["containers"]:
+            assert "DATABASE_URL" not in {e["name"] for e in app_container.get("env", [])}, name

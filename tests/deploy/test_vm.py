@@ -1,6 +1,7 @@
 """deploy/nginx and deploy/systemd, for a plain VM: nginx's site parses with nginx's own directive
 table (crossplane), and systemd accepts the units (systemd-analyze verify)."""
 
+import configparser
 import shutil
 import subprocess
 
@@ -8,9 +9,11 @@ import crossplane
 import pytest
 
 from tests.deploy.example_env import DEPLOY, REPO
+from tests.deploy.test_gunicorn import POSTGRESQL_CONNECTIONS
 
 SITE = DEPLOY / "nginx" / "humtrack.conf"
 SYSTEMD = DEPLOY / "systemd"
+PGBOUNCER_INI = DEPLOY / "pgbouncer" / "pgbouncer.ini"
 UNITS = ("humtrack-web.service", "humtrack-worker@.service", "humtrack-beat.service")
 
 
@@ -89,3 +92,20 @@ def test_units_run_web_worker_and_beat_through_the_entrypoint():
         "humtrack-worker@.service": "ExecStart=/opt/humtrack/deploy/entrypoint.sh worker",
         "humtrack-beat.service": "ExecStart=/opt/humtrack/deploy/entrypoint.sh beat",
     }
+
+
+def test_units_start_after_pgbouncer():
+    for unit in UNITS:
+        (after,) = [line for line in (SYSTEMD / unit).read_text().splitlines() if line.startswith("After=")]
+        assert "pgbouncer.service" in after.split("=", 1)[1].split(), unit
+
+
+def test_the_vms_pgbouncer_pools_by_transaction_on_loopback_within_postgresqls_connections():
+    config = configparser.ConfigParser()
+    config.read(PGBOUNCER_INI)
+    pgbouncer = config["pgbouncer"]
+    assert pgbouncer["pool_mode"] == "transaction"
+    assert (pgbouncer["listen_addr"], pgbouncer["listen_port"]) == ("127.0.0.1", "6432")
+    assert pgbouncer["auth_type"] == "scram-sha-256"
+    assert int(pgbouncer["default_pool_size"]) <= int(pgbouncer["max_db_connections"]) <= POSTGRESQL_CONNECTIONS
+    assert "host=127.0.0.1 port=5432 dbname=humtrack" in config["databases"]["humtrack"]

@@ -1,13 +1,16 @@
-"""Scale-out shown, not claimed: two gunicorn servers and two Celery workers on one PostgreSQL and one
-Redis, as deploy/ runs them (deploy/entrypoint.sh, production settings), under a bounded mixed load.
+"""Scale-out shown, not claimed: two gunicorn servers and two Celery workers on one PostgreSQL behind
+PgBouncer in transaction pooling and one Redis, as deploy/ runs them (deploy/entrypoint.sh, production
+settings, deploy/pgbouncer/pgbouncer.ini with a small pool), under a bounded mixed load.
 
 Partners read regions and change statuses on both servers at once; each change alerts the one person
 who follows that district. Checked afterwards: no request failed and nothing was logged as an error,
-every write is stored exactly once, every alert reached its recipient exactly once. The throughput and
-latency measured on the way are written to test-artifacts/scale-out.json (`make scale-test`); they
-are reported, never asserted.
+every write is stored exactly once, every alert reached its recipient exactly once, and PostgreSQL never
+saw more connections from them than PgBouncer's pool. The throughput, latency and the peak of connections
+measured on the way are written to test-artifacts/scale-out.json (`make scale-test`); the figures are
+reported, never asserted, the connection bound is.
 
-SCALE_TEST_REQUESTS (default 600) and SCALE_TEST_WRITES (default 60) size the load.
+SCALE_TEST_REQUESTS (default 600) and SCALE_TEST_WRITES (default 60) size the load;
+SCALE_TEST_POOL_SIZE (default 5) PgBouncer's pool, fewer than the servers' threads and workers' processes.
 """
 
 import json
@@ -28,6 +31,7 @@ from email import message_from_bytes
 from pathlib import Path
 from urllib.parse import quote
 
+import psycopg
 import pytest
 from aiosmtpd.controller import Controller
 from django.db import connection
@@ -39,12 +43,14 @@ from access.models import AlertDelivery, Region, StatusChange, Subscription
 from humtrack.models import ApiToken, Organisation, hash_token_key
 from tests.deploy.example_env import DEPLOY, REPO, production_environment, read_env_file
 from tests.factories import SourceFactory, make_region
-from tests.infrastructure import free_port, redis_url, require_postgresql, slow_writes
+from tests.infrastructure import PgBouncer, free_port, redis_url, require_postgresql, slow_writes
 
 pytestmark = [pytest.mark.integration, pytest.mark.django_db(transaction=True)]
 
 REQUESTS = int(os.environ.get("SCALE_TEST_REQUESTS", "600"))
 WRITES = int(os.environ.get("SCALE_TEST_WRITES", "60"))
+POOL_SIZE = int(os.environ.get("SCALE_TEST_POOL_SIZE", "5"))
+CELERY_CONCURRENCY = 2
 CLIENT_THREADS = 8
 WEB_WORKERS = 2  # gunicorn worker processes per server
 # Threads per gunicorn worker, as deploy/ configures them (the servers run with .env.example).
@@ -179,10 +185,10 @@ def purge_queues(broker: str):
             broker_connection.default_channel.queue_purge(queue)
 
 
-def common_environment(broker: str, smtp_port: int) -> dict[str, str]:
+def common_environment(broker: str, smtp_port: int, database: str) -> dict[str, str]:
     """What every process of the test shares, on top of deploy/.env.example."""
     return {
-        "DATABASE_URL": database_url(),
+        "DATABASE_URL": database,
         "CELERY_BROKER_URL": broker,
         "CACHE_URL": "rediscache://" + broker.split("://", 1)[1],
         "EMAIL_URL": f"smtp://127.0.0.1:{smtp_port}",
@@ -241,6 +247,47 @@ def world():
     return {"districts": districts, "token": key, "source": SourceFactory()}
 
 
+class ConnectionPeaks:
+    """Samples, from a thread, the connections PostgreSQL has for the test database: as PgBouncer counts
+    the ones it holds (SHOW SERVERS), and as PostgreSQL counts its backends (pg_stat_activity), less the
+    test's own two direct ones (its Django connection and this sampler's). Keeps the peaks."""
+
+    EVERY_SECONDS = 0.05
+
+    def __init__(self, bouncer: PgBouncer):
+        self.bouncer = bouncer
+        self.pgbouncer_servers = 0
+        self.postgresql_backends = 0
+        self.samples = 0
+        self._stop = threading.Event()
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT pg_backend_pid()")
+            (self.test_backend,) = cursor.fetchone()
+        self._thread = threading.Thread(target=self._sample, daemon=True)
+
+    def _sample(self):
+        direct = database_url()
+        with psycopg.connect(direct.replace("postgres://", "postgresql://", 1), autocommit=True) as postgresql:
+            while not self._stop.is_set():
+                (backends,) = postgresql.execute(
+                    "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database()"
+                    " AND pid <> pg_backend_pid() AND pid <> %s",
+                    [self.test_backend],
+                ).fetchone()
+                self.postgresql_backends = max(self.postgresql_backends, backends)
+                self.pgbouncer_servers = max(self.pgbouncer_servers, self.bouncer.servers())
+                self.samples += 1
+                self._stop.wait(self.EVERY_SECONDS)
+
+    def __enter__(self) -> "ConnectionPeaks":
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc):
+        self._stop.set()
+        self._thread.join(timeout=10)
+
+
 def test_two_servers_and_two_workers_serve_a_mixed_load_without_loss_or_duplicates(world, tmp_path):
     require_postgresql()
     broker = redis_url()
@@ -249,31 +296,37 @@ def test_two_servers_and_two_workers_serve_a_mixed_load_without_loss_or_duplicat
     mailbox = Mailbox()
     smtp = Controller(mailbox, hostname="127.0.0.1", port=free_port())
     smtp.start()
+    # The servers and workers reach PostgreSQL through PgBouncer only; the test itself (the world above,
+    # the checks below) directly.
+    bouncer = PgBouncer(tmp_path, pool_size=POOL_SIZE)
 
-    common = common_environment(broker, smtp.port)
+    common = common_environment(broker, smtp.port, database=bouncer.database_url())
     processes, servers = [], []
     try:
-        servers = start_web_servers(common, tmp_path, processes)
-        for name in ("worker-a", "worker-b"):
-            environment = production_environment(
-                tmp_path / name,
-                **common,
-                CELERY_QUEUES="default,alerts",
-                CELERY_HOSTNAME=f"{name}@%h",
-                CELERY_CONCURRENCY="2",
-                PROMETHEUS_MULTIPROC_DIR=str(tmp_path / name / "prometheus"),
-            )
-            (tmp_path / name).mkdir()
-            processes.append(start(name, "worker", environment, tmp_path))
-        for base_url, process in servers:
-            wait_until_ready(base_url, process)
+        bouncer.start()
+        with ConnectionPeaks(bouncer) as peaks:
+            servers = start_web_servers(common, tmp_path, processes)
+            for name in ("worker-a", "worker-b"):
+                environment = production_environment(
+                    tmp_path / name,
+                    **common,
+                    CELERY_QUEUES="default,alerts",
+                    CELERY_HOSTNAME=f"{name}@%h",
+                    CELERY_CONCURRENCY=str(CELERY_CONCURRENCY),
+                    PROMETHEUS_MULTIPROC_DIR=str(tmp_path / name / "prometheus"),
+                )
+                (tmp_path / name).mkdir()
+                processes.append(start(name, "worker", environment, tmp_path))
+            for base_url, process in servers:
+                wait_until_ready(base_url, process)
 
-        results = run_load(world, [base_url for base_url, _ in servers])
-        first_server_metrics = scrape_metrics(servers[0][0])
-        wait_for_deliveries(mailbox, expected=len(world["districts"]), processes=processes)
+            results = run_load(world, [base_url for base_url, _ in servers])
+            first_server_metrics = scrape_metrics(servers[0][0])
+            wait_for_deliveries(mailbox, expected=len(world["districts"]), processes=processes)
     finally:
         for process in processes:
             process.stop()  # the workers finish what they hold; nothing can be sent after this
+        bouncer.stop()
         smtp.stop()
         purge_queues(broker)
 
@@ -304,7 +357,11 @@ def test_two_servers_and_two_workers_serve_a_mixed_load_without_loss_or_duplicat
         for p in processes
         if p.name.startswith("worker")
     }
-    record_capacity(results, tasks_run)
+    record_capacity(results, tasks_run, peaks)
+    # However many threads and processes connected, PostgreSQL held no more than the pool for them.
+    assert peaks.samples > 0
+    assert peaks.pgbouncer_servers <= POOL_SIZE, vars(peaks)
+    assert peaks.postgresql_backends <= POOL_SIZE, vars(peaks)
 
     # Every alert reached its one recipient exactly once, and is about the district that recipient follows.
     received = mailbox.received()
@@ -387,14 +444,20 @@ def wait_for_deliveries(mailbox: Mailbox, expected: int, processes: list[Process
         time.sleep(0.5)
 
 
-def record_capacity(results: list[dict], tasks_run: dict[str, int]):
+def record_capacity(results: list[dict], tasks_run: dict[str, int], peaks: ConnectionPeaks):
     wall = results[0]["wall_seconds"]
     figures = {
         "servers": 2,
         "gunicorn_workers_per_server": WEB_WORKERS,
         "gunicorn_threads_per_worker": WEB_THREADS,
         "celery_workers": 2,
-        "celery_concurrency_per_worker": 2,
+        "celery_concurrency_per_worker": CELERY_CONCURRENCY,
+        # Through PgBouncer in transaction pooling: its pool, and the most connections PostgreSQL held for
+        # the servers and workers (as PgBouncer counts them, and as PostgreSQL does), sampled every 50 ms.
+        "pgbouncer_pool_size": POOL_SIZE,
+        "database_clients_at_most": 2 * WEB_WORKERS * WEB_THREADS + 2 * CELERY_CONCURRENCY * 2,
+        "peak_pgbouncer_server_connections": peaks.pgbouncer_servers,
+        "peak_postgresql_connections": peaks.postgresql_backends,
         "client_threads": CLIENT_THREADS,
         "requests": len(results),
         "writes": sum(1 for r in results if r["kind"] == "write"),
@@ -435,6 +498,8 @@ def test_reads_are_answered_beside_status_changes_held_on_postgresql(world, tmp_
     every read queues behind a write. With deploy/'s threads the reads are answered beside the writes.
     The partner's token was last used over a minute ago, as at the start of a partner's sync: the first
     request then records its use, and must not make every other request of that token wait for it.
+    The servers reach PostgreSQL directly, not through PgBouncer: this shows gunicorn's threads, and a
+    pool no larger than the writes it holds would make the reads wait for a connection, by design.
     """
     require_postgresql()
     broker = redis_url()
@@ -443,7 +508,9 @@ def test_reads_are_answered_beside_status_changes_held_on_postgresql(world, tmp_
     processes: list[Process] = []
     try:
         # No Celery worker: the alerts the writes enqueue wait in Redis and are purged below.
-        servers = start_web_servers(common_environment(broker, smtp_port=free_port()), tmp_path, processes)
+        environment = common_environment(broker, smtp_port=free_port(), database=database_url())
+        environment["DATABASE_POOLER"] = ""  # PostgreSQL itself (see the docstring)
+        servers = start_web_servers(environment, tmp_path, processes)
         base_urls = [base_url for base_url, _ in servers]
         for base_url, process in servers:
             wait_until_ready(base_url, process)

@@ -1,11 +1,14 @@
 """The fan-out in chunks (access/alerts/fan_out.py): each chunk is sendable once it commits, and
 a fan-out cut short between chunks, run again, leaves every recipient exactly one delivery."""
 
+import threading
+import time
+
 import pytest
 from django.db import connection
 from django.test import override_settings
 
-from access.alerts.fan_out import fan_out
+from access.alerts.fan_out import FAN_OUT_LOCK_KEY, _one_fan_out_at_a_time, fan_out
 from access.choices import AccessStatus
 from access.models import AlertDelivery, AlertEvent
 from tests.access.test_alerts_pipeline import change, subscribe
@@ -65,13 +68,53 @@ def test_a_fan_out_cut_short_between_chunks_writes_only_what_is_missing_when_run
     assert (five_followers.state, five_followers.recipient_count) == (AlertEvent.State.FANNED_OUT, 5)
 
 
+def fan_out_lock_taken() -> bool:
+    """Whether any session of this test database holds the fan-out lock (another test run on the same
+    server may hold its own, in its own database)."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND objid = %s"
+            " AND database = (SELECT oid FROM pg_database WHERE datname = current_database())",
+            [FAN_OUT_LOCK_KEY & 0xFFFFFFFF],  # a bigint key shows as classid (high half) and objid (low half)
+        )
+        return cursor.fetchone()[0] > 0
+
+
 def test_the_fan_out_lock_is_released_when_a_fan_out_fails(five_followers):
     def fail(chunk):
         raise ChunkFailed
 
     with pytest.raises(ChunkFailed):
         fan_out(five_followers.pk, on_committed=fail)
-    with connection.cursor() as cursor:
-        # This session's own advisory locks: another test run on the same server may hold its own.
-        cursor.execute("SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND pid = pg_backend_pid()")
-        assert cursor.fetchone() == (0,)
+    assert not fan_out_lock_taken()
+
+
+def test_the_fan_out_lock_is_held_by_a_transaction_of_its_own_not_the_workers_session(five_followers):
+    """Through PgBouncer in transaction pooling the worker's session is not its own between commits: the
+    lock is held by a transaction kept open on another connection, and nothing stays on the worker's."""
+    with _one_fan_out_at_a_time():
+        assert fan_out_lock_taken()
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND pid = pg_backend_pid()")
+            assert cursor.fetchone() == (0,)
+            # Taken: a second fan-out would wait (and, polling, holds no connection meanwhile).
+            cursor.execute("SELECT pg_try_advisory_xact_lock(%s)", [FAN_OUT_LOCK_KEY])
+            assert cursor.fetchone() == (False,)
+    assert not fan_out_lock_taken()
+
+
+def test_a_second_fan_out_waits_for_the_first(five_followers):
+    order = []
+
+    def second():
+        with _one_fan_out_at_a_time():
+            order.append("second")
+        connection.close()
+
+    with _one_fan_out_at_a_time():
+        waiting = threading.Thread(target=second)
+        waiting.start()
+        time.sleep(0.3)  # long enough for the second to have tried, and found the lock taken
+        order.append("first")
+    waiting.join(timeout=10)
+    assert order == ["first", "second"]

@@ -11,7 +11,7 @@ from django.utils import timezone
 
 from access.alerts.choices import DeliveryStatus
 from access.alerts.fan_out import fan_out
-from access.alerts.marks import SentMarks
+from access.alerts.marks import MARK_SENT_SQL, SentMarks
 from access.choices import AccessStatus
 from access.models import AlertDelivery
 from humtrack.ops import metrics
@@ -94,3 +94,32 @@ def test_a_mark_the_database_refuses_is_raised_before_anything_else_runs(claimed
             marks.mark(delivery_ids[1], "<alert@example.org>")  # reads the refusal first, and stops
     statuses = AlertDelivery.objects.order_by("pk").values_list("status", flat=True)
     assert list(statuses) == [DeliveryStatus.SENDING] * 3
+
+
+@pytest.mark.integration
+def test_a_mark_commits_without_waiting_for_the_disk_and_leaves_the_session_as_it_was(claimed):
+    """synchronous_commit is off for each mark's own transaction, never for the connection: through PgBouncer
+    in transaction pooling a session's SET would stay on a PostgreSQL connection other clients get next."""
+    require_postgresql()
+    token, delivery_ids = claimed
+
+    def synchronous_commit():
+        with connection.cursor() as cursor:
+            cursor.execute("SHOW synchronous_commit")
+            return cursor.fetchone()[0]
+
+    before = synchronous_commit()
+    assert before != "off"
+    with SentMarks(token) as marks:
+        marks.mark(delivery_ids[0], "<alert.0@example.org>")
+        marks.collect()
+        assert synchronous_commit() == before  # between two marks, as any other query of the worker sees it
+        marks.mark(delivery_ids[1], "<alert.1@example.org>")
+    assert synchronous_commit() == before
+
+    # The statement itself: off within its transaction (the value set_config answers), gone after it.
+    params = [DeliveryStatus.SENT.value, timezone.now().isoformat(), "<alert.2@example.org>", str(delivery_ids[2])]
+    result = connection.connection.pgconn.exec_params(MARK_SENT_SQL, [v.encode() for v in [*params, str(token)]])
+    assert result.get_value(0, 0) == b"off"
+    assert synchronous_commit() == before
+    assert AlertDelivery.objects.filter(status=DeliveryStatus.SENT).count() == 3
