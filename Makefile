@@ -6,7 +6,7 @@ PORT ?= 8000
 export PORT
 PYTEST_ARGS ?=
 
-.PHONY: run test lint bench fault-run install install-dev migrate demo clean check-security scale-test browser-deps pgbouncer-deps check-deploy messages
+.PHONY: run test lint bench fault-run install install-dev migrate demo clean check-security scale-test browser-deps pgbouncer-deps bench-deps check-deploy messages
 
 # Two stamps: `make run` installs what running needs (requirements.txt); the verbs that test, lint or
 # measure add the tooling (requirements-dev.txt). Each is reinstalled when its requirements file
@@ -54,6 +54,14 @@ pgbouncer-deps:
 		if command -v systemctl >/dev/null; then systemctl disable --now pgbouncer.service >/dev/null 2>&1 || true; fi; \
 	fi
 
+# wrk from Debian's package: the HTTP load of `make bench`'s partner case (bench/http_load.py) and its smoke
+# test in `make test`.
+bench-deps:
+	@if [ ! -x /usr/bin/wrk ]; then \
+		export DEBIAN_FRONTEND=noninteractive; \
+		apt-get install -y wrk || { apt-get update && apt-get install -y wrk; }; \
+	fi
+
 # The Dari (fa_AF) and Pashto (ps) catalogues under locale/: the strings of the Python code and the
 # templates (django), and of the situation page's script (djangojs); then the .mo files, which are
 # committed, since a fresh clone has Python but not gettext. Needs gettext (make browser-deps).
@@ -63,7 +71,7 @@ messages: install
 	$(BIN)/python manage.py makemessages -l fa_AF -l ps -d djangojs --no-obsolete $(MESSAGES_IGNORE) --ignore=situation/static/vendor
 	$(BIN)/python manage.py compilemessages -l fa_AF -l ps $(MESSAGES_IGNORE)
 
-test: install-dev browser-deps pgbouncer-deps
+test: install-dev browser-deps pgbouncer-deps bench-deps
 	$(BIN)/python manage.py makemigrations --check --dry-run --settings=humtrack.settings.test
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
@@ -75,7 +83,7 @@ lint: install-dev
 	$(BIN)/lint-imports
 	$(BIN)/mypy
 
-bench: install-dev
+bench: install-dev bench-deps
 	$(BIN)/python -m bench
 
 # The fault run (bench/faults.py, docs/alerts.md "A fault run"): gunicorn, two Celery workers and beat on a

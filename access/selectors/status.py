@@ -105,7 +105,10 @@ def attach_effective_status(regions: "Iterable[RegionWithStatus]") -> "list[Regi
     # The same objects, completed by the loop below: each gets the three attributes before it is read.
     attached = cast("list[RegionWithAttachedStatus]", list(regions))
     ids = {r.effective_change_id for r in attached if r.effective_change_id}
-    changes = StatusChange.objects.select_related("source", "region").in_bulk(ids) if ids else {}
+    # Not the region's outline (GeoJSON): a page of districts inheriting from their provinces would parse a
+    # province's for each, and nothing that shows a status draws it (bench/http_load.py).
+    records = StatusChange.objects.select_related("source", "region").defer("region__boundary")
+    changes = records.in_bulk(ids) if ids else {}
     for region in attached:
         change = changes.get(region.effective_change_id)
         region.effective_change = change

@@ -5,14 +5,17 @@ from functools import partial
 from django.http import Http404
 from django.utils.translation import gettext as _
 from drf_spectacular.utils import extend_schema, extend_schema_view
+from rest_framework import status
 from rest_framework.decorators import action
 from rest_framework.exceptions import PermissionDenied
+from rest_framework.response import Response
 
 from access import services
 from access.models import Region
 from access.policies import can_change_region
 from access.selectors.regions import regions_with_summary
 from access.selectors.status import attach_effective_status, status_history, with_effective_status
+from humtrack.api.conditional import etag_for, is_not_modified
 from humtrack.api.renderers import CsvColumn, GeoJSONRenderer, admin_columns
 from humtrack.api.viewsets import JSON, ListMixin, PartnerViewSet, RetrieveMixin
 
@@ -65,15 +68,28 @@ class RegionViewSet(ListMixin, RetrieveMixin, RegionScopedViewSet):
     ]
 
     def get_queryset(self):
-        return regions_with_summary()
+        # The API shows no outline (Region.boundary, GeoJSON), the region's nor its parent's: read and parsed
+        # for nothing, a province's was most of the time of a page of districts (bench/http_load.py).
+        return regions_with_summary(Region.objects.defer("boundary", "parent__boundary"))
 
     def get_object(self):
         pcode = self._pcode()
-        region = with_effective_status(regions_with_summary()).filter(pcode=pcode).first()
+        region = with_effective_status(self.get_queryset()).filter(pcode=pcode).first()
         if region is None:
             raise Http404(_("No region with p-code %(pcode)s.") % {"pcode": pcode})
         self.check_object_permissions(self.request, region)
         return attach_effective_status([region])[0]
+
+    def retrieve(self, request, *args, **kwargs):
+        # A partner re-reading a region it holds: the ETag is made of the region's id and updated_at
+        # (etag_for), one indexed row; the effective status and the counts are worked out only for a 200.
+        if request.headers.get("If-None-Match"):
+            stamp = Region.objects.only("pk", "updated_at").filter(pcode=self._pcode()).first()
+            if stamp is not None:
+                self.check_object_permissions(request, stamp)
+                if is_not_modified(request, stamp):
+                    return Response(status=status.HTTP_304_NOT_MODIFIED, headers={"ETag": etag_for(stamp)})
+        return super().retrieve(request, *args, **kwargs)
 
     def list(self, request, *args, **kwargs):
         queryset = self.filter_queryset(self.get_queryset())  # RegionFilterSet annotates the effective status

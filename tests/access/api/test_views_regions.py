@@ -279,3 +279,32 @@ def test_region_search_combines_with_the_other_filters(reader, tree):
     name_panjshir(tree)
     assert pcodes(reader.get("/api/v1/regions/", {"search": "پنجشیر", "level": 2})) == []
     assert pcodes(reader.get("/api/v1/regions/", {"search": "a", "within": "AF08"})) == ["AF08", "AF0801"]
+
+
+def test_a_region_its_reader_holds_is_a_304_read_from_the_region_row_alone(
+    reader, tree, source, django_assert_num_queries
+):
+    change(tree["AF08"], AccessStatus.CONSTRAINED, source, AUG_31)  # AF0801 inherits it: a 200 reads the change
+    etag = reader.get("/api/v1/regions/AF0801/")["ETag"]  # also stamps the token's use (once a minute)
+
+    # The token, then the region's id and updated_at: the effective status and counts are for a 200 only.
+    with django_assert_num_queries(2):
+        again = reader.get("/api/v1/regions/AF0801/", HTTP_IF_NONE_MATCH=etag)
+    assert again.status_code == 304 and again["ETag"] == etag and again.content == b""
+
+    stale = reader.get("/api/v1/regions/AF0801/", HTTP_IF_NONE_MATCH='"older"')
+    assert stale.status_code == 200 and stale["ETag"] == etag and stale.json()["pcode"] == "AF0801"
+    assert reader.get("/api/v1/regions/AF0999/", HTTP_IF_NONE_MATCH=etag).status_code == 404
+
+
+def test_region_reads_never_load_an_outline(reader, tree, source):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    Region.objects.filter(pcode="AF08").update(boundary={"type": "Polygon", "coordinates": []})
+    change(tree["AF08"], AccessStatus.CONSTRAINED, source, AUG_31)  # its districts inherit it: status_from
+    with CaptureQueriesContext(connection) as queries:
+        assert reader.get("/api/v1/regions/?level=2").status_code == 200
+        assert reader.get("/api/v1/regions/AF0801/").status_code == 200
+    # The GeoJSON outline is nothing the API shows, the region's nor its parent's nor status_from's.
+    assert not [q["sql"] for q in queries.captured_queries if '"boundary"' in q["sql"]]
