@@ -26,9 +26,9 @@ Every timing starts with an empty cache: DRF's throttle keeps the token's reques
 as one list it reads and writes on each request, so a size timed later would otherwise pay for the
 requests timed before it.
 
-BENCH_GROWTH_SCALE (default 1: the issue's sizes) multiplies every base size, so a run can be shortened;
-BENCH_GROWTH_RUNS (default 5) is how many timings each size takes its best of. The smoke test
-(tests/bench/test_growth.py) runs every case at its smallest size.
+`make bench` runs the issue's sizes. `python -m bench.growth --scale 0.1` multiplies every base size (a
+shorter run), `--runs N` sets how many timings each size takes its best of (5); it prints the rows and
+writes nothing. The smoke test (tests/bench/test_growth.py) runs every case at its smallest size.
 """
 
 import os
@@ -51,15 +51,8 @@ STATUSES = ["accessible", "constrained", "severely_constrained", "inaccessible"]
 HISTORY_STEP = timedelta(days=365) * 435 / (STATUS_CHANGES * FACTORS[-1])
 PROVINCE = "AF08"
 COUNTRY = "AF"
+RUNS = 5  # timings per size, the best counted
 INSERT_BATCH = 50  # periods or changes per INSERT … SELECT (three parameters each, under SQLite's limit)
-
-
-def scale_from_environment() -> float:
-    return float(os.environ.get("BENCH_GROWTH_SCALE", "1"))
-
-
-def runs_from_environment() -> int:
-    return int(os.environ.get("BENCH_GROWTH_RUNS", "5"))
 
 
 def growth_row(case: str, size: str, seconds: float, smallest: float, target: float | None = TARGET) -> dict:
@@ -328,12 +321,10 @@ def figure_cases(archive: Archive, factors, scale: float, runs: int) -> list[dic
     return rows
 
 
-def growth_cases(factors=FACTORS, scale: float | None = None, runs: int | None = None) -> list[dict]:
+def growth_cases(factors=FACTORS, scale: float = 1.0, runs: int = RUNS) -> list[dict]:
     """Every case at every size (`factors` of its base, times `scale`), on the current database."""
     from django.core.cache import cache
 
-    scale = scale_from_environment() if scale is None else scale
-    runs = runs_from_environment() if runs is None else runs
     cache.clear()
     archive = Archive(now=timezone.now())
     return history_cases(archive, factors, scale, runs) + figure_cases(archive, factors, scale, runs)
@@ -345,7 +336,7 @@ def ordered(rows: list[dict]) -> list[dict]:
     return sorted(rows, key=lambda row: cases.index(row["case"]))
 
 
-def run() -> list[dict]:
+def run(scale: float = 1.0, runs: int = RUNS) -> list[dict]:
     import django
 
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "humtrack.settings.test")
@@ -361,7 +352,7 @@ def run() -> list[dict]:
     original_name = connection.settings_dict["NAME"]
     connection.creation.create_test_db(verbosity=0, autoclobber=True, serialize=False)
     try:
-        return ordered(growth_cases())
+        return ordered(growth_cases(scale=scale, runs=runs))
     finally:
         connection.creation.destroy_test_db(original_name, verbosity=0)
         if own_environment:
@@ -369,5 +360,12 @@ def run() -> list[dict]:
 
 
 if __name__ == "__main__":
-    for line in run():
-        print(line)
+    import argparse
+
+    from bench.__main__ import table
+
+    parser = argparse.ArgumentParser(description="The growth cases alone; prints their rows, writes nothing.")
+    parser.add_argument("--scale", type=float, default=1.0, help="multiplies every base size (default 1)")
+    parser.add_argument("--runs", type=int, default=RUNS, help=f"timings per size, the best counted ({RUNS})")
+    arguments = parser.parse_args()
+    print(table(run(scale=arguments.scale, runs=arguments.runs)))
