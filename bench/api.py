@@ -12,6 +12,7 @@ var/humtrack.sqlite3 or a real database. Each timing is the best of several runs
 taken in alternation, so that other work on the machine disturbs both alike.
 """
 
+import resource
 import time
 from datetime import date
 
@@ -55,6 +56,11 @@ def compare(ours, floor, runs: int, before=None) -> tuple[float, float]:
         ours_best.append(best_seconds(ours, 1, before))
         floor_best.append(best_seconds(floor, 1, before))
     return min(ours_best), min(floor_best)
+
+
+def peak_rss_mb() -> float:
+    """This process's peak resident set so far, in MB (Linux gives ru_maxrss in kB)."""
+    return round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1)
 
 
 def result(case: str, seconds: float, floor: float, target: float) -> dict:

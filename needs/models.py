@@ -36,6 +36,14 @@ class NeedFigure(SourcedFact):
         indexes = [
             models.Index(fields=["updated_at", "id"]),
             models.Index(fields=["sector", "period_start", "period_end"]),
+            # A sector's page in the sync order (`?sector=FSC`): read in order, stopped at the page's end,
+            # whatever the number of figures of other sectors and periods.
+            models.Index(fields=["sector", "updated_at", "id"], name="need_figure_sector_sync"),
+            # The roll-up's probe (needs.selectors._chosen_figures): a region's and sector's latest period
+            # first, one index step whatever the number of periods held.
+            models.Index(fields=["region", "sector", "period_end", "period_start"], name="need_figure_latest_period"),
+            # The roll-up's urgent sectors: the few urgent figures, not every figure of the area.
+            models.Index(fields=["sector"], condition=models.Q(is_urgent=True), name="need_figure_urgent"),
         ]
         constraints = [
             models.UniqueConstraint(

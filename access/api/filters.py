@@ -31,7 +31,7 @@ from access.choices import (
 from access.models import AccessRestriction, AidCorridor, Incident, Region, Source, UtilityOutage
 from access.selectors.facts import outages_in_force_at, restrictions_in_force_at
 from access.selectors.incidents import incidents_in_month
-from access.selectors.regions import fresh_regions, search_regions, stale_regions, within_filter
+from access.selectors.regions import fresh_regions, search_regions, stale_regions, within_region_filter
 from access.selectors.status import status_basis_in, with_effective_status
 from humtrack.api.filters import BooleanFilter, DateTimeFilter, IntegerFilter, SyncFilterSet
 
@@ -55,15 +55,15 @@ class PcodeFilter(django_filters.CharFilter):
         super().__init__(*args, **kwargs)
         self.region_field = region_field
 
-    def condition(self, pcode: str) -> Q:
+    def condition(self, region: Region) -> Q:
         raise NotImplementedError
 
     def filter(self, qs, value):
         if not value:
             return qs
-        pcode = region_for_parameter(self.field_name, value).pcode
+        region = region_for_parameter(self.field_name, value)
         # Several waypoints of one corridor may match: distinct keeps each record once.
-        condition = self.condition(pcode)
+        condition = self.condition(region)
         return qs.filter(condition).distinct() if "__" in self.region_field else qs.filter(condition)
 
 
@@ -72,8 +72,8 @@ class WithinFilter(PcodeFilter):
 
     default_help_text = "A p-code: records in that region and every region under it."
 
-    def condition(self, pcode: str) -> Q:
-        return within_filter(pcode, region_field=self.region_field)
+    def condition(self, region: Region) -> Q:
+        return within_region_filter(region, region_field=self.region_field)
 
 
 class RegionFilter(PcodeFilter):
@@ -81,8 +81,8 @@ class RegionFilter(PcodeFilter):
 
     default_help_text = "A p-code: records of exactly that region."
 
-    def condition(self, pcode: str) -> Q:
-        return Q(**{f"{self.region_field}__pcode": pcode})
+    def condition(self, region: Region) -> Q:
+        return Q(**{f"{self.region_field}__pcode": region.pcode})
 
 
 class RegionFilterSet(SyncFilterSet):

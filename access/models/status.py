@@ -28,7 +28,13 @@ class StatusChange(RecordedChange):
 
     class Meta(RecordedChange.Meta):
         get_latest_by = ["effective_at", "id"]
-        indexes = [models.Index(fields=["region", "effective_at", "id"])]
+        indexes = [
+            # The change in force at a moment, per region: one backward step (selectors.status._in_force_id).
+            models.Index(fields=["region", "effective_at", "id"]),
+            # The latest changes anywhere, newest first (the situation page's "what changed", the last day's
+            # changes): read from the newest end and stopped at the limit, not sorted out of all history.
+            models.Index(fields=["effective_at", "id"], name="status_change_latest"),
+        ]
         constraints = [
             models.CheckConstraint(
                 condition=~models.Q(from_status=models.F("to_status")), name="status_change_changes"

@@ -18,7 +18,11 @@ from needs.selectors.hapi import HAPI_ADMIN_LEVELS, POPULATION_STATUSES, hapi_ne
 class NeedFigureFilterSet(SyncFilterSet):
     region = RegionFilter()
     within = WithinFilter()
-    sector = django_filters.MultipleChoiceFilter(choices=SECTOR_CHOICES, help_text="Repeat for several sectors.")
+    # distinct=False: a figure's own columns cannot repeat a row, and django-filter's default DISTINCT
+    # would sort every matching figure before the page is cut (a page's cost growing with the table).
+    sector = django_filters.MultipleChoiceFilter(
+        choices=SECTOR_CHOICES, distinct=False, help_text="Repeat for several sectors."
+    )
     # Together: the figures whose period overlaps [period_start, period_end] (needs.selectors.overlapping_period).
     period_start = django_filters.DateFilter(
         method="filter_period", help_text="Figures whose period ends on or after this date."
@@ -27,7 +31,9 @@ class NeedFigureFilterSet(SyncFilterSet):
         method="filter_period", help_text="Figures whose period starts on or before this date."
     )
     is_urgent = BooleanFilter()
-    confidence = django_filters.MultipleChoiceFilter(choices=NeedFigure._meta.get_field("confidence").choices)
+    confidence = django_filters.MultipleChoiceFilter(
+        choices=NeedFigure._meta.get_field("confidence").choices, distinct=False
+    )
 
     class Meta:
         model = NeedFigure

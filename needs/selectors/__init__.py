@@ -18,15 +18,15 @@ here once (docs/api.md says them to partners, the situation page to coordinators
 """
 
 from collections import defaultdict
-from collections.abc import Callable, Iterable
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date
 
-from django.db.models import QuerySet
+from django.db.models import Exists, OuterRef, QuerySet, Subquery
 from django.utils.translation import gettext_lazy as _
 
 from access.models import Region
-from access.selectors.regions import regions_within, within_filter
+from access.selectors.regions import within_filter
 from needs.models import NeedFigure
 from needs.sectors import INTERSECTORAL, SECTOR_NAMES
 
@@ -133,16 +133,39 @@ class NeedsRollup:
 # (sector, region_id, metric) → (value, pcode) of the figure chosen for it.
 _Chosen = dict[tuple[str, int, str], tuple[int, str]]
 
+# Newest period first: the order in which a region's figures for a sector are chosen from. Ties cannot
+# happen (one figure per region, sector and period); updated_at is the last word all the same.
+LATEST_PERIOD_FIRST = ("-period_end", "-period_start", "-updated_at")
 
-def _latest_per_metric(figures: Iterable[NeedFigure]) -> _Chosen:
-    """(sector, region_id, metric) → (value, pcode): the figure with the latest period that has one."""
-    chosen: _Chosen = {}
-    for figure in sorted(figures, key=lambda f: (f.period_end, f.period_start, f.updated_at)):
+
+def _chosen_figures(
+    area: Region, sector_codes: list[str], period_start: date | None, period_end: date | None
+) -> tuple[list[tuple[int, int | None]], set[str], _Chosen]:
+    """The area's region tree as (id, parent_id), the sectors with a figure in the period, and for each
+    region, sector and metric the value of the figure with the latest period that gives it. One query:
+    per region, each sector and metric is one index probe (needs.models: the figures' latest-period
+    index), so the cost follows the regions and sectors, not the periods the table holds."""
+    of_region = overlapping_period(NeedFigure.objects.filter(region=OuterRef("pk")), period_start, period_end)
+    annotations: dict[str, Exists | Subquery] = {}
+    for index, code in enumerate(sector_codes):
+        of_sector = of_region.filter(sector=code)
+        annotations[f"sector_{index}"] = Exists(of_sector)
         for metric in METRICS:
-            value = getattr(figure, metric)
-            if value is not None:
-                chosen[(figure.sector, figure.region_id, metric)] = (value, figure.region.pcode)
-    return chosen
+            latest = of_sector.filter(**{f"{metric}__isnull": False}).order_by(*LATEST_PERIOD_FIRST)
+            annotations[f"sector_{index}_{metric}"] = Subquery(latest.values(metric)[:1])
+    rows = Region.objects.filter(path__startswith=area.path).order_by("path").annotate(**annotations)
+    tree, present, chosen = [], set(), {}
+    for row in rows.values("id", "parent_id", "pcode", *annotations):
+        tree.append((row["id"], row["parent_id"]))
+        for index, code in enumerate(sector_codes):
+            if not row[f"sector_{index}"]:
+                continue
+            present.add(code)
+            for metric in METRICS:
+                value = row[f"sector_{index}_{metric}"]
+                if value is not None:
+                    chosen[(code, row["id"], metric)] = (value, row["pcode"])
+    return tree, present, chosen
 
 
 class _Rules:
@@ -244,21 +267,22 @@ def needs_rollup(
 
     By the rules in this module's docstring. Where several figures cover the period for one region
     and sector, the one with the latest period that gives the count is used. Three queries whatever
-    the size of the area.
+    the size of the area, each growing with the area's regions and sectors, not with the periods held.
     """
     area = Region.objects.get(pcode=pcode.upper())
-    tree = list(regions_within(area.pcode).values_list("id", "parent_id"))
+    # A sector asked for is that sector alone (not the intersectoral figures either).
+    asked = [sector] if sector and sector != INTERSECTORAL else list(SECTOR_NAMES)
+    tree, present, chosen = _chosen_figures(area, asked, period_start, period_end)
     children: defaultdict[int | None, list[int]] = defaultdict(list)
     for region_id, parent_id in tree:
         children[parent_id].append(region_id)
 
-    in_period = overlapping_period(need_figures_within(area.pcode), period_start, period_end)
-    if sector and sector != INTERSECTORAL:
-        in_period = in_period.filter(sector__in=[sector])
-    figures = list(in_period)
-    urgent = {f.sector for f in figures if f.is_urgent}
-    sector_codes = sorted({f.sector for f in figures} - {INTERSECTORAL}, key=list(SECTOR_NAMES).index)
-    rules = _Rules(children, _latest_per_metric(figures), sector_codes)
+    # Urgent: any of the area's figures in the period says so (a partial index holds the urgent ones only).
+    urgent_figures = overlapping_period(NeedFigure.objects.filter(within_filter(area.pcode)), period_start, period_end)
+    urgent_figures = urgent_figures.filter(is_urgent=True, sector__in=asked)
+    urgent = set(urgent_figures.order_by().values_list("sector", flat=True).distinct())
+    sector_codes = sorted(present - {INTERSECTORAL}, key=list(SECTOR_NAMES).index)
+    rules = _Rules(children, chosen, sector_codes)
 
     sectors = [
         SectorRollup(

@@ -84,6 +84,37 @@ def test_the_period_filter_keeps_overlapping_figures_only(tree):
     assert rollup.sectors[0].metrics["people_in_need"].value == 2_000
 
 
+def test_each_metric_comes_from_the_latest_period_that_gives_it(tree):
+    """Read per region, sector and metric from the newest period down (an index probe each, issue 17 §1)."""
+    year = {"period_start": date(2019, 1, 1), "period_end": date(2019, 12, 31)}
+    figure(tree["AF0801"], "FSC", 100, targeted=50, reached=10, is_urgent=True, **year)
+    figure(
+        tree["AF0801"],
+        "FSC",
+        120,
+        targeted=60,
+        reached=None,
+        period_start=date(2020, 1, 1),
+        period_end=date(2020, 6, 30),
+    )
+    figure(tree["AF0801"], "FSC", 200, targeted=None, reached=None)  # 2021, the latest
+    figure(tree["AF0806"], "HEA", None, **year)  # a need with no number: the sector is there, its counts not
+
+    rollup = needs_rollup(pcode="AF08")
+
+    food, health = rollup.sectors
+    assert (food.sector, health.sector) == ("FSC", "HEA")
+    assert {metric: rolled.value for metric, rolled in food.metrics.items()} == {
+        "people_in_need": 200, "targeted": 60, "reached": 10,
+    }  # fmt: skip
+    assert food.is_urgent  # an urgent figure in the period asked (here: any), though not the latest
+    assert not health.is_urgent and all(rolled is None for rolled in health.metrics.values())
+    in_2020 = needs_rollup(pcode="AF08", period_start=date(2020, 3, 1), period_end=date(2020, 3, 31))
+    assert [s.sector for s in in_2020.sectors] == ["FSC"] and not in_2020.sectors[0].is_urgent
+    assert in_2020.sectors[0].metrics["people_in_need"].value == 120
+    assert in_2020.sectors[0].metrics["reached"] is None
+
+
 def test_the_rollup_is_three_queries_whatever_the_area(tree, django_assert_num_queries):
     for region in tree.values():
         figure(region, "FSC", 10)

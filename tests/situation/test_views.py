@@ -20,7 +20,7 @@ from access.choices import (
     Severity,
     Utility,
 )
-from access.models import AccessRestriction, Region, UtilityOutage
+from access.models import AccessRestriction, Region, StatusChange, UtilityOutage
 from access.selectors.status import with_effective_status
 from access.services import (
     change_access_status,
@@ -33,6 +33,7 @@ from access.services import (
     save_region,
 )
 from humtrack.actor import SYSTEM
+from needs.models import NeedFigure
 from needs.services import record_need_figure
 from tests.factories import SourceFactory, UserFactory, make_coordinator, make_region
 
@@ -589,6 +590,33 @@ def test_the_number_of_queries_does_not_grow_with_the_regions(logged_in, picture
     for number in range(20):
         make_region(f"AF08{50 + number}", f"District {number}", parent=picture["AF08"], latitude=Decimal("35.4"))
     assert (queries(), queries(as_of="2021-09-01")) == before
+
+
+def test_the_number_of_queries_does_not_grow_with_the_history(logged_in, picture, source):
+    """Years of status changes and need figures (issue 17 §1): read by index, never one query per record."""
+
+    def queries(**params):
+        with CaptureQueriesContext(connection) as captured:
+            assert logged_in.get(PAGE, params).status_code == 200
+        return len(captured)
+
+    before = queries(), queries(as_of="2021-09-01"), queries(within="AF08")
+    regions = [picture[pcode] for pcode in ("AF08", "AF0801", "AF0806", "AF0305")]
+    StatusChange.objects.bulk_create(
+        StatusChange(
+            region=region, from_status=AccessStatus.CONSTRAINED, to_status=AccessStatus.ACCESSIBLE, reason="import",
+            source=source, confidence=Confidence.REPORTED, effective_at=at(1) - timedelta(days=400, hours=n),
+        )
+        for region in regions for n in range(100)
+    )  # fmt: skip
+    NeedFigure.objects.bulk_create(
+        NeedFigure(
+            region=region, sector="FSC", people_in_need=100, period_start=date(2019, 1, 1) + timedelta(weeks=week),
+            period_end=date(2019, 1, 7) + timedelta(weeks=week), source=source, confidence=Confidence.REPORTED,
+        )
+        for region in regions for week in range(50)
+    )  # fmt: skip
+    assert (queries(), queries(as_of="2021-09-01"), queries(within="AF08")) == before
 
 
 def test_the_page_opens_on_an_empty_database(logged_in):

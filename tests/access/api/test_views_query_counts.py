@@ -1,8 +1,10 @@
 """List endpoints run a constant number of queries, whatever the page size."""
 
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 
 from access.choices import AccessStatus, Confidence, CorridorStatus, Utility
 from access.services import change_access_status, create_corridor, record_incident, record_outage, record_restriction
@@ -67,3 +69,33 @@ def test_list_queries_do_not_grow_with_the_page(reader, many, django_assert_max_
         with django_assert_max_num_queries(1 + queries):
             response = reader.get(f"{url}{separator}page_size={size}")
         assert response.status_code == 200
+
+
+def add_history(regions, source, changes: int, newest: datetime) -> None:
+    """`changes` more status changes in each region, each older than the ones it has (an import of history)."""
+    from access.models import StatusChange
+
+    statuses = [AccessStatus.CONSTRAINED, AccessStatus.INACCESSIBLE]
+    oldest = StatusChange.objects.order_by("effective_at").values_list("effective_at", flat=True).first() or newest
+    StatusChange.objects.bulk_create(
+        StatusChange(
+            region=region, from_status=statuses[(n + 1) % 2], to_status=statuses[n % 2], reason="import",
+            source=source, confidence=Confidence.REPORTED, effective_at=oldest - timedelta(hours=n + 1),
+        )
+        for region in regions for n in range(changes)
+    )  # fmt: skip
+
+
+def test_regions_as_of_run_as_many_queries_over_a_long_history_as_over_a_short_one(
+    reader, tree, source, django_assert_num_queries
+):
+    """The change in force then is found per region by index (issue 17 §1), never read out of its history."""
+    regions = list(tree.values())
+    add_history(regions, source, 3, newest=WHEN)
+    url = f"/api/v1/regions/?within=AF08&as_of={(WHEN - timedelta(hours=2)).isoformat().replace('+00:00', 'Z')}"
+    reader.get("/api/v1/sources/")  # the token's last-use stamp is written once a minute; not counted below
+    with CaptureQueriesContext(connection) as short:
+        assert reader.get(url).json()["results"][0]["status"]
+    add_history(regions, source, 200, newest=WHEN)
+    with django_assert_num_queries(len(short)):
+        assert reader.get(url).json()["results"][0]["status"]
