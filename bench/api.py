@@ -167,28 +167,11 @@ def bulk_case(client, source, regions) -> dict:
 
 
 def run() -> list[dict]:
-    import os
+    from bench.database import own_database
 
-    import django
+    with own_database():
+        from django.core.cache import cache
 
-    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "humtrack.settings.test")
-    django.setup()
-    from django.core.cache import cache
-    from django.db import connection
-    from django.test.utils import setup_test_environment, teardown_test_environment
-
-    try:
-        setup_test_environment()  # DEBUG off (no query log), locmem email
-        own_environment = True
-    except RuntimeError:  # another bench module set it up already
-        own_environment = False
-    original_name = connection.settings_dict["NAME"]
-    connection.creation.create_test_db(verbosity=0, autoclobber=True, serialize=False)
-    try:
         cache.clear()
         client, source, regions = _scenario()
         return [list_case(client, source, regions), bulk_case(client, source, regions)]
-    finally:
-        connection.creation.destroy_test_db(original_name, verbosity=0)
-        if own_environment:
-            teardown_test_environment()

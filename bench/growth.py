@@ -31,7 +31,6 @@ shorter run), `--runs N` sets how many timings each size takes its best of (5); 
 writes nothing. The smoke test (tests/bench/test_growth.py) runs every case at its smallest size.
 """
 
-import os
 from datetime import UTC, date, datetime, timedelta
 
 from django.utils import timezone
@@ -337,26 +336,10 @@ def ordered(rows: list[dict]) -> list[dict]:
 
 
 def run(scale: float = 1.0, runs: int = RUNS) -> list[dict]:
-    import django
+    from bench.database import own_database
 
-    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "humtrack.settings.test")
-    django.setup()
-    from django.db import connection
-    from django.test.utils import setup_test_environment, teardown_test_environment
-
-    try:
-        setup_test_environment()  # DEBUG off (no query log), locmem email
-        own_environment = True
-    except RuntimeError:  # another bench module set it up already
-        own_environment = False
-    original_name = connection.settings_dict["NAME"]
-    connection.creation.create_test_db(verbosity=0, autoclobber=True, serialize=False)
-    try:
+    with own_database():
         return ordered(growth_cases(scale=scale, runs=runs))
-    finally:
-        connection.creation.destroy_test_db(original_name, verbosity=0)
-        if own_environment:
-            teardown_test_environment()
 
 
 if __name__ == "__main__":

@@ -46,6 +46,7 @@ from datetime import date
 from pathlib import Path
 
 from bench.api import SECTORS
+from bench.database import own_database
 
 ROOT = Path(__file__).resolve().parent.parent
 LUA = Path(__file__).with_name("http_load.lua")
@@ -386,19 +387,15 @@ def run(*, figures: int = FIGURES, seconds: int = SECONDS) -> list[dict]:
         print("bench.http_load: skipped, needs PostgreSQL (DATABASE_URL=postgres://…)", file=sys.stderr)
         return []
     workdir = Path(tempfile.mkdtemp(prefix="humtrack-bench-http-"))
-    original_name = connection.settings_dict["NAME"]
-    connection.settings_dict.setdefault("TEST", {})["NAME"] = f"bench_http_{os.getpid()}"
-    connection.creation.create_test_db(verbosity=0, autoclobber=True, serialize=False)
-    try:
-        rows = run_case(
-            figures=figures, seconds=seconds, warmup_seconds=WARMUP_SECONDS, workdir=workdir, redis_url=redis_url()
-        )
-    except Exception:
-        print(f"bench.http_load: failed; gunicorn's log is in {workdir}", file=sys.stderr)
-        raise
-    finally:
-        connection.creation.destroy_test_db(original_name, verbosity=0)
-        connection.settings_dict["TEST"].pop("NAME", None)
+    # Named: gunicorn's processes connect to it by name.
+    with own_database(f"bench_http_{os.getpid()}"):
+        try:
+            rows = run_case(
+                figures=figures, seconds=seconds, warmup_seconds=WARMUP_SECONDS, workdir=workdir, redis_url=redis_url()
+            )
+        except Exception:
+            print(f"bench.http_load: failed; gunicorn's log is in {workdir}", file=sys.stderr)
+            raise
     shutil.rmtree(workdir, ignore_errors=True)
     return rows
 

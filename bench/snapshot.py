@@ -166,30 +166,13 @@ def snapshot_case(incidents: int = INCIDENTS, runs: int = RUNS) -> dict:
 
 
 def run() -> list[dict]:
-    import os
+    from bench.database import own_database
 
-    import django
+    with own_database():
+        from django.core.cache import cache
 
-    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "humtrack.settings.test")
-    django.setup()
-    from django.core.cache import cache
-    from django.db import connection
-    from django.test.utils import setup_test_environment, teardown_test_environment
-
-    try:
-        setup_test_environment()  # DEBUG off (no query log)
-        own_environment = True
-    except RuntimeError:  # another bench module set it up already
-        own_environment = False
-    original_name = connection.settings_dict["NAME"]
-    connection.creation.create_test_db(verbosity=0, autoclobber=True, serialize=False)
-    try:
         cache.clear()
         return [snapshot_case()]
-    finally:
-        connection.creation.destroy_test_db(original_name, verbosity=0)
-        if own_environment:
-            teardown_test_environment()
 
 
 if __name__ == "__main__":
