@@ -345,7 +345,7 @@ def run(scale: float = 1.0, runs: int = RUNS) -> list[dict]:
 if __name__ == "__main__":
     import argparse
 
-    from bench.__main__ import table
+    from bench.report import table
 
     parser = argparse.ArgumentParser(description="The growth cases alone; prints their rows, writes nothing.")
     parser.add_argument("--scale", type=float, default=1.0, help="multiplies every base size (default 1)")

@@ -3,8 +3,8 @@ on a tiny scale, through the same requests as the real run, and gives a row the 
 
 import pytest
 
-from bench.__main__ import table
 from bench.growth import growth_cases
+from bench.report import table
 
 pytestmark = pytest.mark.django_db
 

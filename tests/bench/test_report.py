@@ -1,6 +1,7 @@
-"""bench/__main__.py's table: every row with its size and peak RSS, and a load run's figures after its case."""
+"""bench/report.py: the table gives every row its size and peak RSS, and a load run's figures after its case;
+a row misses its target above its max_ratio or below its min_ratio."""
 
-from bench.__main__ import off_target, table
+from bench.report import off_target, table
 
 
 def test_the_table_gives_size_peak_rss_and_a_load_runs_figures():
