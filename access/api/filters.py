@@ -33,7 +33,7 @@ from access.selectors.facts import outages_in_force_at, restrictions_in_force_at
 from access.selectors.incidents import incidents_in_month
 from access.selectors.regions import fresh_regions, search_regions, stale_regions, within_region_filter
 from access.selectors.status import status_basis_in, with_effective_status
-from humtrack.api.filters import BooleanFilter, DateTimeFilter, IntegerFilter, SyncFilterSet
+from humtrack.api.filters import BooleanFilter, ChoicesFilter, DateTimeFilter, IntegerFilter, SyncFilterSet
 
 from .pcodes import pcode_schema, region_for_parameter
 
@@ -88,14 +88,14 @@ class RegionFilter(PcodeFilter):
 class RegionFilterSet(SyncFilterSet):
     """Regions, annotated with their effective status (now, or at `as_of`) before any filter runs."""
 
-    status = django_filters.MultipleChoiceFilter(
+    status = ChoicesFilter(
         field_name="effective_status",
         choices=AccessStatus.choices,
         help_text="The effective status (at `as_of` if given, else now): a region's own record or the one it "
         "inherits; add `status_basis=recorded` for own records only. `unknown` is an explicit, recorded unknown: "
         "a region with no record on it or above it matches no status (ask `status_basis=none`). Repeat for several.",
     )
-    status_basis = django_filters.MultipleChoiceFilter(
+    status_basis = ChoicesFilter(
         method="filter_status_basis",
         choices=StatusBasis.choices,
         help_text="recorded (its own record), inherited (its nearest ancestor's) or none; repeat for several.",
@@ -141,8 +141,8 @@ class RegionFilterSet(SyncFilterSet):
 
 
 class SourceFilterSet(SyncFilterSet):
-    kind = django_filters.MultipleChoiceFilter(choices=SourceKind.choices)
-    reliability = django_filters.MultipleChoiceFilter(choices=Reliability.choices)
+    kind = ChoicesFilter(choices=SourceKind.choices)
+    reliability = ChoicesFilter(choices=Reliability.choices)
     publisher = django_filters.CharFilter(lookup_expr="icontains")
     published_after = DateTimeFilter(field_name="published_at", lookup_expr="gte")
     published_before = DateTimeFilter(field_name="published_at", lookup_expr="lte")
@@ -173,11 +173,9 @@ class RestrictionFilterSet(SyncFilterSet):
     region = RegionFilter()
     within = WithinFilter()
     corridor = IntegerFilter(field_name="corridor_id", min_value=1, max_value=MAX_ID)
-    category = django_filters.MultipleChoiceFilter(choices=ConstraintCategory.choices)
-    severity = django_filters.MultipleChoiceFilter(choices=Severity.choices)
-    affected_group = django_filters.MultipleChoiceFilter(
-        field_name="affected_groups", choices=AffectedGroupCode.choices, distinct=True
-    )
+    category = ChoicesFilter(choices=ConstraintCategory.choices)
+    severity = ChoicesFilter(choices=Severity.choices)
+    affected_group = ChoicesFilter(field_name="affected_groups", choices=AffectedGroupCode.choices, distinct=True)
     active = ActiveFilter(in_force_at=restrictions_in_force_at)
     starts_after = DateTimeFilter(field_name="starts_at", lookup_expr="gte")
     starts_before = DateTimeFilter(field_name="starts_at", lookup_expr="lte")
@@ -197,9 +195,9 @@ class RestrictionFilterSet(SyncFilterSet):
 class OutageFilterSet(SyncFilterSet):
     region = RegionFilter()
     within = WithinFilter()
-    utility = django_filters.MultipleChoiceFilter(choices=Utility.choices)
-    cause = django_filters.MultipleChoiceFilter(choices=OutageCause.choices)
-    extent = django_filters.MultipleChoiceFilter(choices=OutageExtent.choices)
+    utility = ChoicesFilter(choices=Utility.choices)
+    cause = ChoicesFilter(choices=OutageCause.choices)
+    extent = ChoicesFilter(choices=OutageExtent.choices)
     active = ActiveFilter(in_force_at=outages_in_force_at)
     started_after = DateTimeFilter(field_name="started_at", lookup_expr="gte")
     started_before = DateTimeFilter(field_name="started_at", lookup_expr="lte")
@@ -217,7 +215,7 @@ class OutageFilterSet(SyncFilterSet):
 
 
 class CorridorFilterSet(SyncFilterSet):
-    status = django_filters.MultipleChoiceFilter(choices=CorridorStatus.choices)
+    status = ChoicesFilter(choices=CorridorStatus.choices)
     region = RegionFilter(region_field="waypoints__region", help_text="Corridors passing through this p-code.")
     within = WithinFilter(region_field="waypoints__region", help_text="Corridors passing through this area.")
 
@@ -257,14 +255,12 @@ class MonthFilter(django_filters.Filter):
 class IncidentFilterSet(SyncFilterSet):
     region = RegionFilter()
     within = WithinFilter()
-    category = django_filters.MultipleChoiceFilter(choices=ConstraintCategory.choices)
-    incident_type = django_filters.MultipleChoiceFilter(choices=IncidentType.choices)
-    perpetrator_type = django_filters.MultipleChoiceFilter(choices=PerpetratorType.choices)
-    confidence = django_filters.MultipleChoiceFilter(choices=Confidence.choices)
-    sensitivity = django_filters.MultipleChoiceFilter(choices=Sensitivity.choices)
-    affected_group = django_filters.MultipleChoiceFilter(
-        field_name="affected_groups", choices=AffectedGroupCode.choices, distinct=True
-    )
+    category = ChoicesFilter(choices=ConstraintCategory.choices)
+    incident_type = ChoicesFilter(choices=IncidentType.choices)
+    perpetrator_type = ChoicesFilter(choices=PerpetratorType.choices)
+    confidence = ChoicesFilter(choices=Confidence.choices)
+    sensitivity = ChoicesFilter(choices=Sensitivity.choices)
+    affected_group = ChoicesFilter(field_name="affected_groups", choices=AffectedGroupCode.choices, distinct=True)
     occurred_after = DateTimeFilter(field_name="occurred_at", lookup_expr="gte", help_text="Began at or after.")
     occurred_before = DateTimeFilter(field_name="occurred_at", lookup_expr="lt", help_text="Began before.")
     month = MonthFilter(help_text="YYYY-MM: incidents under way in that month (UTC), a span over two months in both.")

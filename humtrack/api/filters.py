@@ -46,6 +46,19 @@ class DateTimeFilter(django_filters.IsoDateTimeFilter):
     field_class = StrictIsoDateTimeField
 
 
+class ChoicesFilter(django_filters.MultipleChoiceFilter):
+    """One or more values of a record's own column (`?severity=high&severity=extreme`).
+
+    Without DISTINCT, unlike django-filter's default: a row's own column cannot repeat it, and DISTINCT
+    makes the database sort every matching row before the page is cut, so a page's cost would grow with
+    the table (bench/growth.py). A filter across a to-many relation passes `distinct=True`.
+    """
+
+    def __init__(self, *args, **kwargs):
+        kwargs.setdefault("distinct", False)
+        super().__init__(*args, **kwargs)
+
+
 class UpdatedSinceFilter(DateTimeFilter):
     """Records changed at or after this moment (ISO 8601); with the cursor, an incremental sync."""
 

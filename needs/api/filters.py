@@ -7,7 +7,7 @@ from access.api.filters import RegionFilter, WithinFilter
 from access.api.pcodes import pcode_schema
 from access.models import Region
 from access.selectors.regions import within_filter
-from humtrack.api.filters import BooleanFilter, SyncFilterSet
+from humtrack.api.filters import BooleanFilter, ChoicesFilter, SyncFilterSet
 from needs.countries import iso3_by_pcode, pcode_of_iso3
 from needs.models import NeedFigure
 from needs.sectors import SECTOR_CHOICES
@@ -18,11 +18,7 @@ from needs.selectors.hapi import HAPI_ADMIN_LEVELS, POPULATION_STATUSES, hapi_ne
 class NeedFigureFilterSet(SyncFilterSet):
     region = RegionFilter()
     within = WithinFilter()
-    # distinct=False: a figure's own columns cannot repeat a row, and django-filter's default DISTINCT
-    # would sort every matching figure before the page is cut (a page's cost growing with the table).
-    sector = django_filters.MultipleChoiceFilter(
-        choices=SECTOR_CHOICES, distinct=False, help_text="Repeat for several sectors."
-    )
+    sector = ChoicesFilter(choices=SECTOR_CHOICES, help_text="Repeat for several sectors.")
     # Together: the figures whose period overlaps [period_start, period_end] (needs.selectors.overlapping_period).
     period_start = django_filters.DateFilter(
         method="filter_period", help_text="Figures whose period ends on or after this date."
@@ -31,9 +27,7 @@ class NeedFigureFilterSet(SyncFilterSet):
         method="filter_period", help_text="Figures whose period starts on or before this date."
     )
     is_urgent = BooleanFilter()
-    confidence = django_filters.MultipleChoiceFilter(
-        choices=NeedFigure._meta.get_field("confidence").choices, distinct=False
-    )
+    confidence = ChoicesFilter(choices=NeedFigure._meta.get_field("confidence").choices)
 
     class Meta:
         model = NeedFigure
