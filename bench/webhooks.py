@@ -21,6 +21,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 from bench.alerts import (
+    WAIT_SECONDS,
     database_url,
     empty_redis_queues,
     free_port,
@@ -28,6 +29,7 @@ from bench.alerts import (
     redis_broker,
     result,
     start_worker,
+    wait_for,
     wait_worker_ready,
 )
 
@@ -44,7 +46,8 @@ class Server(ThreadingHTTPServer):
 class CountingReceiver:
     """Counts POSTs, keeps each one's path, headers and body (for the floor) and when the last arrived."""
 
-    def __init__(self):
+    def __init__(self, wait_seconds: float = WAIT_SECONDS):
+        self.wait_seconds = wait_seconds
         self.lock = threading.Lock()
         self.requests: list[tuple[str, dict[str, str], bytes]] = []
         self.expected = 0
@@ -80,7 +83,7 @@ class CountingReceiver:
             self.all_arrived.clear()
 
     def wait_all(self, what: str) -> float:
-        if not self.all_arrived.wait(timeout=600):
+        if not self.all_arrived.wait(timeout=self.wait_seconds):
             raise RuntimeError(f"bench: timed out waiting for {what} ({len(self.requests)} of {self.expected})")
         return self.last_arrival
 
@@ -111,8 +114,23 @@ def post_plainly(receiver: CountingReceiver, requests) -> float:
     return receiver.wait_all("the floor's POSTs") - start
 
 
-def measure(receiver: CountingReceiver) -> list[dict]:
-    from access.alerts.webhooks.models import WebhookEndpoint
+def check_paths(receiver: CountingReceiver, expected: list[str], what: str):
+    """Every endpoint got exactly one POST, and nothing else did: else the time is not the case's."""
+    with receiver.lock:
+        received = sorted(path for path, _, _ in receiver.requests)
+    if received != sorted(expected):
+        missing, unexpected = sorted(set(expected) - set(received)), sorted(set(received) - set(expected))
+        raise RuntimeError(
+            f"bench: {what} made {len(received)} POSTs for {len(expected)} endpoints"
+            f" (missing {missing[:5]}, unexpected {unexpected[:5]})"
+        )
+
+
+def measure(
+    receiver: CountingReceiver, *, endpoints: int = ENDPOINTS, rounds: int = ROUNDS, wait_seconds: float = WAIT_SECONDS
+) -> list[dict]:
+    from access.alerts.webhooks.choices import WebhookDeliveryStatus
+    from access.alerts.webhooks.models import WebhookDelivery, WebhookEndpoint
     from access.choices import AccessStatus, Confidence
     from access.services import change_access_status
     from humtrack.actor import SYSTEM
@@ -122,14 +140,15 @@ def measure(receiver: CountingReceiver) -> list[dict]:
     tree = make_tree()
     source = SourceFactory()
     organisation = OrganisationFactory(name="Bench partner")
+    paths = [f"/endpoint-{n}" for n in range(endpoints)]
     WebhookEndpoint.objects.bulk_create(
         WebhookEndpoint(
             organisation=organisation,
-            url=f"http://127.0.0.1:{receiver.port}/endpoint-{n}",
+            url=f"http://127.0.0.1:{receiver.port}{path}",
             event_types=["region.status_changed"],
             secret=new_secret(),
         )
-        for n in range(ENDPOINTS)
+        for path in paths
     )
 
     def change(status) -> float:
@@ -141,22 +160,27 @@ def measure(receiver: CountingReceiver) -> list[dict]:
 
     statuses = [AccessStatus.CONSTRAINED, AccessStatus.INACCESSIBLE]
     # A first change warms the worker up (imports, connections) and is not counted.
-    receiver.reset(expected=ENDPOINTS)
+    receiver.reset(expected=endpoints)
     change(statuses[1])
     receiver.wait_all("the warm-up's POSTs")
-    rounds = []
-    for run in range(ROUNDS):
-        receiver.reset(expected=ENDPOINTS)
+    check_paths(receiver, paths, "the warm-up")
+    measured = []
+    for run in range(rounds):
+        receiver.reset(expected=endpoints)
         committed = change(statuses[run % 2])
-        ours = receiver.wait_all(f"{ENDPOINTS} POSTs") - committed
-        rounds.append((ours, post_plainly(receiver, list(receiver.requests))))
+        ours = receiver.wait_all(f"{endpoints} POSTs") - committed
+        check_paths(receiver, paths, "the change")
+        measured.append((ours, post_plainly(receiver, list(receiver.requests))))
         time.sleep(0.5)  # the worker records the last outcomes
-    ours, floor = sorted(rounds, key=lambda r: r[0] / r[1])[len(rounds) // 2]
-    print(f"bench: webhook rounds (ours, floor): {[(round(a, 3), round(b, 3)) for a, b in rounds]}", file=sys.stderr)
+    # Every POST answered was recorded as delivered, once: the warm-up's and each round's.
+    delivered = WebhookDelivery.objects.filter(status=WebhookDeliveryStatus.DELIVERED)
+    wait_for(lambda: delivered.count() == endpoints * (rounds + 1), wait_seconds, "the deliveries recorded")
+    ours, floor = sorted(measured, key=lambda r: r[0] / r[1])[len(measured) // 2]
+    print(f"bench: webhook rounds (ours, floor): {[(round(a, 3), round(b, 3)) for a, b in measured]}", file=sys.stderr)
     return [
         result(
-            f"webhooks: one change to {ENDPOINTS} endpoints, commit to last delivery (vs httpx keep-alive,"
-            f" {CONCURRENCY} threads; median of {ROUNDS} rounds)",
+            f"webhooks: one change to {endpoints} endpoints, commit to last delivery (vs httpx keep-alive,"
+            f" {CONCURRENCY} threads; median of {rounds} rounds)",
             ours,
             floor,
             "≤ 1.5×",
@@ -165,7 +189,10 @@ def measure(receiver: CountingReceiver) -> list[dict]:
     ]
 
 
-def run() -> list[dict]:
+def run(
+    *, endpoints: int = ENDPOINTS, rounds: int = ROUNDS, broker: str | None = None, wait_seconds: float = WAIT_SECONDS
+) -> list[dict]:
+    """`make bench`'s entry (today's sizes); the smoke test (tests/bench) runs it at its smallest."""
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "humtrack.settings.test")
     import django
 
@@ -187,11 +214,11 @@ def run() -> list[dict]:
     else:
         test_settings["NAME"] = f"bench_webhooks_{original_name}"
     connection.creation.create_test_db(verbosity=0, autoclobber=True, serialize=False)
-    broker = redis_broker() or "filesystem://"
+    broker = broker or redis_broker() or "filesystem://"
     if broker.startswith("redis"):
         empty_redis_queues(broker)
     point_celery_at(broker, workdir)
-    receiver = CountingReceiver()
+    receiver = CountingReceiver(wait_seconds)
     env = {
         **os.environ,
         "DJANGO_SETTINGS_MODULE": "humtrack.settings.base",
@@ -205,7 +232,7 @@ def run() -> list[dict]:
     worker = start_worker(env, workdir / "worker.log")
     try:
         wait_worker_ready(worker, workdir / "worker.log")
-        return measure(receiver)
+        return measure(receiver, endpoints=endpoints, rounds=rounds, wait_seconds=wait_seconds)
     finally:
         worker.terminate()
         try:

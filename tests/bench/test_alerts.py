@@ -1,0 +1,45 @@
+"""bench/alerts.py (`make bench`'s alert cases) cannot rot: the real case (a Celery worker process, an
+aiosmtpd server, the floor by plain smtplib) at its smallest size, 20 subscribers and one round.
+
+It runs as `make bench` runs it, in a process of its own: the worker must share the case's database, which
+pytest's in-memory SQLite database cannot be, and the case points Celery at its own broker. On SQLite the
+broker is kombu's filesystem transport, on PostgreSQL the Redis of the tests. The case itself fails when an
+email is missing, repeated or misaddressed (bench.alerts.check_recipients); the figures are `make bench`'s
+to judge, not this test's: here only that every row is full.
+"""
+
+import json
+import os
+import subprocess
+import sys
+
+import pytest
+from django.db import connection
+
+from bench.alerts import ROOT
+from tests.infrastructure import redis_url
+
+pytestmark = pytest.mark.integration
+
+SMOKE = {"subscribers": 20, "fan_out_rounds": 1, "latency_runs": 1, "wait_seconds": 30}
+
+
+def run_case(module: str, **sizes) -> list[dict]:
+    broker = redis_url() if connection.vendor == "postgresql" else "filesystem://"
+    script = f"import json, {module}; print(json.dumps({module}.run(broker={broker!r}, **{sizes!r})))"
+    env = {**os.environ, "DJANGO_SETTINGS_MODULE": "humtrack.settings.test"}
+    done = subprocess.run(
+        [sys.executable, "-c", script], cwd=ROOT, env=env, capture_output=True, text=True, timeout=300
+    )
+    assert done.returncode == 0, done.stderr[-3000:]
+    return json.loads(done.stdout.strip().splitlines()[-1])
+
+
+def test_the_smallest_alert_cases_email_every_subscriber_and_give_full_rows():
+    fan_out, first_email = run_case("bench.alerts", **SMOKE)
+
+    assert "fan-out to 20 subscribers" in fan_out["case"] and "median of 1 rounds" in fan_out["case"]
+    assert fan_out["seconds"] > 0 and fan_out["floor_seconds"] > 0 and fan_out["ratio"] > 0, fan_out
+    assert fan_out["max_ratio"] == 1.5
+    assert "commit to first email (median of 1)" in first_email["case"]
+    assert first_email["seconds"] > 0 and first_email["floor_seconds"] is None, first_email
