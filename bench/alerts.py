@@ -27,6 +27,8 @@ import time
 from pathlib import Path
 from urllib.parse import quote, urlparse
 
+from bench.database import own_database, shared_database_name
+
 ROOT = Path(__file__).resolve().parent.parent
 SUBSCRIBERS = 5_000
 LATENCY_RUNS = 5
@@ -277,67 +279,47 @@ def run(
     django.setup()
     from aiosmtpd.controller import Controller
     from django.db import connection
-    from django.test.utils import setup_test_environment, teardown_test_environment
 
-    try:
-        setup_test_environment()
-        own_environment = True
-    except RuntimeError:
-        own_environment = False
     workdir = Path(tempfile.mkdtemp(prefix="humtrack-bench-alerts-"))
-    original_name = connection.settings_dict["NAME"]
-    test_settings = connection.settings_dict.setdefault("TEST", {})
-    original_test_name = test_settings.get("NAME")
-    if connection.vendor == "sqlite":
-        test_settings["NAME"] = str(workdir / "bench.sqlite3")
-    else:
-        test_settings["NAME"] = f"bench_alerts_{original_name}"
-    connection.creation.create_test_db(verbosity=0, autoclobber=True, serialize=False)
-    broker = broker or redis_broker() or "filesystem://"
-    if broker.startswith("redis"):
-        empty_redis_queues(broker)
-    point_celery_at(broker, workdir)
-    # aiosmtpd logs every SMTP command at INFO: that would time the logging, not the sending.
-    logging.getLogger("mail.log").setLevel(logging.WARNING)
-    handler = CountingHandler(wait_seconds)
-    smtp_port = free_port()
-    controller = Controller(handler, hostname="127.0.0.1", port=smtp_port)
-    controller.start()
-    env = {
-        **os.environ,
-        "DJANGO_SETTINGS_MODULE": "humtrack.settings.base",
-        "DATABASE_URL": database_url(connection.settings_dict),
-        "CELERY_BROKER_URL": broker,
-        "EMAIL_URL": f"smtp://127.0.0.1:{smtp_port}",
-        "HUMTRACK_VAR_DIR": str(workdir),
-        "DEBUG": "0",
-        "LOG_LEVEL": "WARNING",
-        # Every change to every subscriber goes out on its own: flood control would batch the repeats.
-        "ALERTS_FLOOD_WINDOW_SECONDS": "0",
-        "ALERTS_HOURLY_CAP": "1000000",
-    }
-    worker = start_worker(env, workdir / "worker.log")
-    try:
-        wait_worker_ready(worker, workdir / "worker.log")
-        return measure(
-            handler, smtp_port, subscribers=subscribers, fan_out_rounds=fan_out_rounds, latency_runs=latency_runs
-        )
-    finally:
-        worker.terminate()
-        try:
-            worker.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            worker.kill()
-        controller.stop()
+    with own_database(shared_database_name("alerts", workdir)):
+        broker = broker or redis_broker() or "filesystem://"
         if broker.startswith("redis"):
             empty_redis_queues(broker)
-        connection.creation.destroy_test_db(original_name, verbosity=0)
-        if original_test_name is None:
-            test_settings.pop("NAME", None)
-        else:
-            test_settings["NAME"] = original_test_name
-        if own_environment:
-            teardown_test_environment()
+        point_celery_at(broker, workdir)
+        # aiosmtpd logs every SMTP command at INFO: that would time the logging, not the sending.
+        logging.getLogger("mail.log").setLevel(logging.WARNING)
+        handler = CountingHandler(wait_seconds)
+        smtp_port = free_port()
+        controller = Controller(handler, hostname="127.0.0.1", port=smtp_port)
+        controller.start()
+        env = {
+            **os.environ,
+            "DJANGO_SETTINGS_MODULE": "humtrack.settings.base",
+            "DATABASE_URL": database_url(connection.settings_dict),
+            "CELERY_BROKER_URL": broker,
+            "EMAIL_URL": f"smtp://127.0.0.1:{smtp_port}",
+            "HUMTRACK_VAR_DIR": str(workdir),
+            "DEBUG": "0",
+            "LOG_LEVEL": "WARNING",
+            # Every change to every subscriber goes out on its own: flood control would batch the repeats.
+            "ALERTS_FLOOD_WINDOW_SECONDS": "0",
+            "ALERTS_HOURLY_CAP": "1000000",
+        }
+        worker = start_worker(env, workdir / "worker.log")
+        try:
+            wait_worker_ready(worker, workdir / "worker.log")
+            return measure(
+                handler, smtp_port, subscribers=subscribers, fan_out_rounds=fan_out_rounds, latency_runs=latency_runs
+            )
+        finally:
+            worker.terminate()
+            try:
+                worker.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                worker.kill()
+            controller.stop()
+            if broker.startswith("redis"):
+                empty_redis_queues(broker)
 
 
 if __name__ == "__main__":

@@ -9,6 +9,17 @@ set (DEBUG off, so no query log; email kept in memory).
 import os
 from collections.abc import Iterator
 from contextlib import contextmanager
+from pathlib import Path
+
+
+def shared_database_name(kind: str, workdir: Path) -> str:
+    """A name the processes a case starts (a Celery worker) can open too: on SQLite a file in the case's
+    folder (the in-memory default is the bench process's alone), on a server `bench_<kind>_<database>`."""
+    from django.db import connection
+
+    if connection.vendor == "sqlite":
+        return str(workdir / "bench.sqlite3")
+    return f"bench_{kind}_{connection.settings_dict['NAME']}"
 
 
 @contextmanager

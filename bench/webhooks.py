@@ -32,6 +32,7 @@ from bench.alerts import (
     wait_for,
     wait_worker_ready,
 )
+from bench.database import own_database, shared_database_name
 
 ENDPOINTS = 500
 ROUNDS = 3
@@ -198,57 +199,37 @@ def run(
 
     django.setup()
     from django.db import connection
-    from django.test.utils import setup_test_environment, teardown_test_environment
 
-    try:
-        setup_test_environment()
-        own_environment = True
-    except RuntimeError:
-        own_environment = False
     workdir = Path(tempfile.mkdtemp(prefix="humtrack-bench-webhooks-"))
-    original_name = connection.settings_dict["NAME"]
-    test_settings = connection.settings_dict.setdefault("TEST", {})
-    original_test_name = test_settings.get("NAME")
-    if connection.vendor == "sqlite":
-        test_settings["NAME"] = str(workdir / "bench.sqlite3")
-    else:
-        test_settings["NAME"] = f"bench_webhooks_{original_name}"
-    connection.creation.create_test_db(verbosity=0, autoclobber=True, serialize=False)
-    broker = broker or redis_broker() or "filesystem://"
-    if broker.startswith("redis"):
-        empty_redis_queues(broker)
-    point_celery_at(broker, workdir)
-    receiver = CountingReceiver(wait_seconds)
-    env = {
-        **os.environ,
-        "DJANGO_SETTINGS_MODULE": "humtrack.settings.base",
-        "DATABASE_URL": database_url(connection.settings_dict),
-        "CELERY_BROKER_URL": broker,
-        "HUMTRACK_VAR_DIR": str(workdir),
-        "DEBUG": "0",
-        "LOG_LEVEL": "WARNING",
-        "WEBHOOKS_CONCURRENCY": str(CONCURRENCY),
-    }
-    worker = start_worker(env, workdir / "worker.log")
-    try:
-        wait_worker_ready(worker, workdir / "worker.log")
-        return measure(receiver, endpoints=endpoints, rounds=rounds, wait_seconds=wait_seconds)
-    finally:
-        worker.terminate()
-        try:
-            worker.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            worker.kill()
-        receiver.stop()
+    with own_database(shared_database_name("webhooks", workdir)):
+        broker = broker or redis_broker() or "filesystem://"
         if broker.startswith("redis"):
             empty_redis_queues(broker)
-        connection.creation.destroy_test_db(original_name, verbosity=0)
-        if original_test_name is None:
-            test_settings.pop("NAME", None)
-        else:
-            test_settings["NAME"] = original_test_name
-        if own_environment:
-            teardown_test_environment()
+        point_celery_at(broker, workdir)
+        receiver = CountingReceiver(wait_seconds)
+        env = {
+            **os.environ,
+            "DJANGO_SETTINGS_MODULE": "humtrack.settings.base",
+            "DATABASE_URL": database_url(connection.settings_dict),
+            "CELERY_BROKER_URL": broker,
+            "HUMTRACK_VAR_DIR": str(workdir),
+            "DEBUG": "0",
+            "LOG_LEVEL": "WARNING",
+            "WEBHOOKS_CONCURRENCY": str(CONCURRENCY),
+        }
+        worker = start_worker(env, workdir / "worker.log")
+        try:
+            wait_worker_ready(worker, workdir / "worker.log")
+            return measure(receiver, endpoints=endpoints, rounds=rounds, wait_seconds=wait_seconds)
+        finally:
+            worker.terminate()
+            try:
+                worker.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                worker.kill()
+            receiver.stop()
+            if broker.startswith("redis"):
+                empty_redis_queues(broker)
 
 
 if __name__ == "__main__":
