@@ -18,8 +18,8 @@ import sys
 from datetime import UTC, datetime
 from pathlib import Path
 
-from bench.api import peak_rss_mb
-from bench.report import off_target, table
+from bench.memory import peak_rss_mb
+from bench.report import misses, off_target, table
 
 ROOT = Path(__file__).resolve().parent.parent
 RESULTS = ROOT / "bench" / "results.json"
@@ -58,7 +58,8 @@ def main():
     print(table(results))
     for r in off_target(results):
         print(
-            f"off target: {r['case']} at {r.get('size', '–')}: {r['ratio']:.2f}×, target {r['target']}", file=sys.stderr
+            f"off target: {r['case']} at {r.get('size', '–')}: {'; '.join(misses(r))} (target {r['target']})",
+            file=sys.stderr,
         )
 
 

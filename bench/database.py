@@ -38,8 +38,9 @@ def own_database(name: str | None = None) -> Iterator[None]:
     except RuntimeError:  # another bench module set it up already
         own_environment = False
     original_name = connection.settings_dict["NAME"]
-    test_settings = connection.settings_dict.setdefault("TEST", {})
-    original_test_name = test_settings.get("NAME")
+    # Django fills in TEST["NAME"] (None: "test_<NAME>") and reads it as a key: put back what was there.
+    test_settings = connection.settings_dict["TEST"]
+    original_test_name = test_settings["NAME"]
     if name is not None:
         test_settings["NAME"] = name
     connection.creation.create_test_db(verbosity=0, autoclobber=True, serialize=False)
@@ -47,9 +48,6 @@ def own_database(name: str | None = None) -> Iterator[None]:
         yield
     finally:
         connection.creation.destroy_test_db(original_name, verbosity=0)
-        if original_test_name is None:
-            test_settings.pop("NAME", None)
-        else:
-            test_settings["NAME"] = original_test_name
+        test_settings["NAME"] = original_test_name
         if own_environment:
             teardown_test_environment()

@@ -17,6 +17,7 @@ import threading
 import time
 from pathlib import Path
 
+from bench.memory import processes_in_group
 from tests.deploy.example_env import DEPLOY, production_environment
 from tests.infrastructure import free_port
 from tests.integration.test_alerts_harness import RecordingHandler
@@ -78,21 +79,6 @@ def pid_holding_port(local_port: int, candidates: list[int]) -> int | None:
                 except OSError:
                     continue
     return None
-
-
-def processes_in_group(group: int) -> list[int]:
-    pids = []
-    for entry in os.listdir("/proc"):
-        if not entry.isdigit():
-            continue
-        try:
-            stat = Path(f"/proc/{entry}/stat").read_text()
-        except OSError:
-            continue
-        # pid (comm) state ppid pgrp ...: comm may hold spaces, so split after its closing parenthesis.
-        if int(stat.rsplit(")", 1)[1].split()[2]) == group:
-            pids.append(int(entry))
-    return pids
 
 
 class Stack:

@@ -35,7 +35,8 @@ from datetime import UTC, date, datetime, timedelta
 
 from django.utils import timezone
 
-from bench.api import best_seconds, peak_rss_mb, result
+from bench.api import best_seconds, result
+from bench.memory import peak_rss_mb
 
 FACTORS = (1, 10, 100)
 STATUS_CHANGES = 10_000  # ×1; a million at ×100

@@ -166,7 +166,7 @@ class Server:
 
     def peak_rss_mb(self) -> float:
         """The master's and its workers' peak resident sizes (VmHWM), summed."""
-        from bench.fault_stack import processes_in_group
+        from bench.memory import processes_in_group
 
         assert self.process is not None
         kilobytes = 0

@@ -24,6 +24,10 @@ def table(results: list[dict]) -> str:
         floor = f"{r['floor_seconds']:.3f}" if r.get("floor_seconds") is not None else "–"
         ratio = f"{r['ratio']:.2f}×" if r.get("ratio") is not None else "–"
         rss = f"{r['peak_rss_mb']:,.0f}" if r.get("peak_rss_mb") is not None else "–"
+        if r.get("rss_of"):
+            rss += f" ({r['rss_of']})"
+        if r.get("rss_growth_mb") is not None:
+            rss += f"; +{r['rss_growth_mb']:,.0f} during the case"
         lines.append(
             f"| {case_text(r)} | {r.get('size', '–')} | {r['seconds']:.3f} | {floor} | {ratio} | "
             f"{r.get('target', '–')} | {rss} |"
@@ -31,15 +35,22 @@ def table(results: list[dict]) -> str:
     return "\n".join(lines)
 
 
+def misses(r: dict) -> list[str]:
+    """What of a row misses its target: its ratio above `max_ratio` (a time against its floor) or below
+    `min_ratio` (a throughput against a peer's or the floor's, where higher is better); its peak resident
+    set above `max_peak_rss_mb`; its growth of the resident set during the case above `max_rss_growth_mb`."""
+    found = []
+    ratio = r.get("ratio")
+    if ratio is not None and r.get("max_ratio") is not None and ratio > r["max_ratio"]:
+        found.append(f"{ratio:.2f}× > {r['max_ratio']}×")
+    if ratio is not None and r.get("min_ratio") is not None and ratio < r["min_ratio"]:
+        found.append(f"{ratio:.2f}× < {r['min_ratio']}×")
+    for figure, limit in [("peak_rss_mb", "max_peak_rss_mb"), ("rss_growth_mb", "max_rss_growth_mb")]:
+        if r.get(figure) is not None and r.get(limit) is not None and r[figure] > r[limit]:
+            found.append(f"{figure} {r[figure]:,.0f} > {r[limit]:,} MB")
+    return found
+
+
 def off_target(results: list[dict]) -> list[dict]:
-    """Rows whose ratio misses its target: above `max_ratio` (a time against its floor) or below
-    `min_ratio` (a throughput against a peer's or the floor's, where higher is better)."""
-    return [
-        r
-        for r in results
-        if r.get("ratio") is not None
-        and (
-            (r.get("max_ratio") is not None and r["ratio"] > r["max_ratio"])
-            or (r.get("min_ratio") is not None and r["ratio"] < r["min_ratio"])
-        )
-    ]
+    """The rows that miss their target (`misses`)."""
+    return [r for r in results if misses(r)]

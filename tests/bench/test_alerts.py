@@ -21,7 +21,15 @@ from tests.infrastructure import redis_url
 
 pytestmark = pytest.mark.integration
 
-SMOKE = {"subscribers": 20, "fan_out_rounds": 1, "latency_runs": 1, "wait_seconds": 30}
+SMOKE = {
+    "subscribers": 20,
+    "large_subscribers": 40,
+    "fan_out_rounds": 1,
+    "latency_runs": 1,
+    "loaded_changes": 3,
+    "check_overlap": False,  # a fan-out of 20 is over before the changes meant to run during it
+    "wait_seconds": 30,
+}
 
 
 def run_case(module: str, **sizes) -> list[dict]:
@@ -36,10 +44,16 @@ def run_case(module: str, **sizes) -> list[dict]:
 
 
 def test_the_smallest_alert_cases_email_every_subscriber_and_give_full_rows():
-    fan_out, first_email = run_case("bench.alerts", **SMOKE)
+    fan_out, large_fan_out, first_email, loaded_first_email = run_case("bench.alerts", **SMOKE)
 
     assert "fan-out to 20 subscribers" in fan_out["case"] and "median of 1 rounds" in fan_out["case"]
     assert fan_out["seconds"] > 0 and fan_out["floor_seconds"] > 0 and fan_out["ratio"] > 0, fan_out
-    assert fan_out["max_ratio"] == 1.5
+    assert fan_out["max_ratio"] == 1.1
+    assert fan_out["peak_rss_mb"] > 20, fan_out  # a worker's pool process, not a missing one's 0
+    assert "fan-out to 40 subscribers" in large_fan_out["case"], large_fan_out
+    assert large_fan_out["floor_seconds"] == fan_out["seconds"] and large_fan_out["max_peak_rss_mb"] == 250
+    assert large_fan_out["peak_rss_mb"] > 20, large_fan_out
     assert "commit to first email (median of 1)" in first_email["case"]
     assert first_email["seconds"] > 0 and first_email["floor_seconds"] is None, first_email
+    assert "p95 of 3" in loaded_first_email["case"], loaded_first_email
+    assert 0 < loaded_first_email["p50_ms"] / 1000 <= loaded_first_email["seconds"], loaded_first_email

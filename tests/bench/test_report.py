@@ -1,7 +1,7 @@
 """bench/report.py: the table gives every row its size and peak RSS, and a load run's figures after its case;
 a row misses its target above its max_ratio or below its min_ratio."""
 
-from bench.report import off_target, table
+from bench.report import misses, off_target, table
 
 
 def test_the_table_gives_size_peak_rss_and_a_load_runs_figures():
@@ -34,3 +34,24 @@ def test_a_row_is_off_target_above_its_max_ratio_or_below_its_min_ratio():
     ]
 
     assert [r["case"] for r in off_target(rows)] == ["time over", "throughput under"]
+
+
+def test_a_row_is_off_target_when_its_memory_is_over_its_limit():
+    rows = [
+        {"case": "worker within", "ratio": 9.0, "max_ratio": 11, "peak_rss_mb": 240.0, "max_peak_rss_mb": 250},
+        {"case": "worker over", "ratio": 9.0, "max_ratio": 11, "peak_rss_mb": 251.0, "max_peak_rss_mb": 250},
+        {"case": "growth over", "rss_growth_mb": 151.0, "max_rss_growth_mb": 150},
+        {"case": "growth within", "rss_growth_mb": 149.0, "max_rss_growth_mb": 150},
+        {"case": "no limit", "peak_rss_mb": 999.0},
+    ]
+
+    assert [r["case"] for r in off_target(rows)] == ["worker over", "growth over"]
+    assert misses(rows[1]) == ["peak_rss_mb 251 > 250 MB"]
+
+
+def test_the_table_says_whose_memory_and_its_growth_during_the_case():
+    row = {
+        "case": "bulk upload", "seconds": 1.0, "peak_rss_mb": 180.4, "rss_of": "web process", "rss_growth_mb": 61.2,
+    }  # fmt: skip
+
+    assert table([row]).splitlines()[-1].endswith("| 180 (web process); +61 during the case |")
