@@ -12,10 +12,10 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from functools import partial
-from typing import cast
+from typing import Any, cast
 
 from django.conf import settings
-from django.db import DEFAULT_DB_ALIAS, connections, transaction
+from django.db import DEFAULT_DB_ALIAS, OperationalError, connections, transaction
 from django.db import connection as db_connection
 from django.db.models import Count, Exists, Min, OuterRef, QuerySet, Subquery
 from django.utils import timezone
@@ -28,11 +28,16 @@ from .recipients import recipients_of
 from .worsening import could_jump_the_queue, is_worse_than_told, worst_told
 from .zones import DEFAULT_TIME_ZONE
 
-# Fan-outs run one at a time (see _one_fan_out_at_a_time); the key of their PostgreSQL advisory lock.
+# Fan-outs take turns, chunk by chunk (see _FanOutTurns); the key of their PostgreSQL advisory lock.
 FAN_OUT_LOCK_KEY = 4_802_714_001
-# A fan-out finding the lock taken tries again after this long, doubling up to the longest.
-FAN_OUT_LOCK_FIRST_WAIT_SECONDS = 0.01
-FAN_OUT_LOCK_LONGEST_WAIT_SECONDS = 0.2
+# A fan-out waits for its turn in PostgreSQL's queue for the lock, which grants it in the order asked (so
+# that a fan-out between two of its chunks cannot take the lock again before one already waiting), for at
+# most this long at a time; then it lets go of its connection for a moment and queues again, so that
+# waiting fan-outs never hold a pool's connections for long (through PgBouncer, the fan-out holding the lock
+# needs one for its chunk's writes).
+FAN_OUT_LOCK_QUEUE_MS = 100
+FAN_OUT_LOCK_PAUSE_SECONDS = 0.005
+LOCK_NOT_AVAILABLE = "55P03"  # PostgreSQL's SQLSTATE when lock_timeout ends a wait
 
 
 # What fan_out decides each recipient's delivery on: the subscription's mode and with_recent_deliveries().
@@ -79,6 +84,11 @@ class FanOut:
 
     send_now: list[int] = field(default_factory=list)
     batches: dict[tuple[int, str], datetime] = field(default_factory=dict)
+    # A later chunk of the event's fan-out (on_committed's): its sends may wait behind other events' first.
+    later_chunk: bool = False
+    # The last chunk of the event's fan-out (on_committed's): a first chunk that is also the last is a
+    # change to a few people, which the fan-out's task sends itself (tasks.fan_out_event).
+    last_chunk: bool = True
 
 
 def next_digest_at(now: datetime, time_zone: str = DEFAULT_TIME_ZONE) -> datetime:
@@ -94,41 +104,67 @@ def next_digest_at(now: datetime, time_zone: str = DEFAULT_TIME_ZONE) -> datetim
     return local.astimezone(now.tzinfo)
 
 
-@contextmanager
-def _one_fan_out_at_a_time():
-    """Fan-outs run one at a time, so flood control sees every earlier event's deliveries.
+class _FanOutTurns:
+    """Fan-outs take turns, chunk by chunk, so that flood control sees every earlier chunk's deliveries.
 
-    Two workers fanning out two changes at once would each see no recent alert and both send one. On
-    PostgreSQL the fan-out holds an advisory lock for its whole length, across the commits of its
-    chunks: a transaction-level one (pg_try_advisory_xact_lock), in a transaction kept open on a
-    connection of its own. Never a session-level lock on the worker's connection: through PgBouncer in
-    transaction pooling each commit may hand the next transaction another PostgreSQL connection, and
-    the unlock would miss the session holding the lock. A waiting fan-out polls rather than blocks, so
-    that it holds no PostgreSQL connection while it waits (a pool's few would all be queued on one lock).
-    A killed worker's lock goes with its connection. SQLite has no such lock: there the fan-out is one
+    Each chunk's decisions (who had an alert within the flood window, who was told what) are read and
+    written in one turn: two workers fanning out two changes at once can never each see no recent alert
+    and both send one. Turns are chunks, not whole fan-outs, so that a change to a few people is not held
+    up behind another change's 5,000 (issue 17 §3: commit to first email within half a second while a
+    large fan-out runs); a chunk is ALERTS_BATCH_SIZE deliveries, a few tens of milliseconds.
+
+    On PostgreSQL a turn is an advisory lock, a transaction-level one (pg_try_advisory_xact_lock), held
+    in a transaction on a connection of its own across the chunk's commit on the worker's connection.
+    Never a session-level lock on the worker's connection: through PgBouncer in transaction pooling each
+    commit may hand the next transaction another PostgreSQL connection, and the unlock would miss the
+    session holding the lock. Turns are granted in the order asked: a fan-out queues for the lock in
+    PostgreSQL, which grants it to the first waiter when the holder commits a chunk, before the holder can
+    take it again for its next one; it queues for at most FAN_OUT_LOCK_QUEUE_MS at a time and then lets go
+    of its connection for a moment, so that waiting fan-outs never hold a pool's connections for long (a
+    pool's few all queued on one lock would leave none for the holder's own writes). A killed worker's lock
+    goes with its connection. SQLite has no such lock: there a turn is the chunk's
     transaction, and SQLite allows one writer at a time.
     """
-    if db_connection.vendor != "postgresql":
-        with transaction.atomic():
-            yield
-        return
-    lock_connection = connections.create_connection(DEFAULT_DB_ALIAS)
-    try:
-        lock_connection.set_autocommit(False)
-        wait = FAN_OUT_LOCK_FIRST_WAIT_SECONDS
+
+    def __init__(self):
+        self._lock_connection = None
+
+    def __enter__(self) -> "_FanOutTurns":
+        if db_connection.vendor == "postgresql":
+            self._lock_connection = connections.create_connection(DEFAULT_DB_ALIAS)
+            self._lock_connection.set_autocommit(False)
+        return self
+
+    def __exit__(self, *exc_info) -> None:
+        if self._lock_connection is not None:
+            # On an error too: closed, the session's transaction and lock end with it.
+            self._lock_connection.close()
+
+    @contextmanager
+    def turn(self):
+        """One chunk's turn: nobody else's fan-out reads or writes deliveries until it has committed."""
+        lock_connection = self._lock_connection
+        if lock_connection is None:
+            with transaction.atomic():
+                yield
+            return
         while True:
             with lock_connection.cursor() as cursor:
-                cursor.execute("SELECT pg_try_advisory_xact_lock(%s)", [FAN_OUT_LOCK_KEY])
-                (locked,) = cursor.fetchone()
-            if locked:
-                break
-            lock_connection.rollback()  # gives the PostgreSQL connection back while it waits
-            time.sleep(wait)
-            wait = min(wait * 2, FAN_OUT_LOCK_LONGEST_WAIT_SECONDS)
-        yield
-        lock_connection.rollback()  # ends the transaction, and with it the lock
-    finally:
-        lock_connection.close()  # on an error too: closed, the session's transaction and lock end with it
+                try:
+                    # SET LOCAL, for this transaction only: set_config(…, true).
+                    cursor.execute("SELECT set_config('lock_timeout', %s, true)", [f"{FAN_OUT_LOCK_QUEUE_MS}ms"])
+                    cursor.execute("SELECT pg_advisory_xact_lock(%s)", [FAN_OUT_LOCK_KEY])
+                    break
+                except OperationalError as error:
+                    if getattr(error.__cause__, "sqlstate", None) != LOCK_NOT_AVAILABLE:
+                        raise
+            lock_connection.rollback()  # gives the PostgreSQL connection back for a moment
+            time.sleep(FAN_OUT_LOCK_PAUSE_SECONDS)
+        try:
+            with transaction.atomic():  # the chunk's commit (and its on_commit sends) inside the turn
+                yield
+        finally:
+            lock_connection.rollback()  # ends the lock's transaction, and with it the lock
 
 
 def _delivery_for(
@@ -167,6 +203,26 @@ def _what_to_send(deliveries: list[AlertDelivery]) -> FanOut:
     return result
 
 
+def _flood_rows(subscriptions: QuerySet[Subscription], now: datetime, window: timedelta) -> dict[int, Any]:
+    rows = with_recent_deliveries(subscriptions, now, window).values_list(*FLOOD_FIELDS, named=True)
+    return {row.pk: row for row in rows}
+
+
+def _by_ids(subscription_ids: list[int]) -> QuerySet[Subscription]:
+    # By ids, not the recipients' query as a sub-query: with that one, the planner chose a plan that took
+    # minutes for a chunk of 200 (PostgreSQL 15, a table being filled).
+    return Subscription.objects.filter(pk__in=subscription_ids)
+
+
+def _delivered_since(newest_seen: int, subscription_ids: list[int], event: AlertEvent) -> bool:
+    """Whether another event's delivery to one of them was written after `newest_seen` (a delivery id)."""
+    return (
+        AlertDelivery.objects.filter(pk__gt=newest_seen, subscription_id__in=subscription_ids)
+        .exclude(event=event)
+        .exists()
+    )
+
+
 def fan_out(event_id: int, on_committed: Callable[[FanOut], None] | None = None) -> FanOut:
     """One delivery per recipient of the event, deciding per person: now, a follow-up, or the digest.
 
@@ -185,7 +241,7 @@ def fan_out(event_id: int, on_committed: Callable[[FanOut], None] | None = None)
     now = timezone.now()
     window = timedelta(seconds=settings.ALERTS_FLOOD_WINDOW_SECONDS)
     result = FanOut()
-    with _one_fan_out_at_a_time():
+    with _FanOutTurns() as turns:
         event = (
             AlertEvent.objects.select_related("status_change__region", "corridor_change__corridor")
             .filter(pk=event_id, state=AlertEvent.State.PENDING)
@@ -193,20 +249,48 @@ def fan_out(event_id: int, on_committed: Callable[[FanOut], None] | None = None)
         )
         if event is None:  # fanned out already (a re-enqueued event), or gone
             return result
-        to_alert = not_yet_delivered(recipients_of(event), event)
-        recipients = with_recent_deliveries(to_alert, now, window).values_list(*FLOOD_FIELDS, named=True)
-        worst = worst_told(event, to_alert, now) if could_jump_the_queue(event) else None
-        deliveries = [_delivery_for(event, recipient, now, window, worst) for recipient in recipients]
+        jumps = could_jump_the_queue(event)
         chunk_size = settings.ALERTS_BATCH_SIZE
-        for start in range(0, len(deliveries), chunk_size):
-            chunk = deliveries[start : start + chunk_size]
-            with transaction.atomic():
-                AlertDelivery.objects.bulk_create(chunk)
-                committed = _what_to_send(chunk)
-                if on_committed is not None:
+        recipients: dict[int, Any] = {}  # subscription id: what flood control decides on (FLOOD_FIELDS)
+        worst: dict | None = None
+        recipient_ids: list[int] = []
+        newest_seen = 0  # the newest delivery id when this fan-out's last turn ended
+        start = 0
+        while start == 0 or start < len(recipient_ids):
+            with turns.turn():
+                if start == 0:
+                    # The first turn reads everyone's at once, one query (the recipients still without a
+                    # delivery of this event: a run cut short and run again writes only what is missing).
+                    recipients = _flood_rows(not_yet_delivered(recipients_of(event), event), now, window)
+                    recipient_ids = sorted(recipients)
+                    worst = worst_told(event, _by_ids(recipient_ids), now) if jumps else None
+                chunk_ids = recipient_ids[start : start + chunk_size]
+                if start > 0 and _delivered_since(newest_seen, chunk_ids, event):
+                    # Another fan-out wrote to some of them between two of this one's turns: read again.
+                    recipients.update(_flood_rows(recipients_of(event).filter(pk__in=chunk_ids), now, window))
+                    if worst is not None:
+                        worst.update(worst_told(event, _by_ids(chunk_ids), now))
+                # Who has this event's delivery already: a second run of the event at once (the sweep's).
+                delivered = set(
+                    AlertDelivery.objects.filter(event=event, subscription_id__in=chunk_ids).values_list(
+                        "subscription_id", flat=True
+                    )
+                )
+                deliveries = [
+                    _delivery_for(event, recipients[pk], now, window, worst) for pk in chunk_ids if pk not in delivered
+                ]
+                AlertDelivery.objects.bulk_create(deliveries)
+                # Every delivery is written in a turn: none newer than this until this fan-out's next turn
+                # but other fan-outs'.
+                newest_seen = AlertDelivery.objects.order_by("-pk").values_list("pk", flat=True).first() or 0
+                committed = _what_to_send(deliveries)
+                committed.later_chunk = start > 0
+                committed.last_chunk = start + chunk_size >= len(recipient_ids)
+                if on_committed is not None and deliveries:
                     transaction.on_commit(partial(on_committed, committed))
             result.send_now += committed.send_now
             result.batches.update(committed.batches)
+            start += chunk_size
         with transaction.atomic():
             AlertEvent.objects.filter(pk=event.pk).update(
                 state=AlertEvent.State.FANNED_OUT,

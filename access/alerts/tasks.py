@@ -27,15 +27,26 @@ class _TaskOptions(TypedDict):
 RELIABLE: _TaskOptions = {"acks_late": True, "reject_on_worker_lost": True, "ignore_result": True}
 
 
-def _enqueue_fanned_out(result: fan_out.FanOut) -> None:
-    # Only what goes now: follow-ups and digests are due rows that the sweep sends when due.
-    enqueue.enqueue_sends(result.send_now)
-
-
 @shared_task(name="access.alerts.fan_out_event", **RELIABLE)
 def fan_out_event(event_id: int) -> int:
-    """One delivery per recipient; each chunk's sends enqueued as soon as it commits (see fan_out)."""
-    return len(fan_out.fan_out(event_id, on_committed=_enqueue_fanned_out).send_now)
+    """One delivery per recipient; each chunk's sends enqueued as soon as it commits (see fan_out), but a
+    change to a few people (one chunk), which this task sends itself: the first emails of a change then
+    wait for one task, not two, while other tasks are queued (issue 17 §3). Killed before it sent them,
+    its deliveries are pending rows the sweep enqueues, as when a publish fails."""
+    to_send_here: list[int] = []
+
+    def hand_on(result: fan_out.FanOut) -> None:
+        # Only what goes now: follow-ups and digests are due rows that the sweep sends when due. A large
+        # fan-out's first chunk goes at once; its later chunks wait behind other changes' first emails.
+        if result.last_chunk and not result.later_chunk:
+            to_send_here.extend(result.send_now)
+        else:
+            enqueue.enqueue_sends(result.send_now, behind=result.later_chunk)
+
+    fanned_out = fan_out.fan_out(event_id, on_committed=hand_on)
+    if to_send_here:
+        sending.send_deliveries(to_send_here)
+    return len(fanned_out.send_now)
 
 
 # Neither send task enqueues a retry: a delivery that failed for now waits in the database with its

@@ -1,6 +1,7 @@
 """access/alerts/enqueue.py: every task the pipeline enqueues by name is registered under that name."""
 
 import inspect
+import uuid
 from unittest import mock
 
 import pytest
@@ -70,3 +71,38 @@ def test_an_unreachable_broker_is_reported_not_raised_and_publishing_never_retri
     # Over a connection of its own with brief timeouts, not the pool the workers' options configure.
     transport_options = send_task.call_args.kwargs["connection"].transport_options
     assert transport_options["socket_timeout"] <= 0.5 and transport_options["max_retries"] == 0
+
+
+def test_a_large_fan_outs_later_batches_are_published_behind_the_rest(settings):
+    settings.ALERTS_BATCH_SIZE = 2
+    with mock.patch.object(celery_app, "send_task") as send_task:
+        enqueue.enqueue_sends([1, 2, 3])
+        enqueue.enqueue_sends([4, 5], behind=True)
+    priorities = [(call.kwargs["args"], call.kwargs.get("priority")) for call in send_task.call_args_list]
+    assert priorities == [([[1, 2]], None), ([[3]], None), ([[4, 5]], enqueue.BEHIND_PRIORITY)]
+
+
+@pytest.mark.integration
+def test_on_redis_a_send_published_later_is_taken_before_batches_published_behind():
+    """What BEHIND_PRIORITY relies on: kombu's Redis transport hands out priority 0 before a later step."""
+    from kombu import Connection, Exchange, Queue
+
+    from tests.infrastructure import redis_url
+
+    queue = Queue(f"test-behind-{uuid.uuid4().hex}", Exchange("test-behind", type="direct"), routing_key="behind")
+    with Connection(redis_url()) as connection:
+        producer = connection.Producer()
+        for body, priority in [("behind 1", enqueue.BEHIND_PRIORITY), ("behind 2", enqueue.BEHIND_PRIORITY)]:
+            producer.publish(body, exchange=queue.exchange, routing_key="behind", declare=[queue], priority=priority)
+        producer.publish("first email", exchange=queue.exchange, routing_key="behind", declare=[queue])
+        simple = connection.SimpleQueue(queue)
+        try:
+            taken = []
+            for _ in range(3):
+                message = simple.get(timeout=5)
+                taken.append(message.payload)
+                message.ack()
+        finally:
+            simple.queue.delete()
+            simple.close()
+    assert taken == ["first email", "behind 1", "behind 2"]

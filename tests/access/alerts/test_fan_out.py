@@ -8,7 +8,7 @@ import pytest
 from django.db import connection
 from django.test import override_settings
 
-from access.alerts.fan_out import FAN_OUT_LOCK_KEY, _one_fan_out_at_a_time, fan_out
+from access.alerts.fan_out import FAN_OUT_LOCK_KEY, _FanOutTurns, fan_out
 from access.choices import AccessStatus
 from access.models import AlertDelivery, AlertEvent
 from tests.access.test_alerts_pipeline import change, subscribe
@@ -37,7 +37,13 @@ def test_each_chunk_can_be_sent_as_soon_as_it_commits(five_followers):
         # Committed and out of any transaction: a worker can claim it while the rest is written.
         seen.append((chunk.send_now, AlertDelivery.objects.count(), connection.in_atomic_block))
 
-    result = fan_out(five_followers.pk, on_committed=on_committed)
+    def on_committed_and_behind(chunk):
+        on_committed(chunk)
+        behind.append(chunk.later_chunk)
+
+    behind = []
+    result = fan_out(five_followers.pk, on_committed=on_committed_and_behind)
+    assert behind == [False, True, True]  # the first chunk's sends go at once, the later ones behind others'
     assert [(len(ids), written, in_transaction) for ids, written, in_transaction in seen] == [
         (2, 2, False),
         (2, 4, False),
@@ -92,7 +98,7 @@ def test_the_fan_out_lock_is_released_when_a_fan_out_fails(five_followers):
 def test_the_fan_out_lock_is_held_by_a_transaction_of_its_own_not_the_workers_session(five_followers):
     """Through PgBouncer in transaction pooling the worker's session is not its own between commits: the
     lock is held by a transaction kept open on another connection, and nothing stays on the worker's."""
-    with _one_fan_out_at_a_time():
+    with _FanOutTurns() as turns, turns.turn():
         assert fan_out_lock_taken()
         with connection.cursor() as cursor:
             cursor.execute("SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND pid = pg_backend_pid()")
@@ -107,14 +113,68 @@ def test_a_second_fan_out_waits_for_the_first(five_followers):
     order = []
 
     def second():
-        with _one_fan_out_at_a_time():
+        with _FanOutTurns() as turns, turns.turn():
             order.append("second")
         connection.close()
 
-    with _one_fan_out_at_a_time():
+    with _FanOutTurns() as turns, turns.turn():
         waiting = threading.Thread(target=second)
         waiting.start()
         time.sleep(0.3)  # long enough for the second to have tried, and found the lock taken
         order.append("first")
     waiting.join(timeout=10)
     assert order == ["first", "second"]
+
+
+@override_settings(ALERTS_BATCH_SIZE=2)
+def test_a_change_to_a_few_people_takes_its_turn_between_another_fan_outs_chunks(tree, five_followers):
+    """Turns are chunks, granted in the order asked: a small fan-out waits for one chunk of a large one,
+    not for all of it (commit to first email while a fan-out of thousands runs, issue 17 §3)."""
+    subscribe("one@example.org", tree["AF0305"])
+    small = change(tree["AF0305"], AccessStatus.CONSTRAINED).alert_event
+    order = []
+
+    def small_fan_out():
+        fan_out(small.pk, on_committed=lambda chunk: order.append("small"))
+        connection.close()
+
+    waiting = threading.Thread(target=small_fan_out)
+
+    def on_committed(chunk):
+        order.append("large")
+        if len(order) == 1:  # in the large fan-out's first turn: the small one asks for its turn now
+            waiting.start()
+            time.sleep(0.3)
+
+    fan_out(five_followers.pk, on_committed=on_committed)
+    waiting.join(timeout=10)
+    assert sorted(order) == ["large", "large", "large", "small"]
+    assert order[-1] == "large", order  # not behind the whole of the large one
+
+
+@override_settings(ALERTS_BATCH_SIZE=2)
+def test_two_runs_of_one_event_at_once_leave_each_recipient_one_delivery(five_followers):
+    """The sweep may run an event again while its first run is still going: each chunk leaves out who
+    has a delivery of the event already, read in its turn."""
+    errors = []
+
+    def run_again():
+        try:
+            fan_out(five_followers.pk)
+        except Exception as error:  # noqa: BLE001  (reported by the assertion below)
+            errors.append(error)
+        finally:
+            connection.close()
+
+    again = threading.Thread(target=run_again)
+
+    def on_committed(chunk):
+        if not again.is_alive() and again.ident is None:  # after the first chunk, the second run begins
+            again.start()
+            time.sleep(0.3)
+
+    fan_out(five_followers.pk, on_committed=on_committed)
+    again.join(timeout=10)
+    assert errors == []
+    per_recipient = AlertDelivery.objects.values_list("subscription__email", flat=True)
+    assert sorted(per_recipient) == [f"staff{n}@example.org" for n in range(5)]
