@@ -8,6 +8,7 @@ import pytest
 from django.db import connection
 from django.test import override_settings
 
+from access.alerts.choices import BatchKind
 from access.alerts.fan_out import FAN_OUT_LOCK_KEY, _FanOutTurns, fan_out
 from access.choices import AccessStatus
 from access.models import AlertDelivery, AlertEvent
@@ -178,3 +179,27 @@ def test_two_runs_of_one_event_at_once_leave_each_recipient_one_delivery(five_fo
     assert errors == []
     per_recipient = AlertDelivery.objects.values_list("subscription__email", flat=True)
     assert sorted(per_recipient) == [f"staff{n}@example.org" for n in range(5)]
+
+
+@override_settings(ALERTS_BATCH_SIZE=2, ALERTS_FLOOD_WINDOW_SECONDS=3600)
+def test_two_fan_outs_to_the_same_people_at_once_alert_each_person_once_now(tree, five_followers):
+    """A turn reads again what flood control decides on when another fan-out wrote to its people since
+    this one's last turn: each person gets one alert now, the other change waits for their follow-up."""
+    improvement = change(tree["AF08"], AccessStatus.CONSTRAINED).alert_event  # no worsening jumps the queue
+
+    def second_fan_out():
+        fan_out(improvement.pk)
+        connection.close()
+
+    second = threading.Thread(target=second_fan_out)
+
+    def on_committed(chunk):
+        if second.ident is None:  # in the first fan-out's first turn: the second asks for its turn now
+            second.start()
+            time.sleep(0.3)
+
+    fan_out(five_followers.pk, on_committed=on_committed)
+    second.join(timeout=10)
+    alerted_now = AlertDelivery.objects.filter(batch_kind=BatchKind.NONE).values_list("subscription__email", flat=True)
+    assert sorted(alerted_now) == [f"staff{n}@example.org" for n in range(5)]
+    assert AlertDelivery.objects.filter(batch_kind=BatchKind.FOLLOW_UP).count() == 5
