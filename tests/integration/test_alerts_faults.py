@@ -139,7 +139,8 @@ def test_a_worker_killed_waiting_for_quit_after_a_follow_up_does_not_send_it_aga
     subscribe("panjshir@example.org", panjshir["AF"])
     first = workers("quitter", ALERTS_FLOOD_WINDOW_SECONDS=2)
     change_status(panjshir["AF08"], AccessStatus.INACCESSIBLE, reason="First")
-    wait_for(lambda: finished(first, "access.alerts.send_delivery_batch"), message="the first alert, and its QUIT")
+    # A change to one person is sent by its fan-out's task (tasks.fan_out_event): done, it has had its QUIT.
+    wait_for(lambda: finished(first, "access.alerts.fan_out_event"), message="the first alert, and its QUIT")
     assert len(smtp.handler.received()) == 1
     change_status(panjshir["AF08"], AccessStatus.SEVERELY_CONSTRAINED, reason="Second")
     smtp.handler.quit_delay = 60  # the follow-up is accepted; the answer to its QUIT never comes in time
