@@ -23,7 +23,6 @@ TEST_REDIS_URL when it answers, else kombu's filesystem transport in the tempora
 """
 
 import logging
-import math
 import os
 import smtplib
 import socket
@@ -37,6 +36,7 @@ from pathlib import Path
 from urllib.parse import quote, urlparse
 
 from bench.database import own_database, shared_database_name
+from bench.http_pacer import percentile
 from bench.memory import largest_peak_in_group_mb, processes_in_group, reset_peak
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -194,12 +194,6 @@ def result(case, seconds, floor, target, max_ratio=None, **figures) -> dict:
         "max_ratio": max_ratio,
         **figures,
     }
-
-
-def percentile(values: list[float], fraction: float) -> float:
-    """The nearest-rank percentile: the smallest value with at least `fraction` of them at or below it."""
-    ordered = sorted(values)
-    return ordered[max(0, math.ceil(fraction * len(ordered)) - 1)]
 
 
 def send_plainly(handler, smtp_port: int, messages) -> float:

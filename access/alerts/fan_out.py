@@ -86,9 +86,14 @@ class FanOut:
     batches: dict[tuple[int, str], datetime] = field(default_factory=dict)
     # A later chunk of the event's fan-out (on_committed's): its sends may wait behind other events' first.
     later_chunk: bool = False
-    # The last chunk of the event's fan-out (on_committed's): a first chunk that is also the last is a
-    # change to a few people, which the fan-out's task sends itself (tasks.fan_out_event).
+    # The last chunk of the event's fan-out (on_committed's).
     last_chunk: bool = True
+
+    @property
+    def whole_fan_out(self) -> bool:
+        """The event's only chunk: a change to at most ALERTS_BATCH_SIZE people, which the fan-out's task
+        sends itself (tasks.fan_out_event), one queue hop instead of two."""
+        return self.last_chunk and not self.later_chunk
 
 
 def next_digest_at(now: datetime, time_zone: str = DEFAULT_TIME_ZONE) -> datetime:
@@ -113,8 +118,9 @@ class _FanOutTurns:
     up behind another change's 5,000 (issue 17 §3: commit to first email within half a second while a
     large fan-out runs); a chunk is ALERTS_BATCH_SIZE deliveries, a few tens of milliseconds.
 
-    On PostgreSQL a turn is an advisory lock, a transaction-level one (pg_try_advisory_xact_lock), held
-    in a transaction on a connection of its own across the chunk's commit on the worker's connection.
+    On PostgreSQL a turn is an advisory lock, a transaction-level one (pg_advisory_xact_lock under a
+    lock_timeout), held in a transaction on a connection of its own across the chunk's commit on the
+    worker's connection.
     Never a session-level lock on the worker's connection: through PgBouncer in transaction pooling each
     commit may hand the next transaction another PostgreSQL connection, and the unlock would miss the
     session holding the lock. Turns are granted in the order asked: a fan-out queues for the lock in

@@ -38,7 +38,7 @@ def fan_out_event(event_id: int) -> int:
     def hand_on(result: fan_out.FanOut) -> None:
         # Only what goes now: follow-ups and digests are due rows that the sweep sends when due. A large
         # fan-out's first chunk goes at once; its later chunks wait behind other changes' first emails.
-        if result.last_chunk and not result.later_chunk:
+        if result.whole_fan_out:
             to_send_here.extend(result.send_now)
         else:
             enqueue.enqueue_sends(result.send_now, behind=result.later_chunk)
