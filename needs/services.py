@@ -11,6 +11,7 @@ from django.utils.translation import gettext as _
 from access.models import Region, Source
 from access.policies import is_own_organisations
 from humtrack.actor import Actor
+from humtrack.bulk_insert import insert_new
 from humtrack.history import copy_to_history
 from humtrack.services import NOT_GIVEN, NotGiven, model_update, save_validated
 from needs.models import NeedFigure
@@ -215,7 +216,7 @@ def upsert_need_figures(*, figures: list[NeedFigure], actor: Actor, reason: str 
         if foreign:
             raise RowsOfAnotherOrganisation(foreign)
 
-        NeedFigure.objects.bulk_create(new, batch_size=BULK_BATCH_SIZE)
+        insert_new(NeedFigure, new, now=now)
         # The changed rows are locked above: an upsert on the key updates exactly those.
         NeedFigure.objects.bulk_create(
             [figure for figure, _ in changed],

@@ -7,7 +7,7 @@ serializer took 150 µs a figure, more than the upload's own writes. The outbox 
 (access/alerts/webhooks/events.py), which may not import needs.
 """
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from typing import Any
 
 from django.utils import timezone
@@ -36,13 +36,17 @@ def figure_items(figures: list[NeedFigure]) -> list[dict[str, Any]]:
         pk__in={figure.region_id for figure in figures}).values_list("pk", "pcode", "path")}  # fmt: skip
     names = dict(Organisation.objects.filter(
         pk__in={figure.organisation_id for figure in figures}).values_list("pk", "name"))  # fmt: skip
+    hierarchies = {pk: hierarchy_of(path) for pk, (_, path) in regions.items()}
+    # An upload's figures share a few periods and one or two moments: each is formatted once, the
+    # serializer's way (DRF's fields, so the formats cannot drift from GET's).
+    dates = _Formatted(_DATE.to_representation)
+    moments = _Formatted(_DATETIME.to_representation)
     items = []
     for figure in figures:
-        pcode, path = regions[figure.region_id]
         item = {
             "id": figure.pk,
-            "region": pcode,
-            "region_hierarchy": list(hierarchy_of(path)),
+            "region": regions[figure.region_id][0],
+            "region_hierarchy": list(hierarchies[figure.region_id]),
             "sector": figure.sector,
             "people_in_need": figure.people_in_need,
             "targeted": figure.targeted,
@@ -50,18 +54,30 @@ def figure_items(figures: list[NeedFigure]) -> list[dict[str, Any]]:
             "warnings": figure_warnings(
                 people_in_need=figure.people_in_need, targeted=figure.targeted, reached=figure.reached
             ),
-            "period_start": _DATE.to_representation(figure.period_start),
-            "period_end": _DATE.to_representation(figure.period_end),
+            "period_start": dates[figure.period_start],
+            "period_end": dates[figure.period_end],
             "is_urgent": figure.is_urgent,
             "notes": figure.notes,
             "source": figure.source_id,
             "confidence": figure.confidence,
             "organisation": names.get(figure.organisation_id) if figure.organisation_id else None,
-            "created_at": _DATETIME.to_representation(figure.created_at),
-            "updated_at": _DATETIME.to_representation(figure.updated_at),
+            "created_at": moments[figure.created_at],
+            "updated_at": moments[figure.updated_at],
         }
         items.append({key: item[key] for key in NEED_FIGURE_FIELDS})
     return items
+
+
+class _Formatted(dict[Any, str]):
+    """value → its representation, computed at the first lookup of each value."""
+
+    def __init__(self, represent: Callable[[Any], str]) -> None:
+        super().__init__()
+        self.represent = represent
+
+    def __missing__(self, value: Any) -> str:
+        self[value] = text = self.represent(value)
+        return text
 
 
 def announce_need_figures(*, created: Iterable[NeedFigure] = (), updated: Iterable[NeedFigure] = ()) -> int:
