@@ -95,6 +95,16 @@ class SyncFilterSet(django_filters.FilterSet):
             filter_.model, filter_.parent = model, self
             self.filters[name] = filter_
 
+    def get_form_class(self):
+        # The form's fields come from the declared filters alone (none reads the request or a queryset):
+        # built once per FilterSet class, not a form class and a form field per filter every request.
+        # Each form still deep-copies its fields, as any Django form.
+        form_class = type(self).__dict__.get("_form_class")
+        if form_class is None:
+            form_class = super().get_form_class()
+            type(self)._form_class = form_class  # on this class itself: a subclass has its own filters
+        return form_class
+
     def is_valid(self):
         valid = super().is_valid()
         for name, declared in self.filters.items():
