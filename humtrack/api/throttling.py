@@ -15,7 +15,7 @@ timestamps pickled twice per request.
 
 import secrets
 import time
-from typing import Any
+from typing import Any, cast
 
 from django.core.cache import DEFAULT_CACHE_ALIAS, caches
 from django.core.cache.backends.redis import RedisCache
@@ -54,7 +54,7 @@ def spend(key: str, limit: int, period: float, now: float | None = None) -> floa
     if isinstance(store, RedisCache):
         # The cache's own connection pool and key (prefix, version); Django's cache API has no atomic step.
         full_key = store.make_and_validate_key(key)
-        client = store._cache.get_client(full_key, write=True)
+        client = cast(Any, store)._cache.get_client(full_key, write=True)
         wait = client.eval(_SLIDING_LOG, 1, full_key, limit, period, secrets.token_hex(8), repr(now))
         return None if wait is None else float(wait)
     # Another cache (locmem on a laptop) counts one process's requests: the same log, read and written.
@@ -79,6 +79,8 @@ class PartnerTokenThrottle(BaseThrottle):
         if rate is None:
             return True
         count, period = SimpleRateThrottle.parse_rate(None, rate)  # type: ignore[arg-type]  # DRF's "N/unit"
+        if count is None or period is None:
+            return True
         try:
             self.seconds_to_wait = spend(self.get_cache_key(request, view), count, period)
         except CACHE_UNREACHABLE as error:
