@@ -257,21 +257,25 @@ def fan_out(event_id: int, on_committed: Callable[[FanOut], None] | None = None)
             return result
         jumps = could_jump_the_queue(event)
         chunk_size = settings.ALERTS_BATCH_SIZE
+        # The recipients still without a delivery of this event (a run cut short and run again writes only
+        # what is missing), ids only; what flood control decides on is read in the turns below.
+        recipient_ids = sorted(set(not_yet_delivered(recipients_of(event), event).values_list("pk", flat=True)))
         recipients: dict[int, Any] = {}  # subscription id: what flood control decides on (FLOOD_FIELDS)
-        worst: dict | None = None
-        recipient_ids: list[int] = []
+        worst: dict | None = {} if jumps else None
         newest_seen = 0  # the newest delivery id when this fan-out's last turn ended
         start = 0
         while start == 0 or start < len(recipient_ids):
             with turns.turn():
-                if start == 0:
-                    # The first turn reads everyone's at once, one query (the recipients still without a
-                    # delivery of this event: a run cut short and run again writes only what is missing).
-                    recipients = _flood_rows(not_yet_delivered(recipients_of(event), event), now, window)
-                    recipient_ids = sorted(recipients)
-                    worst = worst_told(event, _by_ids(recipient_ids), now) if jumps else None
                 chunk_ids = recipient_ids[start : start + chunk_size]
-                if start > 0 and _delivered_since(newest_seen, chunk_ids, event):
+                if start <= chunk_size:
+                    # The first turn reads its own chunk's people, so that their emails leave after one
+                    # chunk's reads and not everyone's (5,000 people's took 150 ms); the second reads all
+                    # the others at once (one query: a chunk's own costs most of a whole one's).
+                    ids = chunk_ids if start == 0 else recipient_ids[start:]
+                    recipients.update(_flood_rows(recipients_of(event).filter(pk__in=ids), now, window))
+                    if worst is not None:
+                        worst.update(worst_told(event, _by_ids(ids), now))
+                elif _delivered_since(newest_seen, chunk_ids, event):
                     # Another fan-out wrote to some of them between two of this one's turns: read again.
                     recipients.update(_flood_rows(recipients_of(event).filter(pk__in=chunk_ids), now, window))
                     if worst is not None:
@@ -282,8 +286,11 @@ def fan_out(event_id: int, on_committed: Callable[[FanOut], None] | None = None)
                         "subscription_id", flat=True
                     )
                 )
+                # Someone who stopped following the region since the ids were read is no longer a recipient.
                 deliveries = [
-                    _delivery_for(event, recipients[pk], now, window, worst) for pk in chunk_ids if pk not in delivered
+                    _delivery_for(event, recipients[pk], now, window, worst)
+                    for pk in chunk_ids
+                    if pk in recipients and pk not in delivered
                 ]
                 AlertDelivery.objects.bulk_create(deliveries)
                 # Every delivery is written in a turn: none newer than this until this fan-out's next turn

@@ -10,8 +10,9 @@ from django.test import override_settings
 
 from access.alerts.choices import BatchKind
 from access.alerts.fan_out import FAN_OUT_LOCK_KEY, _FanOutTurns, fan_out
+from access.alerts.subscriptions import unsubscribe
 from access.choices import AccessStatus
-from access.models import AlertDelivery, AlertEvent
+from access.models import AlertDelivery, AlertEvent, Subscription
 from tests.access.test_alerts_pipeline import change, subscribe
 from tests.infrastructure import require_postgresql
 
@@ -53,6 +54,21 @@ def test_each_chunk_can_be_sent_as_soon_as_it_commits(five_followers):
     assert sum((ids for ids, _, _ in seen), []) == result.send_now
     five_followers.refresh_from_db()
     assert (five_followers.state, five_followers.recipient_count) == (AlertEvent.State.FANNED_OUT, 5)
+
+
+@override_settings(ALERTS_BATCH_SIZE=2)
+def test_the_people_after_the_first_chunk_are_read_once_it_has_committed(five_followers):
+    # The first chunk goes out after its own people's reads, not everyone's: so whoever stops following
+    # while it is written is read as no longer following, and gets nothing.
+    def unsubscribe_the_last_one(chunk):
+        if not chunk.later_chunk:
+            unsubscribe(subscription_id=Subscription.objects.get(email="staff4@example.org").pk)
+
+    result = fan_out(five_followers.pk, on_committed=unsubscribe_the_last_one)
+
+    assert len(result.send_now) == 4
+    per_recipient = AlertDelivery.objects.values_list("subscription__email", flat=True)
+    assert sorted(per_recipient) == [f"staff{n}@example.org" for n in range(4)]
 
 
 @override_settings(ALERTS_BATCH_SIZE=2)
