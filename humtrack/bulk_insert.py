@@ -27,6 +27,7 @@ _PLAIN_FIELDS = (
     models.ForeignKey,
     models.IntegerField,  # and its subclasses (PositiveBigIntegerField …)
     models.TextField,
+    models.UUIDField,  # psycopg sends uuid.UUID as uuid
 )
 
 

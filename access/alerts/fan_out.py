@@ -17,10 +17,11 @@ from typing import Any, cast
 from django.conf import settings
 from django.db import DEFAULT_DB_ALIAS, OperationalError, connections, transaction
 from django.db import connection as db_connection
-from django.db.models import Count, Exists, Min, OuterRef, QuerySet, Subquery
+from django.db.models import Count, Exists, Min, OuterRef, Q, QuerySet, Subquery
 from django.utils import timezone
 
 from access.models import AlertDelivery, AlertEvent, Subscription
+from humtrack.bulk_insert import insert_new
 from humtrack.dates import zone_info
 
 from .choices import AlertMode, BatchKind, DeliveryStatus
@@ -220,15 +221,6 @@ def _by_ids(subscription_ids: list[int]) -> QuerySet[Subscription]:
     return Subscription.objects.filter(pk__in=subscription_ids)
 
 
-def _delivered_since(newest_seen: int, subscription_ids: list[int], event: AlertEvent) -> bool:
-    """Whether another event's delivery to one of them was written after `newest_seen` (a delivery id)."""
-    return (
-        AlertDelivery.objects.filter(pk__gt=newest_seen, subscription_id__in=subscription_ids)
-        .exclude(event=event)
-        .exists()
-    )
-
-
 def fan_out(event_id: int, on_committed: Callable[[FanOut], None] | None = None) -> FanOut:
     """One delivery per recipient of the event, deciding per person: now, a follow-up, or the digest.
 
@@ -267,6 +259,17 @@ def fan_out(event_id: int, on_committed: Callable[[FanOut], None] | None = None)
         while start == 0 or start < len(recipient_ids):
             with turns.turn():
                 chunk_ids = recipient_ids[start : start + chunk_size]
+                # One read of their deliveries: this event's (a second run of the event at once, the
+                # sweep's, wrote some already) and, after the second turn, any other since this fan-out's
+                # last turn.
+                written = Q(event=event) | Q(pk__gt=newest_seen) if start > chunk_size else Q(event=event)
+                seen = AlertDelivery.objects.filter(written, subscription_id__in=chunk_ids)
+                delivered, others_since = set(), False
+                for subscription_id, event_id in seen.values_list("subscription_id", "event_id"):
+                    if event_id == event.pk:
+                        delivered.add(subscription_id)
+                    else:
+                        others_since = True
                 if start <= chunk_size:
                     # The first turn reads its own chunk's people, so that their emails leave after one
                     # chunk's reads and not everyone's (5,000 people's took 150 ms); the second reads all
@@ -275,24 +278,18 @@ def fan_out(event_id: int, on_committed: Callable[[FanOut], None] | None = None)
                     recipients.update(_flood_rows(recipients_of(event).filter(pk__in=ids), now, window))
                     if worst is not None:
                         worst.update(worst_told(event, _by_ids(ids), now))
-                elif _delivered_since(newest_seen, chunk_ids, event):
+                elif others_since:
                     # Another fan-out wrote to some of them between two of this one's turns: read again.
                     recipients.update(_flood_rows(recipients_of(event).filter(pk__in=chunk_ids), now, window))
                     if worst is not None:
                         worst.update(worst_told(event, _by_ids(chunk_ids), now))
-                # Who has this event's delivery already: a second run of the event at once (the sweep's).
-                delivered = set(
-                    AlertDelivery.objects.filter(event=event, subscription_id__in=chunk_ids).values_list(
-                        "subscription_id", flat=True
-                    )
-                )
                 # Someone who stopped following the region since the ids were read is no longer a recipient.
                 deliveries = [
                     _delivery_for(event, recipients[pk], now, window, worst)
                     for pk in chunk_ids
                     if pk in recipients and pk not in delivered
                 ]
-                AlertDelivery.objects.bulk_create(deliveries)
+                insert_new(AlertDelivery, deliveries, now=now)
                 # Every delivery is written in a turn: none newer than this until this fan-out's next turn
                 # but other fan-outs'.
                 newest_seen = AlertDelivery.objects.order_by("-pk").values_list("pk", flat=True).first() or 0
