@@ -48,18 +48,14 @@ def insert_new(model: type[models.Model], objects: Sequence[models.Model], *, no
         rows.bulk_create(objects, batch_size=BATCH_SIZE)
         # bulk_create stamps each row with its own clock reading; the rows are the upload's, at `now`.
         pks = [instance.pk for instance in objects]
-        for start in range(0, len(pks), BATCH_SIZE):
+        for start in range(0, len(pks), BATCH_SIZE) if stamped else ():
             rows.filter(pk__in=pks[start : start + BATCH_SIZE]).update(**dict.fromkeys(stamped, now))
-        for instance in objects:
-            for name in stamped:
-                setattr(instance, name, now)
+        _stamp(objects, stamped, now)
         return
-    for instance in objects:
-        for name in stamped:
-            setattr(instance, name, now)
     unplain = [field.name for field in fields if not isinstance(field, _PLAIN_FIELDS)]
     if unplain:
         raise ImproperlyConfigured(f"insert_new does not prepare {unplain} of {model.__name__}; use bulk_create.")
+    _stamp(objects, stamped, now)
 
     quote = connection.ops.quote_name
     table, pk = model._meta.db_table, model._meta.pk
@@ -78,3 +74,9 @@ def insert_new(model: type[models.Model], objects: Sequence[models.Model], *, no
     for instance in objects:
         instance._state.adding = False
         instance._state.db = database
+
+
+def _stamp(objects: Sequence[models.Model], attnames: list[str], now: datetime) -> None:
+    for instance in objects:
+        for name in attnames:
+            setattr(instance, name, now)
