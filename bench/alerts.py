@@ -229,6 +229,8 @@ def measure(
     loaded_changes: int = LOADED_LATENCY_CHANGES,
     check_overlap: bool = True,
 ) -> list[dict]:
+    from django.db import transaction
+
     from access.alerts.subscriptions import create_subscription
     from access.choices import AccessStatus, Confidence
     from access.models import Subscription
@@ -244,10 +246,16 @@ def measure(
     def change(region) -> float:
         status = statuses[changes_of.get(region.pk, 0) % 2]
         changes_of[region.pk] = changes_of.get(region.pk, 0) + 1
-        change_access_status(
-            region=region, status=status, reason="Bench", source=source, confidence=Confidence.CONFIRMED, actor=SYSTEM
-        )
-        return time.perf_counter()  # the change has committed (autocommit): the clock starts
+        committed_at = []
+        with transaction.atomic():
+            # The clock starts at the commit: this hook runs first after it, before the change's own hooks
+            # publish its fan-out (a worker may send the email before change_access_status returns).
+            transaction.on_commit(lambda: committed_at.append(time.perf_counter()))
+            change_access_status(
+                region=region, status=status, reason="Bench", source=source, confidence=Confidence.CONFIRMED,
+                actor=SYSTEM,
+            )  # fmt: skip
+        return committed_at[0]
 
     def add_subscribers(first: int, last: int) -> list[str]:
         emails = [f"staff{n}@example.org" for n in range(first, last)]
