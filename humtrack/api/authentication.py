@@ -14,6 +14,7 @@ from django.utils.translation import gettext as _
 from rest_framework import authentication, exceptions
 
 from humtrack.models import ApiToken, hash_token_key
+from humtrack.prepared_query import PreparedQuery
 
 # Recording every use would turn every read into a write; once a minute is enough to see a token is alive.
 LAST_USED_RESOLUTION = timedelta(minutes=1)
@@ -28,6 +29,18 @@ def record_use(token: ApiToken, now: datetime) -> None:
         unlocked = ApiToken.objects.filter(pk=token.pk).select_for_update(skip_locked=True).values("pk")
         ApiToken.objects.filter(pk__in=unlocked).update(last_used_at=now)
     token.last_used_at = now
+
+
+# Every partner request runs it: compiled once (humtrack.prepared_query), a millisecond less per request.
+TOKEN_BY_HASH = PreparedQuery(
+    ApiToken,
+    lambda key_hash: (
+        ApiToken.objects.select_related("organisation")
+        .filter(key_hash=key_hash, revoked_at__isnull=True)
+        .order_by("pk")
+    ),
+    "key_hash",
+)
 
 
 class Partner:
@@ -75,11 +88,7 @@ class TokenAuthentication(authentication.BaseAuthentication):
             key = words[1].decode("ascii")
         except UnicodeDecodeError as error:
             raise exceptions.AuthenticationFailed(_("The token is not valid.")) from error
-        token = (
-            ApiToken.objects.select_related("organisation")
-            .filter(key_hash=hash_token_key(key), revoked_at__isnull=True)
-            .first()
-        )
+        token = TOKEN_BY_HASH.first(key_hash=hash_token_key(key))
         if token is None:
             raise exceptions.AuthenticationFailed(_("The token is not valid or has been revoked."))
         now = timezone.now()
