@@ -78,3 +78,13 @@ def redis_cache():
     client = redis.Redis.from_url(url)
     for name in client.scan_iter(f"{prefix}:*"):
         client.delete(name)
+
+
+@pytest.mark.integration
+def test_the_redis_log_counts_on_after_redis_forgot_the_script(redis_cache):
+    """The script runs by its hash (EVALSHA): a Redis restarted, or flushed of scripts, loads it again."""
+    key, period, now = f"test:{uuid.uuid4().hex}", 60.0, 1_800_000_000.0
+    assert spend(key, 2, period, now) is None
+    redis.Redis.from_url(redis_url()).script_flush()
+    assert spend(key, 2, period, now + 1) is None
+    assert spend(key, 2, period, now + 2) == pytest.approx(period - 2, abs=1e-3)
