@@ -42,6 +42,11 @@ LIST_TEXT_VALUES = {
 }
 
 
+# Built once: resolving the sixteen columns and their casts again for every request cost more than half
+# a millisecond of a page. The filters and the cursor narrow a copy (a queryset is never changed in place).
+LIST_ROWS = need_figures().values(*LIST_VALUES, **LIST_TEXT_VALUES)
+
+
 def iso_datetime(text: str) -> str:
     """'2021-09-01 08:00:00.5+00' (PostgreSQL) or '2021-09-01 08:00:00.500000' (SQLite, UTC) as DRF writes it."""
     text = text.replace(" ", "T", 1).removesuffix("+00").removesuffix("+00:00")
@@ -131,8 +136,7 @@ class NeedFigureViewSet(RecordViewSet):
         return need_figures()
 
     def list(self, request, *args, **kwargs):
-        queryset = self.filter_queryset(self.get_queryset())
-        page = self.paginate_queryset(queryset.values(*LIST_VALUES, **LIST_TEXT_VALUES))
+        page = self.paginate_queryset(self.filter_queryset(LIST_ROWS.all()))
         return self.get_paginated_response(need_figure_items(page))
 
     def create_record(self, data):
