@@ -17,7 +17,7 @@ from django.core.cache import cache
 from django.utils import translation
 from selenium.webdriver.common.by import By
 from selenium.webdriver.support import expected_conditions as ec
-from selenium.webdriver.support.ui import Select, WebDriverWait
+from selenium.webdriver.support.ui import Select
 
 from access.alerts import links, sending, tasks
 from access.alerts.enqueue import SEND_CONFIRMATION_EMAIL
@@ -28,6 +28,7 @@ from access.models import Subscription
 from access.services import change_access_status
 from humtrack.actor import SYSTEM
 from humtrack.dates import reader_moment
+from tests.browser.waiting import wait
 from tests.factories import SourceFactory, make_tree
 
 with translation.override("fa-af"):
@@ -38,11 +39,6 @@ pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 OFFICER = "officer@example.org"
 PANJSHIR_DARI = "پنجشیر"
 CLOSED_AT = datetime(2021, 9, 1, 10, 0, tzinfo=UTC)  # 14:30 in Kabul; 10 Sonbola 1400
-WAIT_SECONDS = 20
-
-
-def wait(driver):
-    return WebDriverWait(driver, WAIT_SECONDS)
 
 
 @pytest.fixture

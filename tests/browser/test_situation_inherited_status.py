@@ -12,8 +12,8 @@ from tests.browser.test_situation_page import (  # noqa: F401 (the fixture, shar
     coordinator_on_the_page,
     css_colour,
     text_of,
-    wait,
 )
+from tests.browser.waiting import wait
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 

@@ -9,21 +9,16 @@ import pytest
 from django.conf import settings
 from selenium.webdriver.common.by import By
 from selenium.webdriver.support import expected_conditions as ec
-from selenium.webdriver.support.ui import WebDriverWait
 
 from access.choices import AffectedGroupCode
 from access.models import AffectedGroup
 from scenarios.demo import DEMO_COORDINATOR_USERNAME, load_demo
+from tests.browser.waiting import wait
 
 # The live server reads through its own connection, so the data must be committed: a transactional test.
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 PANJSHIR = "AF08"
-WAIT_SECONDS = 20
-
-
-def wait(driver):
-    return WebDriverWait(driver, WAIT_SECONDS)
 
 
 def text_of(driver, selector) -> str:

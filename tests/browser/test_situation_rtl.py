@@ -11,19 +11,13 @@ from django.conf import settings
 from selenium.webdriver.common.by import By
 from selenium.webdriver.support import expected_conditions as ec
 from selenium.webdriver.support.select import Select
-from selenium.webdriver.support.ui import WebDriverWait
 
 from access.choices import AffectedGroupCode
 from access.models import AffectedGroup
 from scenarios.demo import DEMO_COORDINATOR_USERNAME, load_demo
+from tests.browser.waiting import wait
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
-
-WAIT_SECONDS = 20
-
-
-def wait(driver):
-    return WebDriverWait(driver, WAIT_SECONDS)
 
 
 def rect(driver, selector) -> dict:

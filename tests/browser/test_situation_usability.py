@@ -18,24 +18,19 @@ from selenium.webdriver.common.keys import Keys
 from selenium.webdriver.common.print_page_options import PrintOptions
 from selenium.webdriver.support import expected_conditions as ec
 from selenium.webdriver.support.select import Select
-from selenium.webdriver.support.ui import WebDriverWait
 
 from access.choices import AffectedGroupCode
 from access.models import AffectedGroup
 from scenarios.demo import DEMO_COORDINATOR_USERNAME, load_demo
 from tests.browser.accessibility import axe_violations
+from tests.browser.waiting import wait
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 PANJSHIR = "AF08"
-WAIT_SECONDS = 20
 # The old page was about 8,500 px long on a phone; now about 5,100 with Panjshir's card open.
 PHONE_HEIGHT_LIMIT = 6000
 PRINTED_PAGES_LIMIT = 4  # A4 portrait: was 7 with the controls
-
-
-def wait(driver):
-    return WebDriverWait(driver, WAIT_SECONDS)
 
 
 @pytest.fixture
