@@ -41,11 +41,15 @@ FLOOR_KEYS = [
 ]  # fmt: skip
 
 
-def best_seconds(action, runs: int, before=None) -> float:
-    """The fastest of `runs` timings after a warm-up: the least disturbed by other work on the machine."""
+def best_seconds(action, runs: int, before=None, at_least_seconds: float = 0.0, most_runs: int = 500) -> float:
+    """The fastest of `runs` timings after a warm-up: the least disturbed by other work on the machine.
+
+    With `at_least_seconds`, timing goes on past `runs` until the timings add up to that long (at most
+    `most_runs`): five timings of a 2 ms request are 10 ms of a noisy machine, too few for their best to be
+    the request's cost, while five of a 0.5 s one are plenty."""
     timings = []
-    for _ in range(runs + 1):  # the first run warms caches and is not counted
-        if before is not None:
+    while len(timings) <= runs or (sum(timings[1:]) < at_least_seconds and len(timings) <= most_runs):
+        if before is not None:  # the first run warms caches and is not counted
             before()
         start = time.perf_counter()
         action()
