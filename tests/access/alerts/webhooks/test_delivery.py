@@ -75,6 +75,21 @@ def test_each_event_reaches_each_endpoint_wanting_it_signed_once_and_is_recorded
     assert not WebhookEvent.objects.filter(fanned_out_at=None).exists()
 
 
+def test_a_run_with_nothing_to_post_builds_no_http_client(receiver, monkeypatch):
+    built = []
+    real_client = delivery.client
+    monkeypatch.setattr(delivery, "client", lambda: built.append(1) or real_client())
+    outage_event(1)  # no endpoint wants it: fanned out to no one
+
+    assert run() == 0
+    assert built == []  # loading the CA certificates costs a worker 20 ms; this run had nothing to send
+
+    make_endpoint(receiver)
+    outage_event(2)
+    assert run() == 1
+    assert built == [1] and len(receiver.received) == 1
+
+
 def test_the_body_is_the_event_as_recorded_by_the_service(receiver, tree, source):
     make_endpoint(receiver)
     change_access_status(
