@@ -143,6 +143,10 @@ def point_celery_at(broker_url: str, var_dir: Path):
         }
     else:
         options = {"visibility_timeout": 3600}
+    # Celery takes the broker from the CELERY_BROKER_URL environment variable before any configuration
+    # (celery.app.utils.Settings.broker_url): a developer's Redis there would take this process's messages
+    # and pings to a broker the case's worker does not read, and the case would time out waiting for it.
+    os.environ["CELERY_BROKER_URL"] = broker_url
     # Under the CELERY_ namespace of Django's settings, which Celery 5.6 looks up before `broker_url`.
     app.conf.update(
         CELERY_BROKER_URL=broker_url,

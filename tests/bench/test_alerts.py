@@ -35,7 +35,13 @@ SMOKE = {
 def run_case(module: str, **sizes) -> list[dict]:
     broker = redis_url() if connection.vendor == "postgresql" else "filesystem://"
     script = f"import json, {module}; print(json.dumps({module}.run(broker={broker!r}, **{sizes!r})))"
-    env = {**os.environ, "DJANGO_SETTINGS_MODULE": "humtrack.settings.test"}
+    # A developer's own broker in the environment (here one nobody listens on) must not take the case's
+    # messages: Celery reads CELERY_BROKER_URL before any configuration (bench.alerts.point_celery_at).
+    env = {
+        **os.environ,
+        "DJANGO_SETTINGS_MODULE": "humtrack.settings.test",
+        "CELERY_BROKER_URL": "redis://127.0.0.1:9/0",
+    }
     done = subprocess.run(
         [sys.executable, "-c", script], cwd=ROOT, env=env, capture_output=True, text=True, timeout=300
     )
