@@ -47,9 +47,9 @@ def best_seconds(action, runs: int, before=None, at_least_seconds: float = 0.0, 
     With `at_least_seconds`, timing goes on past `runs` until the timings add up to that long (at most
     `most_runs`): five timings of a 2 ms request are 10 ms of a noisy machine, too few for their best to be
     the request's cost, while five of a 0.5 s one are plenty."""
-    timings = []
+    timings = []  # the first warms caches and is not counted
     while len(timings) <= runs or (sum(timings[1:]) < at_least_seconds and len(timings) <= most_runs):
-        if before is not None:  # the first run warms caches and is not counted
+        if before is not None:
             before()
         start = time.perf_counter()
         action()
