@@ -278,7 +278,6 @@ def figure_cases(archive: Archive, factors, scale: float, runs: int) -> list[dic
 
     The table only grows: each size is reached by adding periods, the summary's sizes and the others'
     taken in order of their number of rows."""
-
     per_period = len(archive.districts) * len(SECTORS)
     steps = [("summary", max(1, round(periods * scale)), index) for index, periods in enumerate(SUMMARY_PERIODS)]
     steps += [
