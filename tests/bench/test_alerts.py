@@ -14,9 +14,12 @@ import subprocess
 import sys
 
 import pytest
+import yaml
 from django.db import connection
 
-from bench.alerts import ROOT
+from bench.alerts import ROOT, WORKER_CONCURRENCY
+from tests.deploy.example_env import DEPLOY
+from tests.deploy.test_gunicorn import kubernetes_documents
 from tests.infrastructure import redis_url
 
 pytestmark = pytest.mark.integration
@@ -63,3 +66,16 @@ def test_the_smallest_alert_cases_email_every_subscriber_and_give_full_rows():
     assert first_email["seconds"] > 0 and first_email["floor_seconds"] is None, first_email
     assert "p95 of 3" in loaded_first_email["case"], loaded_first_email
     assert 0 < loaded_first_email["p50_ms"] / 1000 <= loaded_first_email["seconds"], loaded_first_email
+
+
+def test_the_worker_runs_as_many_processes_as_deploys_alerts_worker():
+    """The fan-out is timed with the alerts worker production runs, not make run's laptop worker."""
+    compose = yaml.safe_load((DEPLOY / "compose.yaml").read_text())
+    assert compose["services"]["worker-alerts"]["environment"]["CELERY_CONCURRENCY"] == WORKER_CONCURRENCY
+    (alerts_worker,) = [
+        document
+        for document in kubernetes_documents()
+        if document["kind"] == "Deployment" and document["metadata"]["name"] == "humtrack-worker-alerts"
+    ]
+    (container,) = alerts_worker["spec"]["template"]["spec"]["containers"]
+    assert {e["name"]: e.get("value") for e in container["env"]}["CELERY_CONCURRENCY"] == WORKER_CONCURRENCY
