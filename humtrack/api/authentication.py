@@ -4,10 +4,21 @@
 
 A successful authentication sets `request.user` to a `Partner` (the organisation behind the token)
 and `request.auth` to the `ApiToken`, whose scopes the classes in `humtrack.api.permissions` check.
+
+Each web process keeps the tokens it found for HUMTRACK_TOKEN_CACHE_SECONDS (`FoundTokens`): a partner
+polling several times a second otherwise paid a query for a row that changes a few times a year, a
+tenth of its request (issue 17 §2). The price is stated in docs/api.md: a token revoked or re-scoped
+(or its organisation changed) is refused or narrowed by every process within that many seconds, and at
+once by the process that saved the change. 0 turns the cache off.
 """
 
+import copy
+import threading
+import time
+from collections.abc import Callable
 from datetime import datetime, timedelta
 
+from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -41,6 +52,55 @@ TOKEN_BY_HASH = PreparedQuery(
     ),
     "key_hash",
 )
+
+
+class FoundTokens:
+    """The tokens this process found, by key hash, each for HUMTRACK_TOKEN_CACHE_SECONDS from its lookup.
+
+    Only tokens that exist and are not revoked are kept (an unknown key is looked up every time, and
+    counted against its address: humtrack.api.throttling). Each request gets a copy of the kept token,
+    so that nothing a request does to its `request.auth` reaches another request.
+    """
+
+    def __init__(self, most: int = 1024, clock: Callable[[], float] = time.monotonic):
+        self.most = most
+        self.clock = clock  # the tests' clock
+        self._lock = threading.Lock()
+        self._tokens: dict[str, tuple[float, ApiToken]] = {}
+
+    def get(self, key_hash: str) -> ApiToken | None:
+        seconds = settings.HUMTRACK_TOKEN_CACHE_SECONDS
+        found = self._tokens.get(key_hash) if seconds > 0 else None
+        now = self.clock()
+        if found is not None and now - found[0] < seconds:
+            return copy.copy(found[1])
+        # Kept from before the query: a row read just before a change committed is not kept longer.
+        token = TOKEN_BY_HASH.first(key_hash=key_hash)
+        if token is not None and seconds > 0:
+            with self._lock:
+                if len(self._tokens) >= self.most:
+                    self._tokens = {}  # more live tokens than partners have: start again
+                self._tokens[key_hash] = (now, copy.copy(token))
+        return token
+
+    def stamp(self, key_hash: str, last_used_at: datetime) -> None:
+        """The kept token's last use, so that the next requests do not stamp it again (record_use)."""
+        found = self._tokens.get(key_hash)
+        if found is not None:
+            found[1].last_used_at = last_used_at
+
+    def forget_all(self, **_signal) -> None:
+        """A token or an organisation changed: look every token up again (here; other processes within
+        HUMTRACK_TOKEN_CACHE_SECONDS). Also once the change commits, lest a request of another thread
+        kept the row as it was before the commit."""
+        self._tokens = {}
+        transaction.on_commit(self._forget_all_now, robust=True)
+
+    def _forget_all_now(self) -> None:
+        self._tokens = {}
+
+
+FOUND_TOKENS = FoundTokens()
 
 
 class Partner:
@@ -88,12 +148,14 @@ class TokenAuthentication(authentication.BaseAuthentication):
             key = words[1].decode("ascii")
         except UnicodeDecodeError as error:
             raise exceptions.AuthenticationFailed(_("The token is not valid.")) from error
-        token = TOKEN_BY_HASH.first(key_hash=hash_token_key(key))
+        key_hash = hash_token_key(key)
+        token = FOUND_TOKENS.get(key_hash)
         if token is None:
             raise exceptions.AuthenticationFailed(_("The token is not valid or has been revoked."))
         now = timezone.now()
         if token.last_used_at is None or now - token.last_used_at > LAST_USED_RESOLUTION:
             record_use(token, now)
+            FOUND_TOKENS.stamp(key_hash, now)
         return Partner(token), token
 
     def authenticate_header(self, request):

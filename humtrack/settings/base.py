@@ -315,6 +315,9 @@ CORS_EXPOSE_HEADERS = (
     *("etag", "link", "location", "retry-after", "idempotent-replayed", "www-authenticate"),
     "x-request-id",
 )
+# How long a web process trusts a partner token it found without asking the database again: a revoked
+# or re-scoped token is refused everywhere within this many seconds (humtrack/api/authentication.py).
+HUMTRACK_TOKEN_CACHE_SECONDS = env.float("HUMTRACK_TOKEN_CACHE_SECONDS", default=5.0)
 REST_FRAMEWORK = {
     "DEFAULT_SCHEMA_CLASS": "humtrack.api.schema.PartnerAutoSchema",
     "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],

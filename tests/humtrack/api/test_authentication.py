@@ -4,14 +4,17 @@ import threading
 
 import pytest
 from django.db import connection, transaction
+from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 from rest_framework.response import Response
 from rest_framework.test import APIRequestFactory
 from rest_framework.views import APIView
 
-from humtrack.api.authentication import TokenAuthentication
+from humtrack.actor import SYSTEM
+from humtrack.api.authentication import FOUND_TOKENS, TokenAuthentication
 from humtrack.api.permissions import HasAlertsScope, scope_required
 from humtrack.models import ApiToken
+from humtrack.tokens import revoke_tokens, update_token
 from tests.factories import UserFactory
 from tests.infrastructure import require_postgresql
 from tests.partners import client_for, issue_token
@@ -162,3 +165,83 @@ def test_an_invalid_token_asking_for_csv_or_geojson_is_a_json_401_not_a_500(tree
     response = client_for(None).get(f"/api/v1/regions/?format={output}", HTTP_AUTHORIZATION=f"{scheme} not-a-key")
     assert response.status_code == 401
     assert response.json()["code"] == "authentication_failed"
+
+
+# --- the tokens a web process keeps (FoundTokens) -------------------------------------------------
+
+
+@pytest.fixture
+def clock(monkeypatch):
+    """The kept tokens' clock, moved by hand; none kept at the start."""
+    moment = [1000.0]
+    monkeypatch.setattr(FOUND_TOKENS, "clock", lambda: moment[0])
+    FOUND_TOKENS._forget_all_now()
+    yield moment
+    FOUND_TOKENS._forget_all_now()
+
+
+def token_statements(run) -> tuple[int, int]:
+    """Run `run()`; how many of its queries read the token table, and how many wrote to it."""
+    with CaptureQueriesContext(connection) as queries:
+        run()
+    on_tokens = [q["sql"] for q in queries.captured_queries if '"humtrack_apitoken"' in q["sql"]]
+    return (
+        sum(sql.startswith("SELECT") and "key_hash" in sql for sql in on_tokens),
+        sum(sql.startswith("UPDATE") for sql in on_tokens),
+    )
+
+
+def test_a_token_found_is_not_looked_up_again_within_the_cache_time(tree, clock, settings):
+    settings.HUMTRACK_TOKEN_CACHE_SECONDS = 5
+    client = client_for(issue_token("Polling Org", ["read"]))
+    assert token_statements(lambda: client.get("/api/v1/regions/")) == (1, 1)  # found, and its use stamped
+    clock[0] += 4.9
+    assert token_statements(lambda: client.get("/api/v1/regions/")) == (0, 0)
+    clock[0] += 0.1
+    assert token_statements(lambda: client.get("/api/v1/regions/")) == (1, 0)  # used within the minute
+
+
+def test_a_token_revoked_by_another_process_is_refused_once_the_cache_time_has_passed(tree, clock, settings):
+    """Another process's change reaches this one only through the database: `update` sends no signal here."""
+    settings.HUMTRACK_TOKEN_CACHE_SECONDS = 5
+    client = client_for(issue_token("Leaked Org", ["read"]))
+    assert client.get("/api/v1/regions/").status_code == 200
+    ApiToken.objects.update(revoked_at=timezone.now())
+    clock[0] += 4.9
+    assert client.get("/api/v1/regions/").status_code == 200
+    clock[0] += 0.1
+    response = client.get("/api/v1/regions/")
+    assert response.status_code == 401 and response.json()["code"] == "authentication_failed"
+
+
+def test_a_token_revoked_in_this_process_is_refused_at_once(tree, clock):
+    client = client_for(issue_token("Leaked Org", ["read"]))
+    assert client.get("/api/v1/regions/").status_code == 200
+    revoke_tokens(ApiToken.objects.all(), actor=SYSTEM, reason="Leaked in a log")
+    assert client.get("/api/v1/regions/").status_code == 401
+
+
+def test_a_scope_taken_away_in_this_process_is_missing_at_once(tree, clock):
+    client = client_for(issue_token("Narrowed Org", ["read", "write"]))
+    assert client.get("/api/v1/regions/").status_code == 200
+    token = ApiToken.objects.get()
+    token.scopes = ["write"]
+    update_token(token=token, actor=SYSTEM, reason="Read access ended")
+    assert client.get("/api/v1/regions/").status_code == 403
+
+
+def test_no_token_is_kept_when_the_cache_time_is_zero(tree, clock, settings):
+    settings.HUMTRACK_TOKEN_CACHE_SECONDS = 0
+    client = client_for(issue_token("Careful Org", ["read"]))
+    for _ in range(3):
+        assert token_statements(lambda: client.get("/api/v1/regions/"))[0] == 1
+
+
+def test_each_request_gets_its_own_copy_of_a_kept_token(tree, clock):
+    key = issue_token("Copied Org", ["read"])
+    client_for(key).get("/api/v1/regions/")
+    (key_hash,) = ApiToken.objects.values_list("key_hash", flat=True)
+    first, second = FOUND_TOKENS.get(key_hash), FOUND_TOKENS.get(key_hash)
+    assert first is not None and second is not None and first is not second
+    first.name = "changed by one request"
+    assert second.name == ""
