@@ -105,9 +105,10 @@ BEHIND_PRIORITY = 6
 
 def enqueue_sends(delivery_ids: list[int], batches=(), *, behind: bool = False) -> None:
     """Deliveries to send in batches of ALERTS_BATCH_SIZE, and (subscription, batch kind) emails to send.
-    `behind`: a large fan-out's later batches, taken after everything else queued (BEHIND_PRIORITY)."""
+    `behind`: a large fan-out's later batches, taken after everything else queued (BEHIND_PRIORITY), and
+    giving way to work queued after them (giving_way.py)."""
     size = settings.ALERTS_BATCH_SIZE
-    options = {"priority": BEHIND_PRIORITY} if behind else {}
+    options = {"priority": BEHIND_PRIORITY, "kwargs": {"behind": True}} if behind else {}
     for start in range(0, len(delivery_ids), size):
         _publish(SEND_DELIVERY_BATCH, [delivery_ids[start : start + size]], **options)
     for subscription_id, batch_kind in batches:

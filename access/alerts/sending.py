@@ -32,7 +32,8 @@ import logging
 import smtplib
 import uuid
 from collections import deque
-from dataclasses import dataclass
+from collections.abc import Callable
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from django.conf import settings
@@ -48,6 +49,7 @@ from humtrack.ops import metrics
 
 from . import emails, marks, mime, notices
 from .choices import BatchKind, DeliveryStatus
+from .giving_way import GIVE_WAY_EVERY
 from .leases import Heartbeat
 
 logger = logging.getLogger(__name__)
@@ -64,6 +66,8 @@ class SendOutcome:
     failed: int = 0
     # Messages never offered because the relay could not be reached (not charged).
     waiting_on_relay: int = 0
+    # Deliveries handed back unsent, pending again, when the batch gave way to other work (giving_way.py).
+    left: list[int] = field(default_factory=list)
 
 
 class _ConnectionLost(Exception):
@@ -261,6 +265,15 @@ def _reset_failures(subscription_ids: set[int]) -> None:
         Subscription.objects.filter(pk__in=subscription_ids, consecutive_failures__gt=0).update(consecutive_failures=0)
 
 
+def _hand_back(deliveries, token) -> list[int]:
+    """Claimed and never offered: pending again, for the next claim (the batch gave way)."""
+    ids = [delivery.pk for delivery in deliveries]
+    AlertDelivery.objects.filter(pk__in=ids, claim_token=token, status=DeliveryStatus.SENDING).update(
+        status=DeliveryStatus.PENDING
+    )
+    return ids
+
+
 def deliveries_with_content(queryset: QuerySet[AlertDelivery]) -> list[AlertDelivery]:
     """Deliveries with everything an email shows, in two queries: the deliveries with their subscriptions,
     then their events with the changes they announce, each event loaded once and shared by its copies.
@@ -288,9 +301,12 @@ def deliveries_with_content(queryset: QuerySet[AlertDelivery]) -> list[AlertDeli
     return deliveries
 
 
-def send_deliveries(delivery_ids: list[int]) -> SendOutcome:
+def send_deliveries(delivery_ids: list[int], *, give_way: Callable[[], bool] | None = None) -> SendOutcome:
     """Send these deliveries' own emails over one SMTP connection (reconnecting when it is lost); each at
-    most once while it is claimed."""
+    most once while it is claimed.
+
+    `give_way`: asked every GIVE_WAY_EVERY emails sent; when it answers True, the deliveries not yet
+    offered are handed back (pending) and listed in the outcome's `left`, for the caller to enqueue."""
     now = timezone.now()
     outcome = SendOutcome()
     queryset = AlertDelivery.objects.filter(pk__in=delivery_ids, batch_kind=BatchKind.NONE)
@@ -353,6 +369,10 @@ def send_deliveries(delivery_ids: list[int]) -> SendOutcome:
                 losses_in_a_row = 0
                 outcome.sent += 1
                 succeeded.add(delivery.subscription_id)
+                if give_way is not None and to_send and outcome.sent % GIVE_WAY_EVERY == 0 and give_way():
+                    sent_marks.collect()
+                    outcome.left = _hand_back(to_send, token)
+                    break
     finally:
         relay.close()
     _reset_failures(succeeded)

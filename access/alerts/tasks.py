@@ -6,6 +6,7 @@ so that a test can check the two agree. Never rename a task: a message already q
 name would find no task after a deploy.
 """
 
+import logging
 from datetime import timedelta
 from typing import TypedDict
 
@@ -13,8 +14,10 @@ from celery import shared_task
 from django.conf import settings
 from django.utils import timezone
 
-from . import confirmation, enqueue, fan_out, notices, sending, sweep
+from . import confirmation, enqueue, fan_out, giving_way, notices, sending, sweep
 from .webhooks import delivery as webhook_delivery
+
+logger = logging.getLogger(__name__)
 
 
 class _TaskOptions(TypedDict):
@@ -52,8 +55,17 @@ def fan_out_event(event_id: int) -> int:
 # Neither send task enqueues a retry: a delivery that failed for now waits in the database with its
 # send_after, and the sweep enqueues it when it is due (no ETA message for a broker restart to lose).
 @shared_task(name="access.alerts.send_delivery_batch", **RELIABLE)
-def send_delivery_batch(delivery_ids: list[int]) -> int:
-    return sending.send_deliveries(delivery_ids).sent
+def send_delivery_batch(delivery_ids: list[int], behind: bool = False) -> int:
+    """`behind`: a large fan-out's later batch, which gives way to other alert work waiting on the broker
+    and publishes what it did not send behind again (giving_way.py). Not published, the rest are pending
+    rows the sweep enqueues."""
+    outcome = sending.send_deliveries(delivery_ids, give_way=giving_way.other_work_waiting if behind else None)
+    if outcome.left:
+        try:
+            enqueue.enqueue_sends(outcome.left, behind=True)
+        except Exception:  # the broker went away: the rows are pending, and the sweep enqueues them
+            logger.warning("Broker unreachable: %s deliveries left for the sweep", len(outcome.left), exc_info=True)
+    return outcome.sent
 
 
 @shared_task(name="access.alerts.send_batch_email", **RELIABLE)

@@ -78,8 +78,13 @@ def test_a_large_fan_outs_later_batches_are_published_behind_the_rest(settings):
     with mock.patch.object(celery_app, "send_task") as send_task:
         enqueue.enqueue_sends([1, 2, 3])
         enqueue.enqueue_sends([4, 5], behind=True)
-    priorities = [(call.kwargs["args"], call.kwargs.get("priority")) for call in send_task.call_args_list]
-    assert priorities == [([[1, 2]], None), ([[3]], None), ([[4, 5]], enqueue.BEHIND_PRIORITY)]
+    calls = send_task.call_args_list
+    published = [(call.kwargs["args"], call.kwargs.get("kwargs"), call.kwargs.get("priority")) for call in calls]
+    assert published == [
+        ([[1, 2]], None, None),
+        ([[3]], None, None),
+        ([[4, 5]], {"behind": True}, enqueue.BEHIND_PRIORITY),  # giving way to what is queued after it
+    ]
 
 
 @pytest.mark.integration
