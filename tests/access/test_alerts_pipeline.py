@@ -26,7 +26,6 @@ from humtrack.actor import SYSTEM
 from humtrack.ops import metrics
 from tests.factories import SourceFactory, make_coordinator
 from tests.infrastructure import free_port
-from tests.integration.test_alerts_harness import SmtpServer
 
 pytestmark = pytest.mark.django_db
 
@@ -35,17 +34,6 @@ pytestmark = pytest.mark.django_db
 def panjshir(tree):
     change(tree["AF08"], AccessStatus.CONSTRAINED, silent=True)
     return tree
-
-
-@pytest.fixture
-def smtp():
-    with (
-        SmtpServer() as server,
-        override_settings(
-            EMAIL_BACKEND="django.core.mail.backends.smtp.EmailBackend", EMAIL_HOST="127.0.0.1", EMAIL_PORT=server.port
-        ),
-    ):
-        yield server
 
 
 def change(region, status, **kwargs):

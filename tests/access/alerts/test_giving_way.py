@@ -12,7 +12,7 @@ import redis as redis_client
 from access.alerts import enqueue, giving_way
 from access.alerts.giving_way import ALERTS_QUEUE, GIVE_WAY_EVERY, other_work_waiting
 from humtrack.celery import app as celery_app
-from tests.access.alerts.test_sending import fanned_out_to, smtp  # noqa: F401  (a fixture)
+from tests.access.alerts.test_sending import fanned_out_to
 from tests.infrastructure import redis_url
 from tests.integration.test_alerts_harness import point_celery_at
 
@@ -72,7 +72,7 @@ def test_a_broker_that_does_not_answer_costs_a_batch_one_short_wait_then_none(br
 
 
 @pytest.mark.django_db
-def test_a_later_batch_gives_way_and_publishes_the_rest_behind_again(broker, tree, smtp):  # noqa: F811
+def test_a_later_batch_gives_way_and_publishes_the_rest_behind_again(broker, tree, smtp):
     ids = fanned_out_to(tree, 25)
     enqueue.enqueue_sends([ids[0]])  # something waits ahead of the fan-out's later batches
     celery_app.loader.import_default_modules()
@@ -87,7 +87,7 @@ def test_a_later_batch_gives_way_and_publishes_the_rest_behind_again(broker, tre
 
 
 @pytest.mark.django_db
-def test_a_first_batch_never_gives_way(broker, tree, smtp):  # noqa: F811
+def test_a_first_batch_never_gives_way(broker, tree, smtp):
     ids = fanned_out_to(tree, 25)
     enqueue.enqueue_sends([ids[0]])
     celery_app.loader.import_default_modules()

@@ -22,7 +22,7 @@ from humtrack.actor import SYSTEM
 from humtrack.celery import app as celery_app
 from tests.factories import SourceFactory, make_coordinator
 from tests.infrastructure import RedisServer
-from tests.integration.test_alerts_harness import SmtpServer, point_celery_at, queued_tasks
+from tests.integration.test_alerts_harness import point_celery_at, queued_tasks
 
 pytestmark = pytest.mark.django_db
 
@@ -38,17 +38,6 @@ def broker(tmp_path):
         server.stop()
         enqueue._broker_down_until = 0.0
         point_celery_at(*before)
-
-
-@pytest.fixture
-def smtp():
-    with (
-        SmtpServer() as server,
-        override_settings(
-            EMAIL_BACKEND="django.core.mail.backends.smtp.EmailBackend", EMAIL_HOST="127.0.0.1", EMAIL_PORT=server.port
-        ),
-    ):
-        yield server
 
 
 @pytest.fixture

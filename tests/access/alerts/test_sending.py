@@ -2,7 +2,6 @@
 pipeline's rules: tests/access/test_alerts_pipeline.py)."""
 
 import pytest
-from django.test import override_settings
 
 from access.alerts.choices import DeliveryStatus
 from access.alerts.fan_out import fan_out
@@ -14,7 +13,6 @@ from access.models import AlertDelivery
 from access.services import change_access_status
 from humtrack.actor import SYSTEM
 from tests.factories import SourceFactory
-from tests.integration.test_alerts_harness import SmtpServer
 
 pytestmark = pytest.mark.django_db
 
@@ -41,17 +39,6 @@ def test_deliveries_come_with_their_content_in_two_queries_each_event_loaded_onc
     assert [d.event.status_change.to_status for d in deliveries] == ["constrained"] * 3 + ["inaccessible"] * 3
     # Copies of one alert share one loaded event: its change is read and parsed once per batch.
     assert len({id(d.event) for d in deliveries}) == 2
-
-
-@pytest.fixture
-def smtp():
-    with (
-        SmtpServer() as server,
-        override_settings(
-            EMAIL_BACKEND="django.core.mail.backends.smtp.EmailBackend", EMAIL_HOST="127.0.0.1", EMAIL_PORT=server.port
-        ),
-    ):
-        yield server
 
 
 def fanned_out_to(tree, people: int) -> list[int]:
