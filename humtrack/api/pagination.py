@@ -18,6 +18,7 @@ import binascii
 import json
 from collections import OrderedDict
 from datetime import UTC, datetime, timedelta
+from urllib.parse import urlencode
 
 from django.conf import settings
 from django.db.models import Q
@@ -27,7 +28,7 @@ from django.utils.translation import gettext as _
 from rest_framework.exceptions import NotFound, ValidationError
 from rest_framework.pagination import BasePagination
 from rest_framework.response import Response
-from rest_framework.utils.urls import remove_query_param, replace_query_param
+from rest_framework.utils.urls import replace_query_param
 
 DEFAULT_PAGE_SIZE = 100
 MAX_PAGE_SIZE = 1000
@@ -103,8 +104,8 @@ class UpdatedCursorPagination(BasePagination):
     def paginate_queryset(self, queryset, request, view=None):
         self.request = request
         self.updated_field = getattr(view, "cursor_updated_field", self.updated_field)
-        # Rows of a .values() list may carry the position as text under another key (needs.api.views).
-        self.position_key = getattr(view, "cursor_position_key", self.updated_field)
+        # Rows of a plain-values list say where they stand through the view (needs.api.views): (at, pk).
+        self.position_of = getattr(view, "cursor_position", None)
         field = self.updated_field
         size = self.get_page_size(request)
         cursor = request.query_params.get(self.cursor_query_param)
@@ -118,17 +119,25 @@ class UpdatedCursorPagination(BasePagination):
         self.after = (after_at, after_pk) if cursor else None
         return self.page
 
-    def _link(self, position) -> str:
-        url = self.request.build_absolute_uri()
-        if position is None:
-            return remove_query_param(url, self.cursor_query_param)
-        return replace_query_param(url, self.cursor_query_param, encode_cursor(*position))
+    def _links(self, positions: dict[str, tuple | None]) -> dict[str, str]:
+        """This page's URL with `cursor` at each position (none: without one), the parameters sorted as
+        DRF's replace_query_param sorts them. The URL and its parameters are read once for all the links."""
+        request = self.request
+        base = request.build_absolute_uri(request.path)
+        others = [(name, values) for name, values in request.query_params.lists() if name != self.cursor_query_param]
+        links = {}
+        for rel, position in positions.items():
+            pairs = others if position is None else [*others, (self.cursor_query_param, [encode_cursor(*position)])]
+            query = urlencode(sorted(pairs), doseq=True)
+            links[rel] = f"{base}?{query}" if query else base
+        return links
 
     def last_position(self):
         if self.page:
             last = self.page[-1]
-            if isinstance(last, dict):  # a .values() queryset (fast list paths)
-                return as_datetime(last[self.position_key]), last["id"]
+            if self.position_of is not None:  # plain values (fast list paths), the date-time maybe as text
+                at, pk = self.position_of(last)
+                return as_datetime(at), pk
             return getattr(last, self.updated_field), last.pk
         return self.after
 
@@ -141,8 +150,10 @@ class UpdatedCursorPagination(BasePagination):
         return min(last, horizon)
 
     def get_paginated_response(self, data):
-        next_link = self._link(self.last_position()) if self.has_next else None
-        resume_link = self._link(self.resume_position())
+        positions = {"next": self.last_position()} if self.has_next else {}
+        positions["resume"] = self.resume_position()
+        built = self._links(positions)
+        next_link, resume_link = built.get("next"), built["resume"]
         # The links in a `Link` header too (RFC 8288), in every format: a CSV has nowhere else to carry them.
         links = {"next": next_link, "resume": resume_link}
         header = ", ".join(f'<{url}>; rel="{rel}"' for rel, url in links.items() if url)
