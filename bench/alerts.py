@@ -411,7 +411,8 @@ def run(
         env = {
             **os.environ,
             "DJANGO_SETTINGS_MODULE": "humtrack.settings.base",
-            "DATABASE_URL": database_url(connection.settings_dict),
+            # Persistent connections, as production.py's CONN_MAX_AGE default (60 s) keeps them.
+            "DATABASE_URL": database_url(connection.settings_dict) + "?conn_max_age=60",
             "CELERY_BROKER_URL": broker,
             "EMAIL_URL": f"smtp://127.0.0.1:{smtp_port}",
             "HUMTRACK_VAR_DIR": str(workdir),

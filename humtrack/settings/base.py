@@ -273,6 +273,10 @@ CELERY_TASK_DEFAULT_QUEUE = "default"
 # a worker started without -Q consumes both (make run), deploy/ runs one worker per queue.
 CELERY_TASK_QUEUES = (Queue("default"), Queue("alerts"))
 CELERY_WORKER_MAX_TASKS_PER_CHILD = env.int("CELERY_WORKER_MAX_TASKS_PER_CHILD", default=1000)
+# Celery's Django fixup closes every database connection before and after each task, whatever CONN_MAX_AGE
+# says, unless this count is set: a task then ends as a request does instead (humtrack/celery.py), keeping
+# its connection for CONN_MAX_AGE seconds. The fixup's own count of tasks between closes is never reached.
+CELERY_DB_REUSE_MAX = 2**62
 # make run's beat (humtrack/devrun.py makes the folder); deploy/entrypoint.sh passes its own --schedule.
 CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
