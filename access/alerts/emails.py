@@ -59,12 +59,12 @@ def one_line(text: str) -> str:
 
 def unsubscribe_token(subscription: Subscription) -> str:
     # Unsigned ids would let anyone unsubscribe anyone; no expiry, because an old email's link must work.
-    return signing.Signer(salt=UNSUBSCRIBE_SALT).sign(str(subscription.pk))
+    return links.signer(UNSUBSCRIBE_SALT).sign(str(subscription.pk))
 
 
 def subscription_id_from_token(token: str) -> int | None:
     try:
-        return int(signing.Signer(salt=UNSUBSCRIBE_SALT).unsign(token))
+        return int(links.signer(UNSUBSCRIBE_SALT).unsign(token))
     except (signing.BadSignature, ValueError):
         return None
 
