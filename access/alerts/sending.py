@@ -29,6 +29,7 @@ to show it once. The other side (mark sent before sending) would lose that messa
 """
 
 import logging
+import re
 import smtplib
 import uuid
 from collections import deque
@@ -110,6 +111,57 @@ def _is_permanent(error: Exception) -> bool:
     return code is not None and code >= 500
 
 
+# An address as smtplib's quoteaddr would send it, unchanged between angle brackets: a dot-atom local part
+# and domain (what EmailValidator accepts, bar quoted local parts and address literals; an IDN domain has
+# been through sanitize_address's punycode by then).
+_DOT_ATOM_ADDRESS = re.compile(
+    r"[-!#$%&'*+/=?^_`{}|~0-9A-Za-z]+(?:\.[-!#$%&'*+/=?^_`{}|~0-9A-Za-z]+)*@[-0-9A-Za-z]+(?:\.[-0-9A-Za-z]+)*\Z"
+)
+
+
+def send_envelope(smtp: smtplib.SMTP, envelope_from: str, envelope_to: list[str], raw: bytes) -> None:
+    """smtplib's sendmail: the same commands, answers and errors, without parsing plain addresses again.
+
+    sendmail runs each address through email.utils.parseaddr (pure Python) for its MAIL and RCPT
+    commands: a seventh of a sender's CPU per alert email, for addresses it sends back unchanged. Any
+    address that is not a plain dot-atom one goes through sendmail itself."""
+    if not (_DOT_ATOM_ADDRESS.match(envelope_from) and all(map(_DOT_ATOM_ADDRESS.match, envelope_to))):
+        smtp.sendmail(envelope_from, envelope_to, raw)
+        return
+    smtp.ehlo_or_helo_if_needed()
+    size = f" size={len(raw)}" if smtp.does_esmtp and smtp.has_extn("size") else ""
+    code, reply = smtp.docmd("mail", f"FROM:<{envelope_from}>{size}")
+    if code != 250:
+        _end_transaction(smtp, code)
+        raise smtplib.SMTPSenderRefused(code, reply, envelope_from)
+    refused = {}
+    for address in envelope_to:
+        code, reply = smtp.docmd("rcpt", f"TO:<{address}>")
+        if code not in (250, 251):
+            refused[address] = (code, reply)
+        if code == 421:
+            smtp.close()
+            raise smtplib.SMTPRecipientsRefused(refused)
+    if len(refused) == len(envelope_to):
+        _end_transaction(smtp, 0)
+        raise smtplib.SMTPRecipientsRefused(refused)
+    code, reply = smtp.data(raw)
+    if code != 250:
+        _end_transaction(smtp, code)
+        raise smtplib.SMTPDataError(code, reply)
+
+
+def _end_transaction(smtp: smtplib.SMTP, code: int) -> None:
+    # As sendmail does: a 421 closes the connection, anything else resets the transaction.
+    if code == 421:
+        smtp.close()
+        return
+    try:
+        smtp.rset()
+    except smtplib.SMTPServerDisconnected:
+        pass
+
+
 class _Relay:
     """One SMTP connection for a batch, opened on first use and again after it was lost."""
 
@@ -143,7 +195,7 @@ class _Relay:
                 # Django's SMTP backend would parse both addresses again for every copy (pure Python, as
                 # costly as sending); the assembled email carries them ready for the envelope.
                 with self.connection._lock:
-                    smtp.sendmail(message.envelope_from, message.envelope_to, message.raw)
+                    send_envelope(smtp, message.envelope_from, message.envelope_to, message.raw)
             else:
                 self.connection.send_messages([message])
         except smtplib.SMTPServerDisconnected as error:
