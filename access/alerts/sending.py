@@ -123,8 +123,9 @@ def send_envelope(smtp: smtplib.SMTP, envelope_from: str, envelope_to: list[str]
     """smtplib's sendmail: the same commands, answers and errors, without parsing plain addresses again.
 
     sendmail runs each address through email.utils.parseaddr (pure Python) for its MAIL and RCPT
-    commands: a seventh of a sender's CPU per alert email, for addresses it sends back unchanged. Any
-    address that is not a plain dot-atom one goes through sendmail itself."""
+    commands, to send it back unchanged: 17 µs an email, against 1 µs for the check below, of the
+    115-150 µs of CPU offering an email takes. Any address that is not a plain dot-atom one goes
+    through sendmail itself."""
     if not (_DOT_ATOM_ADDRESS.match(envelope_from) and all(map(_DOT_ATOM_ADDRESS.match, envelope_to))):
         smtp.sendmail(envelope_from, envelope_to, raw)
         return
