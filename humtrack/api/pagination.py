@@ -113,7 +113,8 @@ class UpdatedCursorPagination(BasePagination):
         if cursor:
             after_at, after_pk = decode_cursor(cursor)
             queryset = queryset.filter(Q(**{f"{field}__gt": after_at}) | Q(**{field: after_at, "pk__gt": after_pk}))
-        rows = list(queryset[: size + 1])
+        # A view may read its page's rows itself (needs.api.views: each shape of query compiled once).
+        rows = getattr(view, "page_rows", list)(queryset[: size + 1])
         self.has_next = len(rows) > size
         self.page = rows[:size]
         self.after = (after_at, after_pk) if cursor else None
