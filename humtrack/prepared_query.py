@@ -131,11 +131,13 @@ class PreparedRows:
         )
         key = (alias, where_sql, joins, query.order_by, query.standard_ordering, query.default_ordering,
                query.low_mark, query.high_mark)  # fmt: skip
-        if key not in self._statements:
+        # One lookup, its answer kept: another thread may empty the dict between two (gthread workers).
+        try:
+            sql = self._statements[key]
+        except KeyError:
             if len(self._statements) >= self.MAX_STATEMENTS:
                 self._statements.clear()
-            self._statements[key] = self._compile(queryset, where_sql, where_params)
-        sql = self._statements[key]
+            sql = self._statements[key] = self._compile(queryset, where_sql, where_params)
         if sql is None:
             return list(queryset)
         with connections[alias].cursor() as cursor:
