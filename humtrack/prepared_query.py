@@ -93,8 +93,7 @@ class PreparedRows:
 
     def __init__(self, frame: QuerySet):
         query = frame.query
-        names = [*query.extra_select, *query.values_select, *query.annotation_select]
-        if not frame._fields or list(frame._fields) != names:  # type: ignore[attr-defined]
+        if not frame._fields or tuple(frame._fields) != _database_order(query):  # type: ignore[attr-defined]
             # ValuesListIterable would reorder the database's columns: rows read here would not be the ORM's.
             raise ValueError("PreparedRows: the frame's columns must be plain fields first, then expressions")
         self._frame = query
@@ -108,7 +107,7 @@ class PreparedRows:
             and query.values_select == frame.values_select
             and list(query.annotation_select) == list(frame.annotation_select)
             and all(query.annotation_select[name] is frame.annotation_select[name] for name in frame.annotation_select)
-            and queryset._fields == frame_fields(frame)  # type: ignore[attr-defined]
+            and queryset._fields == _database_order(frame)  # type: ignore[attr-defined]
             and queryset._iterable_class is ValuesListIterable
             and not (query.distinct or query.group_by or query.combinator or query.extra or query.extra_tables)
             and not (query.select_for_update or query.extra_order_by or query.subquery)
@@ -157,5 +156,6 @@ class PreparedRows:
         return sql
 
 
-def frame_fields(query) -> tuple:
+def _database_order(query) -> tuple:
+    """The names of a values query's columns in the order its SQL selects them (ValuesListIterable's `names`)."""
     return (*query.extra_select, *query.values_select, *query.annotation_select)
